@@ -1,0 +1,72 @@
+//! The headless front end: one file per subcommand group. Every command that prints
+//! data takes `--json`.
+
+mod context;
+mod doctor;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use context::{Context, Failure};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "apiforge",
+    version,
+    about = "Turn a plain-language idea into a tested, deployed REST API",
+    long_about = None,
+    arg_required_else_help = false
+)]
+pub struct Cli {
+    /// Read settings from this TOML file instead of <config dir>/config.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Mirror log output to stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// What works on this machine, and what to do about what doesn't.
+    Doctor(doctor::DoctorArgs),
+}
+
+/// Runs a parsed command line and maps the outcome to an exit code: 0 success,
+/// 1 the operation failed, 2 a usage or environment problem.
+pub fn run(cli: Cli) -> ExitCode {
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        // Printing help to a closed stdout is not worth reporting.
+        let _ = cmd.print_help();
+        println!();
+        return ExitCode::SUCCESS;
+    };
+    let ctx = match Context::new(cli.config.as_deref(), cli.verbose) {
+        Ok(ctx) => ctx,
+        Err(failure) => return failure.report(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return Failure::environment(format!("cannot start the async runtime: {e}")).report();
+        }
+    };
+    let outcome = runtime.block_on(async move {
+        match command {
+            Command::Doctor(args) => doctor::run(&ctx, args).await,
+        }
+    });
+    match outcome {
+        Ok(code) => code,
+        Err(failure) => failure.report(),
+    }
+}

@@ -1,0 +1,91 @@
+//! What every subcommand gets: settings, directories, and a way to fail with a message
+//! a person can act on.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::config::{Config, Dirs};
+use crate::telemetry::{self, LogGuard, Mirror};
+
+pub struct Context {
+    pub config: Config,
+    pub dirs: Dirs,
+    _log: LogGuard,
+}
+
+impl Context {
+    pub fn new(config_file: Option<&Path>, verbose: bool) -> Result<Self, Failure> {
+        let dirs = Dirs::from_env().map_err(|e| Failure::environment(e.to_string()))?;
+        let config = Config::load(config_file, &dirs).map_err(|e| Failure::usage(e.to_string()))?;
+        let mirror = if verbose {
+            Mirror::Stderr
+        } else {
+            Mirror::None
+        };
+        let log = telemetry::init(
+            &dirs.logs(),
+            &config.log.level,
+            config.log.keep_days,
+            mirror,
+        );
+        Ok(Self {
+            config,
+            dirs,
+            _log: log,
+        })
+    }
+}
+
+/// A command that did not succeed: the message is printed to stderr as
+/// `error: …` and the process exits with `code`.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// The operation ran and failed (exit 1).
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+
+    /// Bad arguments or input (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// The machine lacks something (binaries, permissions) (exit 2).
+    pub fn environment(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    pub fn report(self) -> ExitCode {
+        tracing::error!(code = self.code, "{}", self.message);
+        eprintln!("error: {}", self.message);
+        ExitCode::from(self.code)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::failed(format!("{e:#}"))
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::failed(format!("cannot encode JSON output: {e}")))?;
+    println!("{text}");
+    Ok(())
+}

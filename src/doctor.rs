@@ -1,0 +1,135 @@
+//! `apiforge doctor`: one check per thing apiforge relies on, each with a verdict and
+//! what to do about it.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub verdict: Verdict,
+    /// What was found.
+    pub detail: String,
+    /// What to do about a WARN or FAIL; empty when OK.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub fix: String,
+}
+
+impl Check {
+    pub fn ok(name: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            name,
+            verdict: Verdict::Ok,
+            detail: detail.into(),
+            fix: String::new(),
+        }
+    }
+
+    pub fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            name,
+            verdict: Verdict::Warn,
+            detail: detail.into(),
+            fix: fix.into(),
+        }
+    }
+
+    pub fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            name,
+            verdict: Verdict::Fail,
+            detail: detail.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// Runs `program --version` and returns its first output line.
+pub fn version_of(program: &Path, flag: &str) -> Option<String> {
+    let out = std::process::Command::new(program)
+        .arg(flag)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = if out.stdout.is_empty() {
+        out.stderr
+    } else {
+        out.stdout
+    };
+    String::from_utf8_lossy(&text)
+        .lines()
+        .next()
+        .map(|l| l.trim().to_owned())
+}
+
+/// Whether this process may create user namespaces (the process sandbox needs them).
+pub fn user_namespaces() -> Check {
+    const NAME: &str = "user namespaces";
+    let max = std::fs::read_to_string("/proc/sys/user/max_user_namespaces")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok());
+    let unpriv = std::fs::read_to_string("/proc/sys/kernel/unprivileged_userns_clone")
+        .ok()
+        .map(|s| s.trim() == "1");
+    match (max, unpriv) {
+        (Some(0), _) => Check::fail(
+            NAME,
+            "user.max_user_namespaces is 0",
+            "enable them: sysctl -w user.max_user_namespaces=15000, or use --sandbox docker",
+        ),
+        (_, Some(false)) if !nix::unistd::geteuid().is_root() => Check::fail(
+            NAME,
+            "kernel.unprivileged_userns_clone is 0",
+            "enable them: sysctl -w kernel.unprivileged_userns_clone=1, or use --sandbox docker",
+        ),
+        (Some(n), _) => Check::ok(NAME, format!("available (max {n})")),
+        (None, _) => Check::warn(
+            NAME,
+            "cannot read /proc/sys/user/max_user_namespaces",
+            "the process sandbox needs Linux user namespaces; use --sandbox docker elsewhere",
+        ),
+    }
+}
+
+/// A runtime interpreter the generated projects run on.
+pub fn interpreter(name: &'static str, program: &Path, install_hint: &str) -> Check {
+    match version_of(program, "--version") {
+        Some(v) => Check::ok(name, format!("{} ({v})", program.display())),
+        None => Check::fail(
+            name,
+            format!("{} not found or not runnable", program.display()),
+            install_hint,
+        ),
+    }
+}
+
+/// Whether a Docker engine answers on its socket.
+pub fn docker_engine(host: &str) -> Check {
+    const NAME: &str = "docker engine";
+    let socket = host
+        .strip_prefix("unix://")
+        .map(str::to_owned)
+        .unwrap_or_else(|| "/var/run/docker.sock".to_owned());
+    if !host.is_empty() && !host.starts_with("unix://") {
+        return Check::ok(NAME, format!("configured at {host} (not probed)"));
+    }
+    match std::os::unix::net::UnixStream::connect(&socket) {
+        Ok(_) => Check::ok(NAME, format!("reachable at {socket}")),
+        Err(e) => Check::warn(
+            NAME,
+            format!("not reachable at {socket}: {e}"),
+            "optional: install docker.io and start dockerd to use --sandbox docker",
+        ),
+    }
+}

@@ -1,0 +1,64 @@
+//! Providers turn a prompt (plus, when iterating, the current design) into an
+//! [`ApiDesign`]. `rules` is built in and offline; `openai` talks to any
+//! OpenAI-compatible endpoint.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::design::ApiDesign;
+
+/// Which provider to use; parsed from `--provider` and `provider.default`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    Rules,
+    Openai,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Rules => "rules",
+            ProviderKind::Openai => "openai",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProviderKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "rules" => Ok(ProviderKind::Rules),
+            "openai" => Ok(ProviderKind::Openai),
+            other => Err(format!(
+                "unknown provider {other:?}: use \"rules\" (built in) or \"openai\" (any OpenAI-compatible endpoint)"
+            )),
+        }
+    }
+}
+
+/// What a provider is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct DesignRequest<'a> {
+    pub prompt: &'a str,
+    /// The current design when the prompt is a follow-up ("add a due date to tasks").
+    pub base: Option<&'a ApiDesign>,
+}
+
+/// Progress a provider reports while it works (shown in the log pane / CLI).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ProviderEvent {
+    /// A human-readable progress line ("asking gpt-4o-mini", "repair 1 of 2").
+    Progress { message: String },
+    /// Streamed output arrived (number of characters so far).
+    Streamed { chars: usize },
+}
