@@ -4,6 +4,7 @@
 //! every service lives here so the TUI, the headless commands and the tests share it.
 
 pub mod cli;
+pub mod codegen;
 pub mod config;
 pub mod design;
 pub mod doctor;

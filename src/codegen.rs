@@ -1,0 +1,54 @@
+//! Everything derived deterministically from an [`ApiDesign`](crate::design::ApiDesign):
+//! the OpenAPI 3.1 contract, the FastAPI or Express project, its tests. Same design in,
+//! byte-identical files out.
+//!
+//! # The HTTP contract every generated API follows
+//!
+//! The spec generator, both code generators and the contract tests all rely on these
+//! conventions; change them in one place only together with the others.
+//!
+//! * **Paths.** Collection `/{plural}`, item `/{plural}/{id}`; `id` is an integer path
+//!   parameter. Custom actions use their own `path`. `GET /health` → 200
+//!   `{"status": "ok"}`, always public.
+//! * **Representation.** JSON object with `id` (integer), every design field under its
+//!   own name, every belongs-to foreign key (`<parent>_id`, integer, `null` when an
+//!   optional relation is unset), `created_at` and `updated_at` (RFC 3339 date-time
+//!   strings, UTC, `Z` suffix). Optional fields that are unset are present as `null`.
+//! * **Schemas** (component names, resource name in PascalCase, e.g. `InvoiceLine`):
+//!   `InvoiceLine` (representation), `InvoiceLineCreate` (body of POST and PUT: every
+//!   field and foreign key; `required` as the design says), `InvoiceLinePatch` (same
+//!   properties, none required), `InvoiceLineList` (list envelope), `Problem`.
+//! * **Operations and status codes** (operationId in brackets):
+//!   list `GET /{plural}` → 200 envelope [`list_{plural}`]; create `POST /{plural}` →
+//!   201 + representation + `Location: /{plural}/{id}` [`create_{name}`];
+//!   get `GET /{plural}/{id}` → 200 [`get_{name}`]; replace `PUT /{plural}/{id}` → 200
+//!   [`replace_{name}`]; patch `PATCH /{plural}/{id}` → 200 [`patch_{name}`]; delete
+//!   `DELETE /{plural}/{id}` → 204 no body [`delete_{name}`]. Tag = `plural`.
+//! * **List envelope.** `{"items": [...], "total": N, "limit": L, "offset": O}`.
+//!   Query parameters: `limit` (integer, 1..=max_page_size, default
+//!   default_page_size), `offset` (integer ≥ 0, default 0), `sort` (string enum of
+//!   `id`, `-id`, and `f` / `-f` for every sort field; default `id`), `q` (only when
+//!   the design has search fields: case-insensitive substring over them), and one
+//!   parameter per filter field with the field's own schema (exact match; booleans as
+//!   `true`/`false`; foreign keys filter by parent id).
+//! * **Errors** are RFC 9457 problem details, content type `application/problem+json`,
+//!   schema `Problem`: `type` (string, `about:blank` unless more specific), `title`,
+//!   `status` (integer), `detail` (string), optional `errors` (array of
+//!   `{"loc": [string…], "msg": string}` for validation failures).
+//!   404 unknown id (or route); 409 unique violation, deleting a parent that still has
+//!   children under `restrict`, or a custom action's precondition failing;
+//!   422 invalid body, malformed JSON, invalid query parameter, or a foreign key that
+//!   names no existing parent; 401 missing/invalid credentials when the design has
+//!   auth (every route but `/health`); 501 for custom actions without a handler.
+//! * **Types** (JSON Schema): string/text → string (text has no maxLength unless
+//!   given); integer → integer; number/decimal → number; boolean; date → string,
+//!   format `date`; date_time → string, format `date-time`; time → string, pattern
+//!   `^\d{2}:\d{2}(:\d{2})?$`; email → format `email`; url → format `uri`; phone →
+//!   pattern `^\+?[0-9 ()-]{6,20}$`; uuid → format `uuid`; enum → string with `enum`;
+//!   json → object. `min`/`max` → minimum/maximum; lengths → minLength/maxLength;
+//!   `pattern` → pattern. Defaults are applied on create when a field is omitted.
+//! * **Running.** The server listens on `APIFORGE_LISTEN`: `unix:/abs/path.sock` or
+//!   `host:port` (default `127.0.0.1:8000`). SQLite database file from `APIFORGE_DB`
+//!   (default `app.db` in the working directory), foreign keys enforced, schema created
+//!   at start-up. Auth secrets from the env var the design names (`API_KEY`,
+//!   `JWT_SECRET`).
