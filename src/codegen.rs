@@ -52,3 +52,21 @@
 //!   (default `app.db` in the working directory), foreign keys enforced, schema created
 //!   at start-up. Auth secrets from the env var the design names (`API_KEY`,
 //!   `JWT_SECRET`).
+
+pub mod framework;
+
+use std::collections::BTreeMap;
+
+pub use framework::Framework;
+
+/// Generated files: relative path (with `/` separators) → contents. A `BTreeMap` so
+/// iteration order, and therefore every derived artefact, is deterministic.
+pub type GeneratedFiles = BTreeMap<String, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    #[error("template {template} failed to render: {message}")]
+    Template { template: String, message: String },
+    #[error("the design cannot be generated: {0}")]
+    Unsupported(String),
+}
