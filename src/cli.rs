@@ -1,7 +1,9 @@
 //! The headless front end: one file per subcommand group. Every command that prints
 //! data takes `--json`.
 
+mod account;
 mod context;
+mod db;
 mod doctor;
 
 use std::path::PathBuf;
@@ -34,6 +36,12 @@ pub struct Cli {
 pub enum Command {
     /// What works on this machine, and what to do about what doesn't.
     Doctor(doctor::DoctorArgs),
+    /// Manage the embedded Postgres cluster: start, stop, status, url.
+    Db(db::DbArgs),
+    /// Who you are signed in as, and which database.
+    Whoami(account::JsonArgs),
+    /// List your projects.
+    Projects(account::JsonArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -63,6 +71,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let outcome = runtime.block_on(async move {
         match command {
             Command::Doctor(args) => doctor::run(&ctx, args).await,
+            Command::Db(args) => db::run(&ctx, args).await,
+            Command::Whoami(args) => account::whoami(&ctx, args).await,
+            Command::Projects(args) => account::projects(&ctx, args).await,
         }
     });
     match outcome {
