@@ -312,7 +312,10 @@ pub async fn bootstrap(admin: PgConnectOptions, database: &str) -> Result<(), Db
             target: "embedded cluster (bootstrap)".into(),
             source,
         })?;
-    // Roles are cluster-wide; two processes may race here, so tolerate "exists".
+    // Several processes may bootstrap at once (catalog updates such as GRANT would
+    // then fail with "tuple concurrently updated"); serialise them. Everyone connects
+    // to the same `postgres` database, so the advisory lock is shared.
+    sqlx::query("SELECT pg_advisory_lock(7270961)").execute(&mut conn).await?;
     for (role, attrs) in [
         (
             OWNER_ROLE,
