@@ -576,7 +576,10 @@ impl OpenAiProvider {
                         reply.truncated = true;
                     }
                 }
-                if chars >= reported + STREAM_REPORT_CHARS {
+                // The first characters show the model is alive; after that, report in
+                // steps so a long design does not flood the log pane.
+                let first = reported == 0 && chars > 0;
+                if first || chars >= reported + STREAM_REPORT_CHARS {
                     reported = chars;
                     on_event(ProviderEvent::Streamed { chars });
                 }
