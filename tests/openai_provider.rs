@@ -390,6 +390,30 @@ async fn a_hung_server_times_out() {
 }
 
 #[tokio::test]
+async fn a_slow_but_steady_stream_is_not_cut_off() {
+    // Six pieces 150 ms apart take longer than the 400 ms timeout in total, but no
+    // single silence does: the timeout bounds silences, not the whole generation.
+    let server = FakeOpenAi::scripted(vec![Step::Paced {
+        content: design_json("Slow"),
+        pieces: 6,
+        gap: Duration::from_millis(150),
+    }])
+    .await;
+    let provider =
+        provider(&config(&server.base_url(), true)).with_timeout(Duration::from_millis(400));
+    let (result, events) = design(&provider, "tasks", None).await;
+    assert_eq!(result.expect("slow stream").title, "Slow");
+    assert!(
+        events
+            .iter()
+            .filter(|e| matches!(e, ProviderEvent::Streamed { .. }))
+            .count()
+            >= 2,
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
 async fn follow_up_requests_include_the_base_design() {
     let server = FakeOpenAi::scripted(vec![Step::reply(design_json("Library v2"))]).await;
     let mut base = ApiDesign::new("Library");

@@ -17,6 +17,7 @@ mod reply;
 mod transport;
 
 use std::fmt;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -64,8 +65,8 @@ pub enum OpenAiError {
         detail: String,
     },
     #[error(
-        "{base_url} did not answer within {}s; check that the server is healthy or raise \
-         provider.openai.timeout_secs", timeout.as_secs_f64()
+        "{base_url} did not answer (or stopped sending) for {}s; check that the server is \
+         healthy or raise provider.openai.timeout_secs", timeout.as_secs_f64()
     )]
     Timeout { base_url: String, timeout: Duration },
     #[error(
@@ -167,6 +168,12 @@ impl fmt::Debug for OpenAiProvider {
 
 type Validate<'a> = &'a (dyn Fn(&ApiDesign) -> Result<(), String> + Sync);
 type OnEvent<'a> = &'a mut (dyn FnMut(ProviderEvent) + Send);
+
+/// Why one HTTP call produced no reply.
+enum AttemptError {
+    TimedOut,
+    Api(OpenAIError),
+}
 
 /// How one HTTP call failed, for the retry decision.
 enum CallFailure {
@@ -424,18 +431,18 @@ impl OpenAiProvider {
     ) -> Result<Reply, OpenAiError> {
         let mut retries: u32 = 0;
         loop {
-            let attempt =
-                tokio::time::timeout(self.timeout, self.call_once(conversation, on_event)).await;
-            let failure = match attempt {
-                Err(_elapsed) => {
+            let failure = match self.call_once(conversation, on_event).await {
+                Ok(reply) => return Ok(reply),
+                Err(AttemptError::TimedOut) => {
                     tracing::warn!(base_url = %self.endpoint.base_url(), timeout = ?self.timeout, "openai call timed out");
+                    // Not retried: a server that hangs once usually hangs again, and
+                    // retrying would multiply the wait by max_retries.
                     return Err(OpenAiError::Timeout {
                         base_url: self.endpoint.base_url().to_owned(),
                         timeout: self.timeout,
                     });
                 }
-                Ok(Ok(reply)) => return Ok(reply),
-                Ok(Err(error)) => self.classify(error),
+                Err(AttemptError::Api(error)) => self.classify(error),
             };
             let transient = match failure {
                 CallFailure::Fatal(error) => return Err(error),
@@ -540,11 +547,25 @@ impl OpenAiProvider {
         request
     }
 
+    /// Runs `step` under the call timeout.
+    async fn within<T>(
+        &self,
+        step: impl Future<Output = Result<T, OpenAIError>>,
+    ) -> Result<T, AttemptError> {
+        match tokio::time::timeout(self.timeout, step).await {
+            Ok(result) => result.map_err(AttemptError::Api),
+            Err(_elapsed) => Err(AttemptError::TimedOut),
+        }
+    }
+
+    /// One HTTP call. The timeout bounds the wait for the answer and, when streaming,
+    /// each silence between chunks — not the whole stream, which for a large design on
+    /// a slow local model legitimately takes minutes.
     async fn call_once(
         &self,
         conversation: &Conversation,
         on_event: OnEvent<'_>,
-    ) -> Result<Reply, OpenAIError> {
+    ) -> Result<Reply, AttemptError> {
         let request = self.request(conversation);
         tracing::debug!(
             base_url = %self.endpoint.base_url(),
@@ -556,11 +577,17 @@ impl OpenAiProvider {
         let mut reply = Reply::default();
         let mut usage = None;
         if self.stream {
-            let mut stream = self.client.chat().create_stream(request).await?;
+            let mut stream = self
+                .within(self.client.chat().create_stream(request))
+                .await?;
             let mut chars = 0usize;
             let mut reported = 0usize;
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk?;
+            loop {
+                let next = tokio::time::timeout(self.timeout, stream.next())
+                    .await
+                    .map_err(|_elapsed| AttemptError::TimedOut)?;
+                let Some(chunk) = next else { break };
+                let chunk = chunk.map_err(AttemptError::Api)?;
                 if chunk.usage.is_some() {
                     usage = chunk.usage;
                 }
@@ -588,7 +615,7 @@ impl OpenAiProvider {
                 on_event(ProviderEvent::Streamed { chars });
             }
         } else {
-            let response = self.client.chat().create(request).await?;
+            let response = self.within(self.client.chat().create(request)).await?;
             usage = response.usage;
             if let Some(choice) = response.choices.into_iter().find(|c| c.index == 0) {
                 reply.content = choice.message.content.unwrap_or_default();

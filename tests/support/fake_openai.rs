@@ -83,6 +83,12 @@ pub enum Step {
     Hang,
     /// Streams `content` (only for streaming requests), then stalls forever.
     StallAfter { content: String },
+    /// Streams `content` in `pieces` events, `gap` apart, like a slow local model.
+    Paced {
+        content: String,
+        pieces: usize,
+        gap: Duration,
+    },
 }
 
 impl Step {
@@ -242,6 +248,11 @@ async fn handle(
             json_response(500, json!({}))
         }
         Step::StallAfter { content } => sse_response(&model, &content, None, "stop", true),
+        Step::Paced {
+            content,
+            pieces,
+            gap,
+        } => paced_response(&model, &content, pieces, gap),
     }
 }
 
@@ -334,5 +345,32 @@ fn sse_response(
         .header("content-type", "text/event-stream")
         .header("cache-control", "no-cache")
         .body(body)
+        .expect("valid response")
+}
+
+fn paced_response(model: &str, content: &str, pieces: usize, gap: Duration) -> Response<Body> {
+    let chars: Vec<char> = content.chars().collect();
+    let size = chars.len().div_ceil(pieces.max(1)).max(1);
+    let mut events: Vec<String> = chars
+        .chunks(size)
+        .map(|piece| {
+            chunk(
+                model,
+                json!({"content": piece.iter().collect::<String>()}),
+                None,
+            )
+        })
+        .collect();
+    events.push(chunk(model, json!({}), Some("stop")));
+    events.push("data: [DONE]\n\n".to_owned());
+    // The pause models token generation time; nothing waits on it.
+    let stream = futures::stream::iter(events).then(move |event| async move {
+        tokio::time::sleep(gap).await;
+        Ok::<_, Infallible>(event)
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(stream))
         .expect("valid response")
 }

@@ -31,6 +31,14 @@ impl Endpoint {
                 "provider.openai.base_url {trimmed:?} must start with http:// or https://"
             ));
         }
+        if url.query().is_some() || url.fragment().is_some() {
+            // The client appends `/chat/completions` to the base URL, which would land
+            // after a query string (Azure's classic `?api-version=` deployment URLs).
+            return Err(format!(
+                "provider.openai.base_url {trimmed:?} has a query string; use a plain base URL \
+                 such as https://RESOURCE.openai.azure.com/openai/v1 (Azure's v1 API)"
+            ));
+        }
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         if host.is_empty() {
             return Err(format!(
@@ -135,7 +143,13 @@ mod tests {
 
     #[test]
     fn bad_urls_are_explained() {
-        for raw in ["", "api.openai.com/v1", "ftp://x/v1", "http://"] {
+        for raw in [
+            "",
+            "api.openai.com/v1",
+            "ftp://x/v1",
+            "http://",
+            "https://acme.openai.azure.com/openai/deployments/gpt?api-version=2024-06-01",
+        ] {
             let err = Endpoint::parse(raw).expect_err("invalid URL");
             assert!(err.contains("provider.openai.base_url"), "{err}");
         }
