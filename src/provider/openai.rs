@@ -38,8 +38,9 @@ use conversation::Conversation;
 use reply::Reply;
 use transport::{StatusError, Transport};
 
-use crate::config::OpenAiConfig;
+use crate::config::{OpenAiConfig, ProviderConfig};
 use crate::design::ApiDesign;
+use crate::doctor::Check;
 use crate::provider::{DesignRequest, ProviderEvent};
 
 /// Streamed progress is reported at most once per this many new characters.
@@ -173,6 +174,38 @@ type OnEvent<'a> = &'a mut (dyn FnMut(ProviderEvent) + Send);
 enum AttemptError {
     TimedOut,
     Api(OpenAIError),
+}
+
+/// The doctor's verdict on `provider.openai` (offline: the server is not contacted).
+/// A problem fails the check only when `openai` is the default provider.
+pub fn check(config: &ProviderConfig) -> Check {
+    const NAME: &str = "llm provider";
+    let is_default = config.default.trim().eq_ignore_ascii_case("openai");
+    match OpenAiProvider::from_config(&config.openai) {
+        Ok(provider) => Check::ok(
+            NAME,
+            format!(
+                "openai-compatible: {} ({}), {}",
+                provider.endpoint.base_url(),
+                provider.model,
+                if provider.key.is_some() {
+                    format!("key from ${}", config.openai.api_key_env)
+                } else {
+                    "no key (self-hosted)".to_owned()
+                }
+            ),
+        ),
+        Err(error) if is_default => Check::fail(
+            NAME,
+            format!("provider \"openai\" is the default but unusable: {error}"),
+            "fix provider.openai in the config, or set provider.default = \"rules\"",
+        ),
+        Err(error) => Check::warn(
+            NAME,
+            format!("the built-in rules provider is used; openai is not ready: {error}"),
+            "optional: configure provider.openai and use --provider openai",
+        ),
+    }
 }
 
 /// How one HTTP call failed, for the retry decision.
@@ -763,4 +796,71 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::Verdict;
+
+    fn provider_config(default: &str, base_url: &str, env: &str) -> ProviderConfig {
+        ProviderConfig {
+            default: default.to_owned(),
+            openai: OpenAiConfig {
+                base_url: base_url.to_owned(),
+                model: "m".to_owned(),
+                api_key_env: env.to_owned(),
+                max_repairs: 2,
+                max_tokens: 100,
+                timeout_secs: 5,
+                max_retries: 1,
+                stream: false,
+            },
+        }
+    }
+
+    #[test]
+    fn doctor_verdicts_follow_the_default_provider() {
+        let unset = "APIFORGE_UNIT_TEST_UNSET_KEY";
+        let c = check(&provider_config(
+            "openai",
+            "https://api.openai.com/v1",
+            unset,
+        ));
+        assert_eq!(c.verdict, Verdict::Fail, "{c:?}");
+        assert!(c.detail.contains(unset), "{c:?}");
+        let c = check(&provider_config(
+            "rules",
+            "https://api.openai.com/v1",
+            unset,
+        ));
+        assert_eq!(c.verdict, Verdict::Warn, "{c:?}");
+        let c = check(&provider_config(
+            "openai",
+            "http://127.0.0.1:11434/v1/",
+            unset,
+        ));
+        assert_eq!(c.verdict, Verdict::Ok, "{c:?}");
+        assert!(
+            c.detail.contains("http://127.0.0.1:11434/v1 (m), no key"),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn env_var_names_are_checked_without_echoing() {
+        assert!(check_env_var_name("OPENAI_API_KEY").is_ok());
+        assert!(check_env_var_name("_X1").is_ok());
+        for bad in ["", "1ABC", "sk-abc", "MY KEY", "ключ"] {
+            let err = check_env_var_name(bad).expect_err(bad).to_string();
+            assert!(bad.is_empty() || !err.contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn error_chains_read_as_one_line() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let outer = std::io::Error::other(io);
+        assert_eq!(error_chain(&outer), "connection refused");
+    }
 }
