@@ -433,6 +433,66 @@ async fn follow_up_requests_include_the_base_design() {
 }
 
 #[tokio::test]
+async fn design_futures_can_be_spawned() {
+    // The TUI runs providers on tokio worker threads: the future must be Send.
+    fn assert_send<T: Send>(_: &T) {}
+    let server = FakeOpenAi::scripted(vec![Step::reply(design_json("Sent"))]).await;
+    let provider = provider(&config(&server.base_url(), true));
+    let mut count = 0usize;
+    let mut on_event = |_: ProviderEvent| count += 1;
+    let future = provider.design(
+        DesignRequest {
+            prompt: "tasks",
+            base: None,
+        },
+        &needs_a_resource,
+        &mut on_event,
+    );
+    assert_send(&future);
+    assert_eq!(bounded(future).await.expect("design").title, "Sent");
+    assert!(count >= 2, "progress and streamed events arrived");
+}
+
+#[tokio::test]
+async fn a_refusal_is_reported_as_such() {
+    let server = FakeOpenAi::scripted(vec![Step::Raw(json!({
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "test-model",
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": null, "refusal": "I can't help with that."},
+            "finish_reason": "stop"
+        }]
+    }))])
+    .await;
+    let (result, _) = design(&provider(&config(&server.base_url(), false)), "tasks", None).await;
+    let error = result.expect_err("refused");
+    assert!(
+        matches!(&error, OpenAiError::Refused(why) if why == "I can't help with that."),
+        "{error:?}"
+    );
+    assert_eq!(server.calls(), 1, "a refusal is not repaired");
+}
+
+#[tokio::test]
+async fn an_error_event_mid_stream_is_reported() {
+    let server = FakeOpenAi::scripted(vec![Step::RawEvents(vec![
+        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": 0, "delta": {"content": "{\"ti"}, "finish_reason": null}]}),
+        json!({"error": {"message": "the model ran out of memory", "type": "server_error"}}),
+    ])])
+    .await;
+    let (result, _) = design(&provider(&config(&server.base_url(), true)), "tasks", None).await;
+    let error = result.expect_err("error event");
+    assert!(
+        matches!(&error, OpenAiError::BadResponse { detail, .. } if detail.contains("the model ran out of memory")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
 async fn base_url_with_and_without_trailing_slash() {
     let server = FakeOpenAi::scripted(vec![Step::reply(design_json("Slash"))]).await;
     for base_url in [

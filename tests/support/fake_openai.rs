@@ -79,6 +79,10 @@ pub enum Step {
         message: String,
         retry_after: Option<&'static str>,
     },
+    /// This exact `200 application/json` body.
+    Raw(Value),
+    /// These exact server-sent event `data:` payloads, then `[DONE]`.
+    RawEvents(Vec<Value>),
     /// Never answers.
     Hang,
     /// Streams `content` (only for streaming requests), then stalls forever.
@@ -242,6 +246,16 @@ async fn handle(
                     .insert("retry-after", value.parse().expect("valid header value"));
             }
             response
+        }
+        Step::Raw(body) => json_response(200, body),
+        Step::RawEvents(events) => {
+            let mut text: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+            text.push_str("data: [DONE]\n\n");
+            Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "text/event-stream")
+                .body(Body::from(text))
+                .expect("valid response")
         }
         Step::Hang => {
             std::future::pending::<()>().await;
