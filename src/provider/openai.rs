@@ -57,7 +57,7 @@ pub enum OpenAiError {
     #[error("the openai provider is misconfigured: {0}")]
     InvalidConfig(String),
     #[error(
-        "cannot reach {base_url} ({attempts} attempts): {detail}; check provider.openai.base_url \
+        "cannot reach {base_url} ({attempts} attempt(s)): {detail}; check provider.openai.base_url \
          and that the server is running"
     )]
     Unreachable {
@@ -71,7 +71,7 @@ pub enum OpenAiError {
     )]
     Timeout { base_url: String, timeout: Duration },
     #[error(
-        "{base_url} kept rate-limiting the request (HTTP 429, {attempts} attempts): {detail}; \
+        "{base_url} kept rate-limiting the request (HTTP 429, {attempts} attempt(s)): {detail}; \
          wait a minute and try again, or raise provider.openai.max_retries"
     )]
     RateLimited {
@@ -79,7 +79,7 @@ pub enum OpenAiError {
         attempts: u32,
         detail: String,
     },
-    #[error("{base_url} answered HTTP {status} ({attempts} attempts): {detail}{hint}")]
+    #[error("{base_url} answered HTTP {status} ({attempts} attempt(s)): {detail}{hint}")]
     Server {
         base_url: String,
         status: u16,
