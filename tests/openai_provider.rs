@@ -391,16 +391,16 @@ async fn a_hung_server_times_out() {
 
 #[tokio::test]
 async fn a_slow_but_steady_stream_is_not_cut_off() {
-    // Six pieces 150 ms apart take longer than the 400 ms timeout in total, but no
-    // single silence does: the timeout bounds silences, not the whole generation.
+    // Ten events 100 ms apart take twice the 500 ms timeout in total, but no single
+    // silence comes close: the timeout bounds silences, not the whole generation.
     let server = FakeOpenAi::scripted(vec![Step::Paced {
         content: design_json("Slow"),
-        pieces: 6,
-        gap: Duration::from_millis(150),
+        pieces: 8,
+        gap: Duration::from_millis(100),
     }])
     .await;
     let provider =
-        provider(&config(&server.base_url(), true)).with_timeout(Duration::from_millis(400));
+        provider(&config(&server.base_url(), true)).with_timeout(Duration::from_millis(500));
     let (result, events) = design(&provider, "tasks", None).await;
     assert_eq!(result.expect("slow stream").title, "Slow");
     assert!(
