@@ -148,6 +148,11 @@ impl FakeOpenAi {
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("bound address");
+        // Real servers stream with TCP_NODELAY; without it Nagle's algorithm holds
+        // small SSE events back ~40 ms each.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("fake server runs");
         });
