@@ -10,7 +10,9 @@
 use std::time::{Duration, Instant};
 
 use apiforge::auth::SessionToken;
-use apiforge::db::local_cluster::{CLIENT_ROLE, DATABASE, LocalCluster, OWNER_ROLE, PgBinaries, ServiceUser};
+use apiforge::db::local_cluster::{
+    CLIENT_ROLE, DATABASE, LocalCluster, OWNER_ROLE, PgBinaries, ServiceUser,
+};
 use apiforge::db::{Db, Location};
 
 fn summary(name: &str, mut samples: Vec<Duration>) {
@@ -26,15 +28,24 @@ fn summary(name: &str, mut samples: Vec<Duration>) {
 }
 
 fn cluster_in(dir: &std::path::Path) -> LocalCluster {
-    LocalCluster::with(PgBinaries::find().unwrap(), dir, ServiceUser::for_current_process().unwrap()).unwrap()
+    LocalCluster::with(
+        PgBinaries::find().unwrap(),
+        dir,
+        ServiceUser::for_current_process().unwrap(),
+    )
+    .unwrap()
 }
 
 async fn open(cluster: &LocalCluster) -> Db {
-    apiforge::db::bootstrap(cluster.admin_options(), DATABASE).await.unwrap();
+    apiforge::db::bootstrap(cluster.admin_options(), DATABASE)
+        .await
+        .unwrap();
     let db = Db::connect(
         Some(cluster.options(OWNER_ROLE, DATABASE)),
         cluster.options(CLIENT_ROLE, DATABASE),
-        Location::Embedded { dir: cluster.dir.clone() },
+        Location::Embedded {
+            dir: cluster.dir.clone(),
+        },
         8,
         Duration::from_secs(10),
     )
@@ -46,7 +57,10 @@ async fn open(cluster: &LocalCluster) -> Db {
 
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let root = tempfile::Builder::new().prefix("apiforge-bench-").tempdir().unwrap();
+    let root = tempfile::Builder::new()
+        .prefix("apiforge-bench-")
+        .tempdir()
+        .unwrap();
 
     // First-time init, end to end (what a brand-new user waits for).
     let mut inits = Vec::new();
@@ -79,8 +93,16 @@ fn main() {
     let home = root.path().join("home");
     let bin = env!("CARGO_BIN_EXE_apiforge");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(bin).env("APIFORGE_HOME", &home).args(args).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new(bin)
+            .env("APIFORGE_HOME", &home)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(&["db", "start"]);
     let mut bin_starts = Vec::new();
@@ -90,7 +112,10 @@ fn main() {
         run(&["db", "start"]);
         bin_starts.push(t.elapsed());
     }
-    summary("`apiforge db start`, initialised cluster (process)", bin_starts);
+    summary(
+        "`apiforge db start`, initialised cluster (process)",
+        bin_starts,
+    );
     let mut noop = Vec::new();
     for _ in 0..10 {
         let t = Instant::now();

@@ -315,7 +315,9 @@ pub async fn bootstrap(admin: PgConnectOptions, database: &str) -> Result<(), Db
     // Several processes may bootstrap at once (catalog updates such as GRANT would
     // then fail with "tuple concurrently updated"); serialise them. Everyone connects
     // to the same `postgres` database, so the advisory lock is shared.
-    sqlx::query("SELECT pg_advisory_lock(7270961)").execute(&mut conn).await?;
+    sqlx::query("SELECT pg_advisory_lock(7270961)")
+        .execute(&mut conn)
+        .await?;
     for (role, attrs) in [
         (
             OWNER_ROLE,

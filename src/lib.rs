@@ -10,5 +10,6 @@ pub mod config;
 pub mod db;
 pub mod design;
 pub mod doctor;
+pub mod engine;
 pub mod provider;
 pub mod telemetry;

@@ -22,7 +22,11 @@ fn only_the_tui_imports_the_terminal() {
     let tui = src.join("tui");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
-    assert!(files.len() > 5, "found too few sources under {}", src.display());
+    assert!(
+        files.len() > 5,
+        "found too few sources under {}",
+        src.display()
+    );
     let offenders: Vec<String> = files
         .iter()
         .filter(|f| !f.starts_with(&tui) && !f.ends_with("tui.rs"))
@@ -35,5 +39,8 @@ fn only_the_tui_imports_the_terminal() {
         })
         .map(|f| f.display().to_string())
         .collect();
-    assert!(offenders.is_empty(), "outside src/tui these mention ratatui/crossterm: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "outside src/tui these mention ratatui/crossterm: {offenders:?}"
+    );
 }

@@ -107,9 +107,11 @@ fn first_start_second_start_stop_and_status() {
     // The URL works with psql-compatible clients: connect through it.
     let url = stdout(&home.run(&["db", "url"])).trim().to_owned();
     assert!(
-        url.starts_with("postgresql://apiforge_owner@/apiforge?host="),
+        url.starts_with("postgresql://apiforge_owner@localhost/apiforge?host="),
         "{url}"
     );
+    url.parse::<sqlx::postgres::PgConnectOptions>()
+        .expect("the URL parses for sqlx too");
     let psql = Command::new("psql")
         .arg(&url)
         .args(["-Atc", "select current_user"])

@@ -321,7 +321,7 @@ impl LocalCluster {
                 _ => format!("%{b:02X}"),
             })
             .collect();
-        format!("postgresql://{role}@/{DATABASE}?host={host}&port={PORT}")
+        format!("postgresql://{role}@localhost/{DATABASE}?host={host}&port={PORT}")
     }
 
     /// Creates the cluster if needed and starts it if it is not running. Safe to call
@@ -680,7 +680,7 @@ mod tests {
         };
         assert_eq!(
             c.url_for(CLIENT_ROLE),
-            "postgresql://apiforge_client@/apiforge?host=%2Ftmp%2Fa%20b%2Fpostgres&port=5432"
+            "postgresql://apiforge_client@localhost/apiforge?host=%2Ftmp%2Fa%20b%2Fpostgres&port=5432"
         );
     }
 }

@@ -163,6 +163,22 @@ impl TestServer {
         self.base.clone().username(role).database(database)
     }
 
+    /// A URL for `role` on `database`, for child processes.
+    pub fn url(&self, role: &str, database: &str) -> String {
+        match &self.embedded_dir {
+            Some(dir) => format!(
+                "postgresql://{role}@localhost/{database}?host={}&port={}",
+                url_encode(&dir.to_string_lossy()),
+                self.base.get_port()
+            ),
+            None => format!(
+                "postgresql://{role}@{}:{}/{database}",
+                self.base.get_host(),
+                self.base.get_port()
+            ),
+        }
+    }
+
     pub fn admin(&self) -> PgConnectOptions {
         self.admin.clone()
     }
@@ -346,4 +362,15 @@ pub fn write_stdin(child: &mut Child, text: &str) {
         .unwrap()
         .write_all(text.as_bytes())
         .unwrap();
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
