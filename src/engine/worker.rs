@@ -134,12 +134,19 @@ impl Worker {
                 if let Some(Ok(id)) = tasks.join_next().await {
                     running.remove(&id);
                 }
+                // Gather every job that finished meanwhile so claims stay batched.
+                while let Some(Ok(id)) = tasks.try_join_next() {
+                    running.remove(&id);
+                }
                 continue;
             }
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                     if let Ok(id) = done {
+                        running.remove(&id);
+                    }
+                    while let Some(Ok(id)) = tasks.try_join_next() {
                         running.remove(&id);
                     }
                 }
@@ -286,6 +293,30 @@ impl Worker {
                 attempts,
             });
         }
+        if !claimed.is_empty() {
+            // One statement and one NOTIFY for all the start events of this claim.
+            let ids: Vec<JobId> = claimed.iter().map(|j| j.id).collect();
+            let last: Option<i64> = sqlx::query_scalar(
+                "WITH started AS (
+                     INSERT INTO job_events (job_id, owner_id, kind, level, message, data)
+                     SELECT j.id, j.owner_id, 'job_started', 'info', j.kind,
+                            jsonb_build_object('worker', $2::text, 'attempt', j.attempts)
+                     FROM jobs j WHERE j.id = ANY($1)
+                     RETURNING id)
+                 SELECT max(id) FROM started",
+            )
+            .bind(&ids)
+            .bind(&self.opts.id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if let Some(last) = last {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(super::EVENTS_CHANNEL)
+                    .bind(last.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         tx.commit().await?;
         Ok(claimed)
     }
@@ -311,28 +342,6 @@ impl Worker {
                 cancel.clone(),
                 reason.clone(),
             ));
-            let started = async {
-                let mut conn = pool.acquire().await?;
-                events::emit(
-                    &mut conn,
-                    NewEvent {
-                        job_id: id,
-                        owner_id: owner,
-                        kind: EventKind::JobStarted,
-                        step: None,
-                        level: EventLevel::Info,
-                        message: &job.kind,
-                        data: Some(
-                            serde_json::json!({ "worker": worker_id, "attempt": job.attempts }),
-                        ),
-                    },
-                )
-                .await
-            }
-            .await;
-            if let Err(e) = started {
-                tracing::warn!(job = id, "cannot record the job start: {e}");
-            }
             let result = match handler {
                 Some(handler) => {
                     let mut ctx = JobContext::new(
