@@ -54,6 +54,8 @@
 //!   `JWT_SECRET`).
 
 pub mod framework;
+pub mod openapi;
+pub mod spec_check;
 
 use std::collections::BTreeMap;
 

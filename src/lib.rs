@@ -10,3 +10,4 @@ pub mod design;
 pub mod doctor;
 pub mod provider;
 pub mod telemetry;
+pub mod templates;
