@@ -56,6 +56,7 @@
 pub mod framework;
 pub mod openapi;
 pub mod spec_check;
+pub mod spec_import;
 
 use std::collections::BTreeMap;
 

@@ -786,7 +786,7 @@ fn foreign_key_schema(design: &ApiDesign, resource: &Resource, field: &str) -> V
 }
 
 fn object_schema(
-    description: String,
+    description: Option<String>,
     properties: Map<String, Value>,
     required: Vec<String>,
     closed: bool,
@@ -794,7 +794,9 @@ fn object_schema(
 ) -> Value {
     let mut s = Map::new();
     s.insert("type".into(), "object".into());
-    s.insert("description".into(), description.into());
+    if let Some(description) = description {
+        s.insert("description".into(), description.into());
+    }
     s.insert("properties".into(), Value::Object(properties));
     if !required.is_empty() {
         s.insert("required".into(), json!(required));
@@ -843,11 +845,8 @@ fn resource_schemas(design: &ApiDesign, resource: &Resource, schemas: &mut Map<S
     }
     repr_example.insert("created_at".into(), example::TIMESTAMP.into());
     repr_example.insert("updated_at".into(), example::TIMESTAMP.into());
-    let description = if resource.description.is_empty() {
-        format!("A {}.", words(name))
-    } else {
-        resource.description.clone()
-    };
+    // Only the design's own words, so an import gets back exactly what was written.
+    let description = (!resource.description.is_empty()).then(|| resource.description.clone());
     let repr_example = Value::Object(repr_example);
     schemas.insert(
         base.clone(),
@@ -885,10 +884,10 @@ fn resource_schemas(design: &ApiDesign, resource: &Resource, schemas: &mut Map<S
     schemas.insert(
         format!("{base}Create"),
         object_schema(
-            format!(
+            Some(format!(
                 "The fields of a new {} (also the body of PUT).",
                 words(name)
-            ),
+            )),
             create_props,
             create_required,
             false,
@@ -898,10 +897,10 @@ fn resource_schemas(design: &ApiDesign, resource: &Resource, schemas: &mut Map<S
     schemas.insert(
         format!("{base}Patch"),
         object_schema(
-            format!(
+            Some(format!(
                 "The {} fields to change; the others keep their value.",
                 words(name)
-            ),
+            )),
             patch_props,
             Vec::new(),
             false,
@@ -931,7 +930,7 @@ fn resource_schemas(design: &ApiDesign, resource: &Resource, schemas: &mut Map<S
         schemas.insert(
             format!("{base}List"),
             object_schema(
-                format!("A page of {}.", words(&resource.plural)),
+                Some(format!("A page of {}.", words(&resource.plural))),
                 props,
                 vec![
                     "items".into(),
@@ -964,7 +963,7 @@ fn action_schemas(action: &Action, schemas: &mut Map<String, Value>) {
         schemas.insert(
             format!("{base}Input"),
             object_schema(
-                format!("The body of {}.", action.name),
+                Some(format!("The body of {}.", action.name)),
                 props,
                 required,
                 false,
@@ -981,7 +980,7 @@ fn action_schemas(action: &Action, schemas: &mut Map<String, Value>) {
         schemas.insert(
             format!("{base}Output"),
             object_schema(
-                format!("The result of {}.", action.name),
+                Some(format!("The result of {}.", action.name)),
                 props,
                 required,
                 false,
