@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::LazyLock;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const OPENAPI_SCHEMA: &str = include_str!("../../assets/schemas/openapi-3.1.json");
 const METHODS: [&str; 8] = [
@@ -89,7 +89,8 @@ impl SpecErrors {
 pub fn check(spec: &Value) -> Result<(), SpecErrors> {
     let mut errors = Vec::new();
     match &*META {
-        Ok(meta) => {
+        // `is_valid` stops at the first failure; collect errors only when there are some.
+        Ok(meta) if !meta.is_valid(spec) => {
             for e in meta.iter_errors(spec) {
                 errors.push(SpecError {
                     kind: SpecErrorKind::Schema,
@@ -98,6 +99,7 @@ pub fn check(spec: &Value) -> Result<(), SpecErrors> {
                 });
             }
         }
+        Ok(_) => {}
         Err(message) => errors.push(SpecError {
             kind: SpecErrorKind::Schema,
             pointer: String::new(),
@@ -368,9 +370,10 @@ fn check_examples(doc: &Value, errors: &mut Vec<SpecError>) {
     if sites.is_empty() {
         return;
     }
-    // One validator for all examples: the document itself is the schema resource (its
-    // `$ref`s resolve inside it), and `prefixItems` lines each example up with the
-    // schema it belongs to.
+    // One validator for all examples: the document itself is the schema resource (the
+    // `$ref`s of its schemas resolve inside it), and `prefixItems` lines each example up
+    // with a copy of the schema it belongs to (copies compile faster than one `$ref`
+    // per example).
     let mut schema = doc.clone();
     if let Value::Object(map) = &mut schema {
         map.insert(
@@ -381,7 +384,7 @@ fn check_examples(doc: &Value, errors: &mut Vec<SpecError>) {
             "prefixItems".into(),
             sites
                 .iter()
-                .map(|s| json!({ "$ref": format!("#{}", s.schema) }))
+                .map(|s| doc.pointer(&s.schema).cloned().unwrap_or(Value::Bool(true)))
                 .collect(),
         );
     }
