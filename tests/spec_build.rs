@@ -473,3 +473,180 @@ fn ten_resources_have_every_operation() {
     let schemas = spec["components"]["schemas"].as_object().expect("schemas");
     assert_eq!(schemas.len(), 10 * 4 + 2);
 }
+
+/// A small deterministic generator, so a failure names a seed that reproduces it.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn random_field(rng: &mut Rng, i: usize) -> apiforge::design::Field {
+    use apiforge::design::{Field, FieldType};
+    const NAMES: [&str; 16] = [
+        "name",
+        "title",
+        "price",
+        "quantity",
+        "email",
+        "status",
+        "code",
+        "notes",
+        "rating",
+        "starts_at",
+        "due_on",
+        "website",
+        "phone",
+        "reference",
+        "weight",
+        "opens_at",
+    ];
+    const PATTERNS: [&str; 4] = [
+        "^[A-Z]{3}-[0-9]{3}$",
+        "^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        "^(?:EU|US|UK)[0-9]{2}$",
+        "^\\S+$",
+    ];
+    let ty = FieldType::ALL[rng.below(FieldType::ALL.len() as u64) as usize];
+    let name = format!("{}_{i}", NAMES[rng.below(NAMES.len() as u64) as usize]);
+    let mut f = Field::new(name, ty);
+    f.required = rng.chance(50);
+    f.unique = rng.chance(10);
+    if ty == FieldType::Enum {
+        let n = 1 + rng.below(5);
+        f.enum_values = (0..n).map(|k| format!("value_{k}")).collect();
+        if rng.chance(40) {
+            f.default = Some(serde_json::json!(f.enum_values[0]));
+        }
+    }
+    if ty.is_numeric() && rng.chance(60) {
+        let min = rng.below(1000) as f64 - 500.0;
+        let span = if ty == FieldType::Integer {
+            1 + rng.below(50)
+        } else {
+            rng.below(50)
+        };
+        f.min = rng.chance(70).then_some(min);
+        f.max = rng
+            .chance(70)
+            .then_some(min + span as f64 + if ty == FieldType::Integer { 0.0 } else { 0.25 });
+    }
+    if matches!(ty, FieldType::String | FieldType::Text) {
+        if rng.chance(40) {
+            let min = rng.below(30) as u32;
+            f.min_length = Some(min);
+            f.max_length = rng.chance(60).then(|| min + 1 + rng.below(60) as u32);
+        }
+        if rng.chance(25) {
+            f.pattern = Some(PATTERNS[rng.below(PATTERNS.len() as u64) as usize].to_owned());
+            f.min_length = None;
+            f.max_length = None;
+        }
+    }
+    if ty == FieldType::Boolean && rng.chance(30) {
+        f.default = Some(serde_json::json!(rng.chance(50)));
+    }
+    if rng.chance(15) {
+        f.unit = Some("kg".into());
+    }
+    if rng.chance(20) {
+        f.description = Some("What it means: \"quoted\", # hashed, and\na second line".into());
+    }
+    f
+}
+
+fn random_design(seed: u64) -> ApiDesign {
+    use apiforge::design::{AuthScheme, OnDelete, Relation, Resource};
+    let mut rng = Rng(seed);
+    let mut design = ApiDesign::new(format!("Random {seed}"));
+    design.auth = match rng.below(3) {
+        0 => AuthScheme::None,
+        1 => AuthScheme::ApiKey {
+            header: "X-Key".into(),
+            env_var: "API_KEY".into(),
+        },
+        _ => AuthScheme::BearerJwt {
+            env_var: "JWT_SECRET".into(),
+        },
+    };
+    let count = 1 + rng.below(4) as usize;
+    for r in 0..count {
+        let mut resource = Resource::new(format!("thing_{r}"), format!("things_{r}"));
+        for i in 0..rng.below(9) as usize {
+            resource.fields.push(random_field(&mut rng, i));
+        }
+        if r > 0 && rng.chance(60) {
+            let target = format!("thing_{}", rng.below(r as u64));
+            let required = rng.chance(50);
+            let on_delete = match (required, rng.below(3)) {
+                (false, 2) => OnDelete::SetNull,
+                (_, 1) => OnDelete::Cascade,
+                _ => OnDelete::Restrict,
+            };
+            resource.relations.push(Relation {
+                field: format!("{target}_id"),
+                target,
+                required,
+                on_delete,
+            });
+        }
+        if let Some(list) = resource.operations.list.as_mut() {
+            for f in &resource.fields {
+                if rng.chance(30) {
+                    list.filters.push(f.name.clone());
+                }
+                if matches!(
+                    f.ty,
+                    apiforge::design::FieldType::String | apiforge::design::FieldType::Text
+                ) && rng.chance(40)
+                {
+                    list.search.push(f.name.clone());
+                }
+                if rng.chance(20) {
+                    list.sort.push(f.name.clone());
+                }
+            }
+        }
+        resource.operations.patch = rng.chance(80);
+        resource.operations.delete = rng.chance(80);
+        if rng.chance(10) {
+            resource.operations.list = None;
+        }
+        design.resources.push(resource);
+    }
+    design
+}
+
+#[test]
+fn random_designs_yield_valid_specs_that_import_back() {
+    for seed in 1..=150u64 {
+        let design = random_design(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let spec = openapi::build(&design);
+        if let Err(errors) = spec_check::check(&spec) {
+            panic!("seed {seed}: {errors}\n{}", design.to_json_pretty());
+        }
+        let yaml = openapi::to_yaml(&spec);
+        let back: Value = serde_saphyr::from_str(&yaml).expect("YAML parses");
+        assert_eq!(back, spec, "seed {seed}: YAML round trip");
+        let imported = apiforge::codegen::spec_import::import(&yaml)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        assert_eq!(imported.design.resources, design.resources, "seed {seed}");
+        assert_eq!(imported.design.auth, design.auth, "seed {seed}");
+        assert!(
+            imported.warnings.is_empty(),
+            "seed {seed}: {:?}",
+            imported.warnings
+        );
+    }
+}

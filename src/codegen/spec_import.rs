@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use super::openapi::{
     EXT_RELATION, EXT_SEARCH, EXT_TYPE, EXT_UNIQUE, EXT_UNIT, PHONE_PATTERN, TIME_PATTERN,
+    pascal_case,
 };
 use super::spec_check::resolve;
 use crate::design::{
@@ -658,10 +659,27 @@ impl<'a> Importer<'a> {
             .or_else(|| self.body_schema(replace))
             .map(|n| self.object_schema(n, 0));
 
-        let name = repr
-            .as_ref()
-            .and_then(|r| r.name.as_deref())
-            .map(snake_case)
+        // PascalCase loses word breaks before digits (`thing_0` → `Thing0`); an
+        // operationId such as `get_thing_0` keeps them, so it wins when it agrees.
+        let component = repr.as_ref().and_then(|r| r.name.clone());
+        let from_ids = [get, create, replace, patch, delete]
+            .into_iter()
+            .flatten()
+            .filter_map(|op| op.get("operationId").and_then(Value::as_str))
+            .filter_map(|id| {
+                ["get_", "create_", "replace_", "patch_", "delete_"]
+                    .iter()
+                    .find_map(|prefix| id.strip_prefix(prefix))
+            })
+            .find(|candidate| {
+                snake_case(candidate) == *candidate
+                    && component
+                        .as_deref()
+                        .is_none_or(|c| pascal_case(candidate) == c)
+            })
+            .map(str::to_owned);
+        let name = from_ids
+            .or_else(|| component.as_deref().map(snake_case))
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| singular(&plural_name));
         let mut resource = Resource::new(name, plural_name);
