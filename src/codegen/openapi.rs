@@ -1069,3 +1069,45 @@ fn components(design: &ApiDesign, used: &BTreeSet<ErrorResponse>) -> Value {
     }
     Value::Object(components)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::design::{Field, FieldType, Resource};
+
+    /// Strings YAML would read as something else unless quoted survive the round trip.
+    #[test]
+    fn yaml_keeps_ambiguous_strings_as_strings() {
+        let tricky = [
+            "yes", "no", "on", "off", "null", "~", "1.0", "true", "0x10", "-", "*", "&a", "!tag",
+            "@x", "`x", "'q'", "\"dq\"", "a: b", "#c", " lead", "trail ", "1e3", ".inf", "",
+        ];
+        let mut design = ApiDesign::new("Café: ☕ \"API\" # 1\nsecond line");
+        design.version = "1.10".into();
+        let mut resource = Resource::new("answer", "answers");
+        let mut field = Field::new("value", FieldType::Enum);
+        field.enum_values = tricky.iter().map(|s| (*s).to_owned()).collect();
+        field.description = Some("key: value # not a comment".into());
+        resource.fields.push(field);
+        design.resources.push(resource);
+        let spec = build(&design);
+        let yaml = to_yaml(&spec);
+        let back: Value = serde_saphyr::from_str(&yaml).expect("YAML parses");
+        assert_eq!(back, spec, "{yaml}");
+        assert_eq!(back["info"]["version"], "1.10");
+    }
+
+    #[test]
+    fn pascal_case_joins_words() {
+        assert_eq!(pascal_case("invoice_line"), "InvoiceLine");
+        assert_eq!(pascal_case("order"), "Order");
+        assert_eq!(pascal_case("thing_0"), "Thing0");
+    }
+
+    #[test]
+    fn numbers_without_fraction_are_integers() {
+        assert_eq!(number(1.0), json!(1));
+        assert_eq!(number(-3.0), json!(-3));
+        assert_eq!(number(0.25), json!(0.25));
+    }
+}
