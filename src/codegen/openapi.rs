@@ -822,7 +822,12 @@ fn resource_schemas(design: &ApiDesign, resource: &Resource, schemas: &mut Map<S
     let mut props = Map::new();
     props.insert(
         "id".into(),
-        json!({ "type": "integer", "minimum": 1, "description": format!("The {}'s id.", words(name)) }),
+        json!({
+            "type": "integer",
+            "minimum": 1,
+            "readOnly": true,
+            "description": format!("The {}'s id.", words(name)),
+        }),
     );
     for f in &resource.fields {
         props.insert(f.name.clone(), property_schema(f, !f.required, false));
@@ -833,7 +838,7 @@ fn resource_schemas(design: &ApiDesign, resource: &Resource, schemas: &mut Map<S
     for stamp in ["created_at", "updated_at"] {
         props.insert(
             stamp.into(),
-            json!({ "type": "string", "format": "date-time" }),
+            json!({ "type": "string", "format": "date-time", "readOnly": true }),
         );
     }
     let required: Vec<String> = props.keys().cloned().collect();

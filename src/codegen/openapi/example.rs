@@ -13,7 +13,9 @@ pub const TIMESTAMP: &str = "2024-05-17T09:30:00Z";
 
 /// An example value for `field` of the resource named `resource`.
 pub fn field(field: &Field, resource: &str) -> Value {
+    // A default is the most telling example, except for numbers, where it is mostly 0.
     if let Some(default) = &field.default
+        && !field.ty.is_numeric()
         && default_fits(field, default)
     {
         return default.clone();
@@ -48,22 +50,12 @@ fn default_fits(field: &Field, default: &Value) -> bool {
     match (field.ty, default) {
         (FieldType::Enum, Value::String(s)) => field.enum_values.contains(s),
         (FieldType::Boolean, Value::Bool(_)) => true,
-        (FieldType::Integer, Value::Number(n)) => n
-            .as_f64()
-            .is_some_and(|v| v.fract() == 0.0 && in_bounds(field, v)),
-        (FieldType::Number | FieldType::Decimal, Value::Number(n)) => {
-            n.as_f64().is_some_and(|v| in_bounds(field, v))
-        }
         (FieldType::Json, Value::Object(_)) => true,
         (ty, Value::String(s)) if !matches!(ty, FieldType::Enum | FieldType::Json) => {
             text_fits(field, s) && !matches!(ty, FieldType::Date | FieldType::DateTime)
         }
         _ => false,
     }
-}
-
-fn in_bounds(field: &Field, v: f64) -> bool {
-    field.min.is_none_or(|m| v >= m) && field.max.is_none_or(|m| v <= m)
 }
 
 fn clamp(field: &Field, wanted: f64) -> f64 {
