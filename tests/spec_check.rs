@@ -250,3 +250,32 @@ fn errors_display_one_line_each_with_the_pointer() {
     assert!(text.contains("  /paths/~1orders~1{id}/patch/operationId: operationId"));
     assert!(text.contains("  /paths/~1orders~1{id}/delete/parameters: path parameter"));
 }
+
+#[test]
+fn a_schema_that_is_not_json_schema_is_reported_inside_it() {
+    let mut spec = valid_spec();
+    spec["components"]["schemas"]["Order"]["properties"]["note"]["type"] = json!("strin");
+    let errors = errors_of(&spec);
+    let found = only(&errors, SpecErrorKind::InvalidSchema);
+    assert!(!found.is_empty(), "{errors}");
+    assert!(
+        found.iter().all(|e| e
+            .pointer
+            .starts_with("/components/schemas/Order/properties/note/type")),
+        "{errors}"
+    );
+}
+
+#[test]
+fn a_pattern_that_does_not_compile_is_reported_at_its_schema() {
+    let mut spec = valid_spec();
+    spec["components"]["schemas"]["Customer"]["properties"]["name"]["pattern"] = json!("([a-z");
+    let errors = errors_of(&spec);
+    let found = only(&errors, SpecErrorKind::InvalidSchema);
+    assert_eq!(found.len(), 1, "{errors}");
+    assert_eq!(
+        found[0].pointer,
+        "/components/schemas/Customer/properties/name/pattern"
+    );
+    assert!(found[0].message.contains("cannot be compiled"), "{errors}");
+}

@@ -108,8 +108,11 @@ pub fn check(spec: &Value) -> Result<(), SpecErrors> {
     }
     let refs_ok = check_refs(spec, &mut errors);
     check_operations(spec, &mut errors);
-    if refs_ok {
-        check_examples(spec, &mut errors);
+    let mut found = Found::default();
+    collect_examples(spec, spec, "", Role::Document, &mut found);
+    // Examples are only checked against schemas that are sound and fully resolvable.
+    if check_schemas(spec, &found.schemas, &mut errors) && refs_ok {
+        check_examples(spec, &found.examples, &mut errors);
     }
     if errors.is_empty() {
         Ok(())
@@ -364,9 +367,38 @@ struct ExampleSite {
     schema: String,
 }
 
-fn check_examples(doc: &Value, errors: &mut Vec<SpecError>) {
-    let mut sites = Vec::new();
-    collect_examples(doc, doc, "", Role::Document, &mut sites);
+/// What the walk over the document finds.
+#[derive(Default)]
+struct Found {
+    examples: Vec<ExampleSite>,
+    /// Pointers to the schemas the document uses directly (components, parameters,
+    /// media types, headers); nested schemas are inside them.
+    schemas: Vec<String>,
+}
+
+/// Every schema must be a valid JSON Schema 2020-12 document.
+fn check_schemas(doc: &Value, schemas: &[String], errors: &mut Vec<SpecError>) -> bool {
+    let before = errors.len();
+    let meta = jsonschema::draft202012::meta::validator();
+    for pointer in schemas {
+        let Some(schema) = doc.pointer(pointer) else {
+            continue;
+        };
+        if meta.is_valid(schema) {
+            continue;
+        }
+        for e in meta.iter_errors(schema) {
+            errors.push(SpecError {
+                kind: SpecErrorKind::InvalidSchema,
+                pointer: format!("{pointer}{}", e.instance_path().as_str()),
+                message: format!("not a valid JSON Schema: {e}"),
+            });
+        }
+    }
+    errors.len() == before
+}
+
+fn check_examples(doc: &Value, sites: &[ExampleSite], errors: &mut Vec<SpecError>) {
     if sites.is_empty() {
         return;
     }
@@ -399,10 +431,24 @@ fn check_examples(doc: &Value, errors: &mut Vec<SpecError>) {
     {
         Ok(v) => v,
         Err(e) => {
+            // The failing place is inside `prefixItems/N`: the copy of site N's schema.
             let location = e.schema_path().as_str().to_owned();
+            let mut parts = location.splitn(4, '/').skip(1);
+            let pointer = match (
+                parts.next(),
+                parts.next().and_then(|i| i.parse::<usize>().ok()),
+            ) {
+                (Some("prefixItems"), Some(i)) => {
+                    let rest = parts.next().map(|r| format!("/{r}")).unwrap_or_default();
+                    sites
+                        .get(i)
+                        .map_or(location.clone(), |site| format!("{}{rest}", site.schema))
+                }
+                _ => location,
+            };
             errors.push(SpecError {
                 kind: SpecErrorKind::InvalidSchema,
-                pointer: location,
+                pointer,
                 message: format!("a schema cannot be compiled, so examples were not checked: {e}"),
             });
             return;
@@ -441,13 +487,7 @@ fn child(pointer: &str, key: &str) -> String {
 }
 
 /// Finds every example in the document and the schema it illustrates.
-fn collect_examples(
-    doc: &Value,
-    node: &Value,
-    pointer: &str,
-    role: Role,
-    out: &mut Vec<ExampleSite>,
-) {
+fn collect_examples(doc: &Value, node: &Value, pointer: &str, role: Role, out: &mut Found) {
     let Value::Object(map) = node else {
         if let Value::Array(items) = node {
             for (i, item) in items.iter().enumerate() {
@@ -460,14 +500,14 @@ fn collect_examples(
         Role::Schema => {
             if let Some(Value::Array(examples)) = map.get("examples") {
                 for i in 0..examples.len() {
-                    out.push(ExampleSite {
+                    out.examples.push(ExampleSite {
                         example: format!("{pointer}/examples/{i}"),
                         schema: pointer.to_owned(),
                     });
                 }
             }
             if map.contains_key("example") {
-                out.push(ExampleSite {
+                out.examples.push(ExampleSite {
                     example: format!("{pointer}/example"),
                     schema: pointer.to_owned(),
                 });
@@ -506,7 +546,7 @@ fn collect_examples(
             if map.contains_key("schema") {
                 let schema = child(pointer, "schema");
                 if map.contains_key("example") {
-                    out.push(ExampleSite {
+                    out.examples.push(ExampleSite {
                         example: child(pointer, "example"),
                         schema: schema.clone(),
                     });
@@ -520,13 +560,14 @@ fn collect_examples(
                             None => (Some(ex), ex_pointer),
                         };
                         if target.is_some_and(|t| t.get("value").is_some()) {
-                            out.push(ExampleSite {
+                            out.examples.push(ExampleSite {
                                 example: format!("{target_pointer}/value"),
                                 schema: schema.clone(),
                             });
                         }
                     }
                 }
+                out.schemas.push(schema.clone());
                 collect_examples(doc, &map["schema"], &schema, Role::Schema, out);
             }
             if let Some(Value::Object(content)) = map.get("content") {
@@ -553,6 +594,7 @@ fn collect_examples(
                     "schemas" if in_components => {
                         if let Value::Object(schemas) = value {
                             for (name, schema) in schemas {
+                                out.schemas.push(child(&p, name));
                                 collect_examples(doc, schema, &child(&p, name), Role::Schema, out);
                             }
                         }
