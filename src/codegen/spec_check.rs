@@ -402,24 +402,29 @@ fn check_examples(doc: &Value, sites: &[ExampleSite], errors: &mut Vec<SpecError
     if sites.is_empty() {
         return;
     }
-    // One validator for all examples: the document itself is the schema resource (the
-    // `$ref`s of its schemas resolve inside it), and `prefixItems` lines each example up
-    // with a copy of the schema it belongs to (copies compile faster than one `$ref`
-    // per example).
-    let mut schema = doc.clone();
-    if let Value::Object(map) = &mut schema {
-        map.insert(
-            "$schema".into(),
-            "https://json-schema.org/draft/2020-12/schema".into(),
-        );
-        map.insert(
-            "prefixItems".into(),
-            sites
-                .iter()
-                .map(|s| doc.pointer(&s.schema).cloned().unwrap_or(Value::Bool(true)))
-                .collect(),
-        );
+    // One validator for all examples. Its root holds the document's `components`,
+    // `paths` and `webhooks` where they are in the document, so the `$ref`s of its
+    // schemas resolve; nothing else, so a stray root key that happens to be a JSON
+    // Schema keyword constrains nothing. `prefixItems` lines each example up with a copy
+    // of the schema it belongs to (copies compile faster than one `$ref` per example).
+    let mut schema = serde_json::Map::new();
+    schema.insert(
+        "$schema".into(),
+        "https://json-schema.org/draft/2020-12/schema".into(),
+    );
+    for part in ["components", "paths", "webhooks"] {
+        if let Some(value) = doc.get(part) {
+            schema.insert(part.into(), value.clone());
+        }
     }
+    schema.insert(
+        "prefixItems".into(),
+        sites
+            .iter()
+            .map(|s| doc.pointer(&s.schema).cloned().unwrap_or(Value::Bool(true)))
+            .collect(),
+    );
+    let schema = Value::Object(schema);
     let instance: Value = sites
         .iter()
         .map(|s| doc.pointer(&s.example).cloned().unwrap_or(Value::Null))
