@@ -279,3 +279,15 @@ fn a_pattern_that_does_not_compile_is_reported_at_its_schema() {
     );
     assert!(found[0].message.contains("cannot be compiled"), "{errors}");
 }
+
+#[test]
+fn a_stray_root_keyword_is_a_schema_error_and_constrains_no_example() {
+    let mut spec = valid_spec();
+    spec["type"] = json!("string");
+    let errors = errors_of(&spec);
+    let found = only(&errors, SpecErrorKind::Schema);
+    assert!(
+        found.iter().any(|e| e.message.contains("'type'")),
+        "{errors}"
+    );
+}
