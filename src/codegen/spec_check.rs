@@ -2,7 +2,8 @@
 //!
 //! Structure is checked against the official OpenAPI 3.1 JSON Schema
 //! (`assets/schemas/openapi-3.1.json`, the OAI's `schemas/v3.1/schema.json`, id
-//! `https://spec.openapis.org/oas/3.1/schema/2022-10-07`), compiled once. Then the
+//! `https://spec.openapis.org/oas/3.1/schema/2022-10-07`, verbatim; © the OpenAPI
+//! Initiative, Apache License 2.0), compiled once. Then the
 //! semantic rules the schema cannot express: operationIds are unique, every local
 //! `$ref` resolves, every path template parameter is declared as a required `in: path`
 //! parameter (and no undeclared one is), every operation answers with a 2xx and with a
