@@ -5,6 +5,7 @@ mod account;
 mod context;
 mod db;
 mod doctor;
+mod templates;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +43,8 @@ pub enum Command {
     Whoami(account::JsonArgs),
     /// List your projects.
     Projects(account::JsonArgs),
+    /// The starter designs (todo, blog, shop, …); give a NAME to print its design.
+    Templates(templates::TemplatesArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Db(args) => db::run(&ctx, args).await,
             Command::Whoami(args) => account::whoami(&ctx, args).await,
             Command::Projects(args) => account::projects(&ctx, args).await,
+            Command::Templates(args) => templates::run(&ctx, args).await,
         }
     });
     match outcome {

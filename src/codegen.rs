@@ -54,6 +54,9 @@
 //!   `JWT_SECRET`).
 
 pub mod framework;
+pub mod openapi;
+pub mod spec_check;
+pub mod spec_import;
 
 use std::collections::BTreeMap;
 

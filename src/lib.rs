@@ -13,3 +13,4 @@ pub mod doctor;
 pub mod engine;
 pub mod provider;
 pub mod telemetry;
+pub mod templates;
