@@ -1,0 +1,379 @@
+//! The process backend: Linux namespaces through hakoniwa, no daemon.
+//!
+//! Each run gets new user, mount, PID, network, IPC and UTS namespaces. The root
+//! filesystem is an empty read-only directory with, read-only: `/usr` (plus the
+//! `/bin`, `/lib*`, `/sbin` links or directories), a handful of `/etc` files a runtime
+//! needs (`ld.so.cache`, `alternatives`, Python's and OpenSSL's config, time zone,
+//! MIME types) and a generated `passwd`/`group`/`hosts`; a fresh `/dev` and `/proc`;
+//! a private tmpfs `/tmp`; the workspace read-write at `/workspace`; the caller's
+//! read-only mounts. Nothing else of the host is visible: no `/root`, `/home`,
+//! `/var/run`, data dir, database or Docker socket. The network namespace has no
+//! interfaces up, so nothing — not even the host's 127.0.0.1 — is reachable.
+//!
+//! **Identity.** As root, only uid/gid 65534 are mapped into the user namespace and
+//! the program runs as that user (no capabilities survive its `execve`), so files it
+//! can see but that belong to root (mode 0600) stay unreadable — the pitfall in
+//! DESIGN §9. As an ordinary user the program runs as that user, who has no more
+//! rights than they already had.
+//!
+//! **Ending.** The sandboxed program is PID 1 of its namespace: when it exits or is
+//! killed the kernel kills every process left in the namespace, including ones that
+//! double-forked and detached. Kill switch and wall-clock timeout SIGKILL that PID 1.
+
+mod cgroup;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use hakoniwa::{Container, MountOptions, Namespace, Rlimit, Runctl, Stdio};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{Gid, Pid, Uid};
+use tokio::sync::oneshot;
+
+use self::cgroup::Cgroup;
+use super::execution::{Execution, Interrupt, OutputSink, race};
+use super::workspace::{SANDBOX_GID, SANDBOX_UID};
+use super::{
+    Backend, ETC_ENTRIES, Exec, Outcome, SYSTEM_TOP_DIRS, SandboxError, Stream, WORKSPACE, Workspace,
+};
+
+/// How long the namespace may take to die after PID 1 was SIGKILLed before the
+/// supervising process is killed too.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+pub struct ProcessSandbox {
+    workspace_root: PathBuf,
+}
+
+impl ProcessSandbox {
+    pub fn new(workspace_root: PathBuf) -> Self {
+        Self { workspace_root }
+    }
+
+    pub(crate) fn workspace_root(&self) -> &Path {
+        &self.workspace_root
+    }
+
+    pub(crate) async fn launch(
+        &self,
+        workspace: &Workspace,
+        exec: &Exec,
+    ) -> Result<Execution, SandboxError> {
+        exec.check_mounts()?;
+        let as_root = Uid::effective().is_root();
+        let limits = *exec.resource_limits();
+        let name = uuid::Uuid::now_v7().to_string();
+        let cgroup = if as_root {
+            match Cgroup::create(&name, &limits) {
+                Ok(group) => Some(group),
+                Err(e) => {
+                    tracing::warn!(
+                        "sandbox memory/pids limits fall back to rlimits: {e} (fix: mount the cgroup v1 memory and pids controllers)"
+                    );
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let container = container(workspace.dir(), exec, as_root, cgroup.is_some())?;
+        let mut command = container.command(&exec.resolved_program());
+        command.args(exec.arguments());
+        command.envs(exec.sandbox_env());
+        command.current_dir(exec.working_dir());
+        let dev_null = fs::File::open("/dev/null")
+            .map_err(|e| SandboxError::io("cannot open /dev/null", e))?;
+        command.stdin(Stdio::Fd(dev_null.into()));
+        command.stdout(Stdio::piped());
+        command.stderr(Stdio::piped());
+
+        let (spawned_tx, spawned_rx) = oneshot::channel();
+        let program = exec.program().to_owned();
+        let cgroup_ref = cgroup.as_ref().map(Cgroup::joiner);
+        // A dedicated thread: it joins the cgroup before forking and exits afterwards,
+        // so no other work ever runs inside a sandbox's cgroup.
+        std::thread::Builder::new()
+            .name("sandbox-spawn".to_owned())
+            .spawn(move || {
+                let result = (|| {
+                    if let Some(join) = cgroup_ref {
+                        join().map_err(|reason| SandboxError::Start {
+                            program: program.clone(),
+                            reason,
+                        })?;
+                    }
+                    command.spawn().map_err(|e| SandboxError::Start {
+                        program: program.clone(),
+                        reason: e.to_string(),
+                    })
+                })();
+                let _ = spawned_tx.send(result);
+            })
+            .map_err(|e| SandboxError::io("cannot start the sandbox spawner thread", e))?;
+        let started = Instant::now();
+        let mut child = spawned_rx.await.unwrap_or(Err(SandboxError::Lost))?;
+        let supervisor_pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+
+        let (sink, lines, tail) = OutputSink::new();
+        let mut readers = Vec::new();
+        if let Some(out) = child.stdout.take() {
+            readers.push(read_lines(out, Stream::Stdout, sink.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            readers.push(read_lines(err, Stream::Stderr, sink.clone()));
+        }
+        drop(sink);
+
+        let kill_switch = exec.killer();
+        let (outcome_tx, outcome_rx) = oneshot::channel();
+        let switch = kill_switch.clone();
+        let tail_for_outcome = tail.clone();
+        tokio::spawn(async move {
+            let mut wait = tokio::task::spawn_blocking(move || child.wait());
+            let mut interrupt = None;
+            let status = match race(&mut wait, &switch, limits.wall).await {
+                Ok(status) => status,
+                Err(why) => {
+                    interrupt = Some(why);
+                    kill_namespace(supervisor_pid, cgroup.as_ref());
+                    match tokio::time::timeout(KILL_GRACE, &mut wait).await {
+                        Ok(status) => status,
+                        Err(_) => {
+                            let _ = kill(supervisor_pid, Signal::SIGKILL);
+                            wait.await
+                        }
+                    }
+                }
+            };
+            let duration = started.elapsed();
+            for reader in readers {
+                // Readers end at EOF, which comes once every process holding the pipes
+                // is gone — the namespace is dead by now.
+                let _ = reader.await;
+            }
+            let out_of_memory = cgroup.as_ref().is_some_and(Cgroup::oom_killed);
+            if let Some(mut group) = cgroup {
+                tokio::task::spawn_blocking(move || group.remove())
+                    .await
+                    .unwrap_or(());
+            }
+            let result = match status {
+                Ok(Ok(status)) => outcome(
+                    &status,
+                    interrupt,
+                    out_of_memory,
+                    duration,
+                    tail_for_outcome.snapshot(),
+                ),
+                Ok(Err(e)) => Err(SandboxError::Start {
+                    program: "the sandbox".to_owned(),
+                    reason: e.to_string(),
+                }),
+                Err(_) => Err(SandboxError::Lost),
+            };
+            let _ = outcome_tx.send(result);
+        });
+        Ok(Execution {
+            lines,
+            tail,
+            kill_switch,
+            outcome: outcome_rx,
+        })
+    }
+}
+
+/// Translates hakoniwa's status into an [`Outcome`].
+fn outcome(
+    status: &hakoniwa::ExitStatus,
+    interrupt: Option<Interrupt>,
+    out_of_memory: bool,
+    duration: Duration,
+    output_tail: Vec<super::Line>,
+) -> Result<Outcome, SandboxError> {
+    let (exit_code, signal) = match status.exit_code {
+        Some(code) => (Some(code), None),
+        None if status.code > 128 && status.reason.contains("received signal") => {
+            (None, Some(status.code - 128))
+        }
+        // hakoniwa's own supervisor was SIGKILLed (the grace period ran out).
+        None if interrupt.is_some() || status.reason.contains("SIGKILL") => (None, Some(9)),
+        None => {
+            return Err(SandboxError::Start {
+                program: "the sandbox".to_owned(),
+                reason: status.reason.clone(),
+            });
+        }
+    };
+    Ok(Outcome {
+        backend: Backend::Process,
+        exit_code,
+        signal,
+        timed_out: interrupt == Some(Interrupt::TimedOut),
+        killed: interrupt == Some(Interrupt::Killed),
+        out_of_memory,
+        duration,
+        output_tail,
+    })
+}
+
+fn read_lines(
+    pipe: std::io::PipeReader,
+    stream: Stream,
+    sink: OutputSink,
+) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(pipe);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if buf.last() == Some(&b'\n') {
+                        buf.pop();
+                    }
+                    sink.push(stream, super::line::decode(std::mem::take(&mut buf)));
+                }
+            }
+        }
+    })
+}
+
+/// SIGKILLs the namespace's PID 1 (the supervising process's child), which takes the
+/// whole namespace down, and anything left in the cgroup.
+fn kill_namespace(supervisor: Pid, cgroup: Option<&Cgroup>) {
+    for pid in children_of(supervisor) {
+        let _ = kill(pid, Signal::SIGKILL);
+    }
+    if let Some(group) = cgroup {
+        group.kill_all();
+    }
+}
+
+/// Processes whose parent is `parent`, from `/proc/<pid>/stat` (this kernel has no
+/// `/proc/<pid>/task/<tid>/children`).
+fn children_of(parent: Pid) -> Vec<Pid> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // The command name may contain spaces and parentheses: fields after the
+            // last ')' are "state ppid ...".
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
+                == Some(parent.as_raw())
+        })
+        .map(Pid::from_raw)
+        .collect()
+}
+
+/// Number of processes the current user runs (for `RLIMIT_NPROC`, which counts them all).
+fn processes_of_current_user() -> u64 {
+    let uid = Uid::current().as_raw();
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return 0;
+    };
+    let count = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.parse::<u32>().is_ok()))
+        .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+        .count();
+    u64::try_from(count).unwrap_or(u64::MAX)
+}
+
+fn container(
+    workspace: &Path,
+    exec: &Exec,
+    as_root: bool,
+    has_cgroup: bool,
+) -> Result<Container, SandboxError> {
+    let limits = exec.resource_limits();
+    let mut c = Container::new();
+    c.unshare(Namespace::Network)
+        .unshare(Namespace::Ipc)
+        .unshare(Namespace::Uts)
+        .hostname("sandbox")
+        .runctl(Runctl::MountFallback);
+
+    c.bindmount_ro("/usr", "/usr");
+    for top in SYSTEM_TOP_DIRS {
+        let path = Path::new(top);
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                if let Ok(target) = fs::read_link(path) {
+                    c.symlink(&target.to_string_lossy(), top);
+                }
+            }
+            Ok(m) if m.is_dir() => {
+                c.bindmount_ro(top, top);
+            }
+            _ => {}
+        }
+    }
+    for entry in ETC_ENTRIES {
+        if Path::new(entry).exists() {
+            c.bindmount_ro(entry, entry);
+        }
+    }
+    c.devfsmount("/dev");
+    c.mount(
+        "tmpfs",
+        "/tmp",
+        "tmpfs",
+        MountOptions::NOSUID | MountOptions::NODEV,
+        Some(format!("size={},mode=1777", limits.workspace_bytes)),
+    );
+    c.bindmount_rw(&workspace.to_string_lossy(), WORKSPACE);
+    for m in exec.mounts() {
+        c.bindmount_ro(&m.host.to_string_lossy(), &m.sandbox.to_string_lossy());
+    }
+
+    let (uid, gid) = if as_root {
+        (SANDBOX_UID, SANDBOX_GID)
+    } else {
+        (Uid::current().as_raw(), Gid::current().as_raw())
+    };
+    c.file(
+        "/etc/passwd",
+        &format!("sandbox:x:{uid}:{gid}:apiforge sandbox:/tmp:/bin/sh\n"),
+    );
+    c.file("/etc/group", &format!("sandbox:x:{gid}:\n"));
+    c.file("/etc/hosts", "127.0.0.1 localhost sandbox\n::1 localhost\n");
+    c.file("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n");
+    if as_root {
+        // Map only the sandbox user: root-owned files then have no owner inside the
+        // namespace, so no capability held there applies to them.
+        c.uidmaps(&[(uid, uid, 1)]);
+        c.gidmaps(&[(gid, gid, 1)]);
+        c.user("sandbox", Some("sandbox"), &[]);
+    }
+
+    let cpu = limits.cpu_time.as_secs().max(1);
+    c.setrlimit(Rlimit::Cpu, cpu, cpu.saturating_add(1));
+    if !has_cgroup {
+        c.setrlimit(Rlimit::Data, limits.memory_bytes, limits.memory_bytes);
+        let nproc = if as_root {
+            // The sandbox user's processes elsewhere on the host count too.
+            limits.pids
+        } else {
+            processes_of_current_user().saturating_add(limits.pids)
+        };
+        c.setrlimit(Rlimit::Nproc, nproc, nproc);
+    }
+    if !as_root {
+        c.setrlimit(
+            Rlimit::Fsize,
+            limits.workspace_bytes,
+            limits.workspace_bytes,
+        );
+    }
+    Ok(c)
+}

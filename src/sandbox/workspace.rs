@@ -1,0 +1,265 @@
+//! The one directory a sandbox may write: a host directory, seen as `/workspace`.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use nix::mount::{MntFlags, MsFlags};
+use nix::unistd::Uid;
+
+use super::{SOCKET_NAME, SandboxError};
+use crate::codegen::GeneratedFiles;
+
+/// The unprivileged identity sandboxed code runs as when apiforge runs as root
+/// (Debian's `nobody`/`nogroup`): root inside a sandbox must not mean root on the
+/// host's files.
+pub const SANDBOX_UID: u32 = 65534;
+pub const SANDBOX_GID: u32 = 65534;
+
+/// What a fresh workspace starts with.
+#[derive(Debug, Clone, Copy)]
+pub enum WorkspaceSource<'a> {
+    Empty,
+    /// A recursive copy of this directory (symlinks are copied as links).
+    CopyOf(&'a Path),
+    /// Generated files, relative path → contents.
+    Files(&'a GeneratedFiles),
+}
+
+/// A sandbox workspace on the host.
+///
+/// As root the directory is a tmpfs mount of `workspace_bytes` (so filling it fails
+/// with ENOSPC, for both backends: Docker bind-mounts the same directory), owned by
+/// [`SANDBOX_UID`]. As an ordinary user it is a plain directory and the cap is only
+/// `RLIMIT_FSIZE` per file. [`Workspace::remove`] unmounts and deletes it; dropping a
+/// `Workspace` does the same as a fallback.
+#[derive(Debug)]
+pub struct Workspace {
+    dir: PathBuf,
+    capped: bool,
+    removed: bool,
+}
+
+impl Workspace {
+    pub(crate) async fn create(
+        root: &Path,
+        source: WorkspaceSource<'_>,
+        cap_bytes: u64,
+    ) -> Result<Self, SandboxError> {
+        let root = root.to_path_buf();
+        let source = OwnedSource::from(source);
+        tokio::task::spawn_blocking(move || Self::create_blocking(&root, source, cap_bytes))
+            .await
+            .unwrap_or(Err(SandboxError::Lost))
+    }
+
+    fn create_blocking(
+        root: &Path,
+        source: OwnedSource,
+        cap_bytes: u64,
+    ) -> Result<Self, SandboxError> {
+        fs::create_dir_all(root).map_err(|e| {
+            SandboxError::io(
+                format!("cannot create the workspace root {}", root.display()),
+                e,
+            )
+        })?;
+        let dir = root.join(uuid::Uuid::now_v7().to_string());
+        fs::create_dir(&dir).map_err(|e| {
+            SandboxError::io(format!("cannot create workspace {}", dir.display()), e)
+        })?;
+        let mut workspace = Self {
+            dir,
+            capped: false,
+            removed: false,
+        };
+        if Uid::effective().is_root() {
+            let data = format!("size={cap_bytes},mode=0755,uid={SANDBOX_UID},gid={SANDBOX_GID}");
+            nix::mount::mount(
+                Some("tmpfs"),
+                &workspace.dir,
+                Some("tmpfs"),
+                MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+                Some(data.as_str()),
+            )
+            .map_err(|e| {
+                SandboxError::io(
+                    format!(
+                        "cannot mount a {cap_bytes}-byte tmpfs on workspace {}",
+                        workspace.dir.display()
+                    ),
+                    e.into(),
+                )
+            })?;
+            workspace.capped = true;
+        }
+        match source {
+            OwnedSource::Empty => {}
+            OwnedSource::CopyOf(from) => copy_tree(&from, &workspace.dir)?,
+            OwnedSource::Files(files) => write_files(&files, &workspace.dir)?,
+        }
+        Ok(workspace)
+    }
+
+    /// The workspace on the host; the caller may add files here before a run.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Host path of the server socket (`/workspace/app.sock` inside).
+    pub fn socket_path(&self) -> PathBuf {
+        self.dir.join(SOCKET_NAME)
+    }
+
+    /// Whether writes are capped at the workspace size (true when running as root).
+    pub fn size_capped(&self) -> bool {
+        self.capped
+    }
+
+    /// Gives the sandbox user ownership of everything in the workspace, including
+    /// files the caller added since the last run. Only needed (and only possible) as
+    /// root, where sandboxed code runs as [`SANDBOX_UID`].
+    pub(crate) async fn hand_over(&self) -> Result<(), SandboxError> {
+        if !Uid::effective().is_root() {
+            return Ok(());
+        }
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || chown_tree(&dir))
+            .await
+            .unwrap_or(Err(SandboxError::Lost))
+    }
+
+    /// Unmounts and deletes the workspace.
+    pub async fn remove(mut self) -> Result<(), SandboxError> {
+        self.removed = true;
+        let dir = self.dir.clone();
+        let capped = self.capped;
+        tokio::task::spawn_blocking(move || remove_dir(&dir, capped))
+            .await
+            .unwrap_or(Err(SandboxError::Lost))
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        if !self.removed {
+            if let Err(e) = remove_dir(&self.dir, self.capped) {
+                tracing::warn!("{e}");
+            }
+        }
+    }
+}
+
+fn remove_dir(dir: &Path, capped: bool) -> Result<(), SandboxError> {
+    if capped {
+        // Lazy: a server's socket or a leftover open file must not keep the mount.
+        nix::mount::umount2(dir, MntFlags::MNT_DETACH).map_err(|e| {
+            SandboxError::io(
+                format!("cannot unmount workspace {}", dir.display()),
+                e.into(),
+            )
+        })?;
+    }
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(SandboxError::io(
+            format!("cannot delete workspace {}", dir.display()),
+            e,
+        )),
+    }
+}
+
+enum OwnedSource {
+    Empty,
+    CopyOf(PathBuf),
+    Files(GeneratedFiles),
+}
+
+impl From<WorkspaceSource<'_>> for OwnedSource {
+    fn from(source: WorkspaceSource<'_>) -> Self {
+        match source {
+            WorkspaceSource::Empty => OwnedSource::Empty,
+            WorkspaceSource::CopyOf(p) => OwnedSource::CopyOf(p.to_path_buf()),
+            WorkspaceSource::Files(f) => OwnedSource::Files(f.clone()),
+        }
+    }
+}
+
+fn write_files(files: &GeneratedFiles, dir: &Path) -> Result<(), SandboxError> {
+    for (rel, contents) in files {
+        let rel_path = Path::new(rel);
+        let safe = rel_path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+        if !safe || rel.is_empty() {
+            return Err(SandboxError::BadWorkspacePath { path: rel.clone() });
+        }
+        let target = dir.join(rel_path);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(|e| {
+                SandboxError::io(format!("cannot create {}", parent.display()), e)
+            })?;
+        }
+        fs::write(&target, contents)
+            .map_err(|e| SandboxError::io(format!("cannot write {}", target.display()), e))?;
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<(), SandboxError> {
+    let entries = fs::read_dir(from)
+        .map_err(|e| SandboxError::io(format!("cannot read directory {}", from.display()), e))?;
+    for entry in entries {
+        let entry = entry
+            .map_err(|e| SandboxError::io(format!("cannot read directory {}", from.display()), e))?;
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        let kind = entry
+            .file_type()
+            .map_err(|e| SandboxError::io(format!("cannot stat {}", source.display()), e))?;
+        if kind.is_dir() {
+            fs::create_dir(&target)
+                .map_err(|e| SandboxError::io(format!("cannot create {}", target.display()), e))?;
+            copy_tree(&source, &target)?;
+        } else if kind.is_symlink() {
+            let link = fs::read_link(&source)
+                .map_err(|e| SandboxError::io(format!("cannot read {}", source.display()), e))?;
+            std::os::unix::fs::symlink(&link, &target)
+                .map_err(|e| SandboxError::io(format!("cannot create {}", target.display()), e))?;
+        } else if kind.is_file() {
+            fs::copy(&source, &target).map_err(|e| {
+                SandboxError::io(
+                    format!(
+                        "cannot copy {} into the workspace (is the workspace cap too small?)",
+                        source.display()
+                    ),
+                    e,
+                )
+            })?;
+        }
+        // Sockets, FIFOs and devices are not project files: skipped.
+    }
+    Ok(())
+}
+
+fn chown_tree(dir: &Path) -> Result<(), SandboxError> {
+    let chown = |p: &Path| {
+        std::os::unix::fs::lchown(p, Some(SANDBOX_UID), Some(SANDBOX_GID))
+            .map_err(|e| SandboxError::io(format!("cannot chown {}", p.display()), e))
+    };
+    chown(dir)?;
+    let entries = fs::read_dir(dir)
+        .map_err(|e| SandboxError::io(format!("cannot read directory {}", dir.display()), e))?;
+    for entry in entries {
+        let entry = entry
+            .map_err(|e| SandboxError::io(format!("cannot read directory {}", dir.display()), e))?;
+        let path = entry.path();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            chown_tree(&path)?;
+        } else {
+            chown(&path)?;
+        }
+    }
+    Ok(())
+}
