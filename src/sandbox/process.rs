@@ -10,11 +10,14 @@
 //! `/var/run`, data dir, database or Docker socket. The network namespace has no
 //! interfaces up, so nothing — not even the host's 127.0.0.1 — is reachable.
 //!
-//! **Identity.** As root, only uid/gid 65534 are mapped into the user namespace and
-//! the program runs as that user (no capabilities survive its `execve`), so files it
-//! can see but that belong to root (mode 0600) stay unreadable — the pitfall in
-//! DESIGN §9. As an ordinary user the program runs as that user, who has no more
-//! rights than they already had.
+//! **Identity.** As root no user namespace is needed (root may create the others), and
+//! one is avoided on purpose: hakoniwa can only map root to itself without the
+//! `newuidmap` helper, and sandboxed root would then be host root on every file it
+//! sees (the pitfall in DESIGN §9). Instead the program drops to uid/gid 65534 right
+//! before `execve` ([`DropToSandboxUser`]): no capabilities, no supplementary groups,
+//! `no_new_privs` set, so root-owned files it can see (mode 0600) stay unreadable. As
+//! an ordinary user the sandbox has a user namespace mapping the user to itself: the
+//! program has exactly the user's rights on what it can see.
 //!
 //! **Ending.** The sandboxed program is PID 1 of its namespace: when it exits or is
 //! killed the kernel kills every process left in the namespace, including ones that
@@ -22,6 +25,7 @@
 
 mod cgroup;
 
+use std::ffi::CString;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::MetadataExt;
@@ -81,9 +85,20 @@ impl ProcessSandbox {
             None
         };
         let container = container(workspace.dir(), exec, as_root, cgroup.is_some())?;
-        let mut command = container.command(&exec.resolved_program());
-        command.args(exec.arguments());
-        command.envs(exec.sandbox_env());
+        let mut command = if as_root {
+            let target = DropToSandboxUser::new(exec)?;
+            // SAFETY: the closure runs in hakoniwa's child after fork; it only makes
+            // raw system calls (setgroups, setresgid, setresuid, execve, write) on data
+            // prepared before the fork, and never touches locks or the environment.
+            #[allow(unsafe_code)]
+            let command = unsafe { container.command_from_closure(move || target.exec()) };
+            command
+        } else {
+            let mut command = container.command(&exec.resolved_program());
+            command.args(exec.arguments());
+            command.envs(exec.sandbox_env());
+            command
+        };
         command.current_dir(exec.working_dir());
         let dev_null = fs::File::open("/dev/null")
             .map_err(|e| SandboxError::io("cannot open /dev/null", e))?;
@@ -92,38 +107,62 @@ impl ProcessSandbox {
         command.stderr(Stdio::piped());
 
         let (spawned_tx, spawned_rx) = oneshot::channel();
+        let (exited_tx, exited_rx) = oneshot::channel();
         let program = exec.program().to_owned();
-        let cgroup_ref = cgroup.as_ref().map(Cgroup::joiner);
-        // A dedicated thread: it joins the cgroup before forking and exits afterwards,
-        // so no other work ever runs inside a sandbox's cgroup.
+        let cgroup_moves = cgroup.as_ref().map(|c| (c.joiner(), c.leaver()));
+        // One thread per sandbox, alive as long as the sandbox: hakoniwa's supervising
+        // process dies with the *thread* that forked it (PR_SET_PDEATHSIG). The thread
+        // is inside the sandbox's cgroup only while it forks.
         std::thread::Builder::new()
-            .name("sandbox-spawn".to_owned())
+            .name("sandbox".to_owned())
             .spawn(move || {
-                let result = (|| {
-                    if let Some(join) = cgroup_ref {
+                let spawned = (|| {
+                    let (join, leave) = match cgroup_moves {
+                        Some((join, leave)) => (Some(join), Some(leave)),
+                        None => (None, None),
+                    };
+                    if let Some(join) = join {
                         join().map_err(|reason| SandboxError::Start {
                             program: program.clone(),
                             reason,
                         })?;
                     }
-                    command.spawn().map_err(|e| SandboxError::Start {
+                    let child = command.spawn();
+                    if let Some(leave) = leave {
+                        // Staying would only keep this thread counted in pids.current.
+                        if let Err(e) = leave() {
+                            tracing::warn!("{e}");
+                        }
+                    }
+                    child.map_err(|e| SandboxError::Start {
                         program: program.clone(),
                         reason: e.to_string(),
                     })
                 })();
-                let _ = spawned_tx.send(result);
+                let mut child = match spawned {
+                    Ok(child) => child,
+                    Err(e) => {
+                        let _ = spawned_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let pipes = (child.id(), child.stdout.take(), child.stderr.take());
+                if spawned_tx.send(Ok(pipes)).is_err() {
+                    let _ = child.kill();
+                }
+                let _ = exited_tx.send(child.wait());
             })
-            .map_err(|e| SandboxError::io("cannot start the sandbox spawner thread", e))?;
+            .map_err(|e| SandboxError::io("cannot start the sandbox thread", e))?;
         let started = Instant::now();
-        let mut child = spawned_rx.await.unwrap_or(Err(SandboxError::Lost))?;
-        let supervisor_pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+        let (pid, stdout, stderr) = spawned_rx.await.unwrap_or(Err(SandboxError::Lost))?;
+        let supervisor_pid = Pid::from_raw(i32::try_from(pid).unwrap_or(i32::MAX));
 
         let (sink, lines, tail) = OutputSink::new();
         let mut readers = Vec::new();
-        if let Some(out) = child.stdout.take() {
+        if let Some(out) = stdout {
             readers.push(read_lines(out, Stream::Stdout, sink.clone()));
         }
-        if let Some(err) = child.stderr.take() {
+        if let Some(err) = stderr {
             readers.push(read_lines(err, Stream::Stderr, sink.clone()));
         }
         drop(sink);
@@ -133,7 +172,7 @@ impl ProcessSandbox {
         let switch = kill_switch.clone();
         let tail_for_outcome = tail.clone();
         tokio::spawn(async move {
-            let mut wait = tokio::task::spawn_blocking(move || child.wait());
+            let mut wait = exited_rx;
             let mut interrupt = None;
             let status = match race(&mut wait, &switch, limits.wall).await {
                 Ok(status) => status,
@@ -296,12 +335,22 @@ fn container(
     has_cgroup: bool,
 ) -> Result<Container, SandboxError> {
     let limits = exec.resource_limits();
-    let mut c = Container::new();
-    c.unshare(Namespace::Network)
+    let mut c = Container::empty();
+    c.unshare(Namespace::Mount)
+        .unshare(Namespace::Pid)
+        .unshare(Namespace::Network)
         .unshare(Namespace::Ipc)
         .unshare(Namespace::Uts)
+        .procfsmount("/proc")
         .hostname("sandbox")
         .runctl(Runctl::MountFallback);
+    if !as_root {
+        // An ordinary user needs a user namespace to create the others; mapping the
+        // user to itself gives the program exactly the user's own rights.
+        c.unshare(Namespace::User)
+            .uidmap(Uid::current().as_raw())
+            .gidmap(Gid::current().as_raw());
+    }
 
     c.bindmount_ro("/usr", "/usr");
     for top in SYSTEM_TOP_DIRS {
@@ -348,13 +397,6 @@ fn container(
     c.file("/etc/group", &format!("sandbox:x:{gid}:\n"));
     c.file("/etc/hosts", "127.0.0.1 localhost sandbox\n::1 localhost\n");
     c.file("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n");
-    if as_root {
-        // Map only the sandbox user: root-owned files then have no owner inside the
-        // namespace, so no capability held there applies to them.
-        c.uidmaps(&[(uid, uid, 1)]);
-        c.gidmaps(&[(gid, gid, 1)]);
-        c.user("sandbox", Some("sandbox"), &[]);
-    }
 
     let cpu = limits.cpu_time.as_secs().max(1);
     c.setrlimit(Rlimit::Cpu, cpu, cpu.saturating_add(1));
@@ -376,4 +418,56 @@ fn container(
         );
     }
     Ok(c)
+}
+
+/// The last step of a sandbox started as root: become the sandbox user and exec the
+/// program. Everything is prepared before the fork; [`DropToSandboxUser::exec`] runs
+/// in the forked child and only makes system calls.
+struct DropToSandboxUser {
+    program: CString,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    exec_failed: Vec<u8>,
+}
+
+impl DropToSandboxUser {
+    fn new(exec: &Exec) -> Result<Self, SandboxError> {
+        let nul = |what: &str| SandboxError::Start {
+            program: exec.program().to_owned(),
+            reason: format!("the {what} contains a NUL byte"),
+        };
+        let resolved = exec.resolved_program();
+        let program = CString::new(resolved.clone()).map_err(|_| nul("program path"))?;
+        let mut argv = vec![program.clone()];
+        for arg in exec.arguments() {
+            argv.push(CString::new(arg.as_str()).map_err(|_| nul("argument list"))?);
+        }
+        let mut envp = Vec::new();
+        for (k, v) in exec.sandbox_env() {
+            envp.push(CString::new(format!("{k}={v}")).map_err(|_| nul("environment"))?);
+        }
+        Ok(Self {
+            program,
+            argv,
+            envp,
+            exec_failed: format!("apiforge sandbox: cannot execute {resolved}\n").into_bytes(),
+        })
+    }
+
+    /// Returns only on failure, with the shell's "cannot execute" code.
+    fn exec(&self) -> i32 {
+        let gid = Gid::from_raw(SANDBOX_GID);
+        let uid = Uid::from_raw(SANDBOX_UID);
+        // Group first: once the uid is dropped the process may no longer change it.
+        let dropped = nix::unistd::setgroups(&[])
+            .and_then(|()| nix::unistd::setresgid(gid, gid, gid))
+            .and_then(|()| nix::unistd::setresuid(uid, uid, uid));
+        if dropped.is_err() {
+            // Never run the program with root's rights.
+            return 126;
+        }
+        let _ = nix::unistd::execve(&self.program, &self.argv, &self.envp);
+        let _ = nix::unistd::write(std::io::stderr(), &self.exec_failed);
+        127
+    }
 }

@@ -69,6 +69,19 @@ impl Cgroup {
         }
     }
 
+    /// A closure that moves the calling thread back to apiforge's own cgroups.
+    pub(crate) fn leaver(&self) -> impl FnOnce() -> Result<(), String> + Send + 'static {
+        let memory = self.memory.parent().map(Path::to_path_buf);
+        let pids = self.pids.parent().map(Path::to_path_buf);
+        move || {
+            let tid = nix::unistd::gettid();
+            for dir in [memory, pids].into_iter().flatten() {
+                write(&dir, "tasks", tid)?;
+            }
+            Ok(())
+        }
+    }
+
     /// Whether the kernel OOM-killed a process for hitting the memory limit.
     pub(crate) fn oom_killed(&self) -> bool {
         let text = fs::read_to_string(self.memory.join("memory.oom_control")).unwrap_or_default();
@@ -80,7 +93,12 @@ impl Cgroup {
     /// SIGKILLs every process still in the cgroup.
     pub(crate) fn kill_all(&self) {
         let procs = fs::read_to_string(self.pids.join("cgroup.procs")).unwrap_or_default();
+        let own = std::process::id();
         for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+            // A thread of apiforge itself may be inside for an instant while it forks.
+            if u32::try_from(pid).is_ok_and(|p| p == own) {
+                continue;
+            }
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
