@@ -17,9 +17,10 @@ use nix::unistd::Pid;
 use crate::sandbox::Limits;
 
 const V1_ROOT: &str = "/sys/fs/cgroup";
-/// The spawning thread and hakoniwa's supervising process sit in the pids cgroup next
-/// to the sandboxed processes.
-const HELPER_TASKS: u64 = 2;
+/// hakoniwa's supervising process sits in the pids cgroup next to the sandboxed
+/// processes (the spawning thread only while it forks, hence the floor below).
+const HELPER_TASKS: u64 = 1;
+const MIN_PIDS_MAX: u64 = 3;
 
 #[derive(Debug)]
 pub(crate) struct Cgroup {
@@ -47,7 +48,7 @@ impl Cgroup {
             write(
                 &group.pids,
                 "pids.max",
-                limits.pids.saturating_add(HELPER_TASKS),
+                limits.pids.saturating_add(HELPER_TASKS).max(MIN_PIDS_MAX),
             )
         })();
         if let Err(e) = setup {
