@@ -1,0 +1,178 @@
+//! Long-running servers in a sandbox, reached from the host over the workspace's Unix
+//! socket, on both backends.
+
+#[macro_use]
+#[path = "sandbox_support/harness.rs"]
+mod harness;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use apiforge::codegen::GeneratedFiles;
+use apiforge::sandbox::http::HttpRequest;
+use apiforge::sandbox::{Backend, Exec, HealthError, WorkspaceSource};
+use harness::{open, small_limits};
+
+on_both_backends!(
+    server_answers_health_and_requests_over_the_unix_socket,
+    health_wait_reports_a_crashing_server_with_its_output,
+    health_wait_times_out_with_the_server_output,
+);
+
+/// A dependency-free HTTP server honouring `APIFORGE_LISTEN=unix:/path`: `/health`
+/// answers 200, `POST /echo` returns the body and a header it received.
+const SERVER: &str = r#"
+import http.server, json, os, socketserver, sys
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def address_string(self):
+        return "host"
+
+    def reply(self, status, body, extra=()):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/health":
+            self.reply(200, {"status": "ok"})
+        else:
+            self.reply(404, {"error": "not found"})
+
+    def do_POST(self):
+        n = int(self.headers.get("content-length", "0"))
+        body = json.loads(self.rfile.read(n) or b"null")
+        self.reply(201, {"echo": body, "x_test": self.headers.get("x-test")}, [("x-served-by", "sandbox")])
+
+class Server(socketserver.UnixStreamServer):
+    def get_request(self):
+        request, _ = super().get_request()
+        return request, ("sandbox", 0)
+
+listen = os.environ["APIFORGE_LISTEN"]
+assert listen.startswith("unix:"), listen
+path = listen[len("unix:"):]
+print("listening on", path, flush=True)
+Server(path, Handler).serve_forever()
+"#;
+
+fn project(main: &str) -> GeneratedFiles {
+    BTreeMap::from([("server.py".to_owned(), main.to_owned())])
+}
+
+async fn server_answers_health_and_requests_over_the_unix_socket(backend: Backend) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let Some(sandbox) = open(backend, root.path()).await else {
+        return;
+    };
+    let files = project(SERVER);
+    let ws = sandbox
+        .prepare(WorkspaceSource::Files(&files), &small_limits())
+        .await
+        .expect("workspace");
+    let exec = Exec::new("python3")
+        .arg("server.py")
+        .limits(small_limits());
+    let mut server = sandbox.start(&ws, &exec, |_| {}).await.expect("server starts");
+    server
+        .wait_healthy(Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(server.socket_path(), ws.socket_path());
+
+    let client = server.client();
+    let health = client.get("/health").await.expect("GET /health");
+    assert_eq!(health.status, 200);
+    assert_eq!(health.header("content-type"), Some("application/json"));
+    assert_eq!(health.json().expect("json")["status"], "ok");
+
+    let echo = client
+        .send(
+            &HttpRequest::new("POST", "/echo")
+                .header("x-test", "yes")
+                .json(&serde_json::json!({"name": "widget", "n": 3})),
+        )
+        .await
+        .expect("POST /echo");
+    assert_eq!(echo.status, 201);
+    assert_eq!(echo.header("x-served-by"), Some("sandbox"));
+    let body = echo.json().expect("json");
+    assert_eq!(body["echo"]["name"], "widget");
+    assert_eq!(body["x_test"], "yes");
+    assert_eq!(client.get("/nope").await.expect("GET").status, 404);
+    assert!(
+        server.logs().iter().any(|l| l.text.contains("listening on")),
+        "{:?}",
+        server.logs()
+    );
+
+    let outcome = server.stop().await.expect("stopped");
+    assert!(outcome.killed, "{}", outcome.summary());
+    // Stopped means gone: the socket no longer answers.
+    assert!(client.get("/health").await.is_err());
+    ws.remove().await.expect("workspace removed");
+}
+
+async fn health_wait_reports_a_crashing_server_with_its_output(backend: Backend) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let Some(sandbox) = open(backend, root.path()).await else {
+        return;
+    };
+    let files = project("print('booting', flush=True)\nraise SystemExit('config missing: DATABASE_URL')\n");
+    let ws = sandbox
+        .prepare(WorkspaceSource::Files(&files), &small_limits())
+        .await
+        .expect("workspace");
+    let exec = Exec::new("python3").arg("server.py").limits(small_limits());
+    let mut server = sandbox.start(&ws, &exec, |_| {}).await.expect("starts");
+    let err = server
+        .wait_healthy(Duration::from_secs(20))
+        .await
+        .expect_err("a crashing server is not healthy");
+    assert!(matches!(err, HealthError::Exited { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("config missing: DATABASE_URL"), "{text}");
+    assert!(text.contains("exited with code 1"), "{text}");
+    let outcome = server.wait().await.expect("outcome");
+    assert_eq!(outcome.exit_code, Some(1));
+    ws.remove().await.expect("workspace removed");
+}
+
+async fn health_wait_times_out_with_the_server_output(backend: Backend) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let Some(sandbox) = open(backend, root.path()).await else {
+        return;
+    };
+    let files = project("import time\nprint('stuck before listening', flush=True)\ntime.sleep(60)\n");
+    let ws = sandbox
+        .prepare(WorkspaceSource::Files(&files), &small_limits())
+        .await
+        .expect("workspace");
+    let exec = Exec::new("python3").arg("server.py").limits(small_limits());
+    let mut server = sandbox.start(&ws, &exec, |_| {}).await.expect("starts");
+    // Wait for the line first so the timeout below is about the socket, not start-up.
+    let started = std::time::Instant::now();
+    while !server
+        .logs()
+        .iter()
+        .any(|l| l.text.contains("stuck before listening"))
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "no output");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let err = server
+        .wait_healthy(Duration::from_millis(500))
+        .await
+        .expect_err("never listens");
+    assert!(matches!(err, HealthError::Timeout { .. }), "{err}");
+    assert!(err.to_string().contains("stuck before listening"), "{err}");
+    let killer = server.killer();
+    drop(server);
+    assert!(killer.is_killed(), "dropping a server kills it");
+    ws.remove().await.expect("workspace removed");
+}
