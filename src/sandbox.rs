@@ -64,7 +64,8 @@ pub const SOCKET_NAME: &str = "app.sock";
 
 /// Top-level system directories besides `/usr`: each is recreated as the same symlink
 /// (merged-/usr systems) or bind-mounted read-only.
-pub(crate) const SYSTEM_TOP_DIRS: &[&str] = &["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+pub(crate) const SYSTEM_TOP_DIRS: &[&str] =
+    &["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 
 /// `/etc` entries a Python or Node runtime reads; each is mounted read-only when the
 /// host has it. Deliberately not all of `/etc` (shadow, ssh keys, credentials).
@@ -136,7 +137,10 @@ pub enum SandboxError {
     )]
     DockerUnreachable(String),
     #[error("Docker {action} failed: {message}")]
-    Docker { action: &'static str, message: String },
+    Docker {
+        action: &'static str,
+        message: String,
+    },
     #[error("the sandbox supervisor stopped before reporting an outcome")]
     Lost,
 }

@@ -63,7 +63,10 @@ fn host_secrets_do_not_reach_the_sandbox() {
         let out = apiforge(home.path(), proj.path(), backend, &[], &["env"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{backend}: {out:?}");
-        assert!(stdout.contains("PATH="), "positive control ({backend}): {stdout}");
+        assert!(
+            stdout.contains("PATH="),
+            "positive control ({backend}): {stdout}"
+        );
         assert!(!stdout.contains("sk-host-secret"), "{backend}: {stdout}");
         assert!(!stdout.contains("host-aws-secret"), "{backend}: {stdout}");
         assert!(!stdout.contains("APIFORGE_HOME"), "{backend}: {stdout}");
@@ -150,8 +153,11 @@ fn process_backend_works_as_an_ordinary_user() {
     std::fs::create_dir(&proj).expect("mkdir");
     std::fs::write(proj.join("hello.txt"), "hi\n").expect("write");
     std::fs::set_permissions(&proj, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    std::fs::set_permissions(proj.join("hello.txt"), std::fs::Permissions::from_mode(0o644))
-        .expect("chmod");
+    std::fs::set_permissions(
+        proj.join("hello.txt"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
     let home = base.path().join("home");
     let run = |extra: &[&str], script: &str| {
         Command::new("runuser")
@@ -167,7 +173,10 @@ fn process_backend_works_as_an_ordinary_user() {
             .output()
             .expect("runuser runs")
     };
-    let out = run(&[], "id -u; cat hello.txt; env; echo x > /usr/escape || echo denied");
+    let out = run(
+        &[],
+        "id -u; cat hello.txt; env; echo x > /usr/escape || echo denied",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
     assert!(stdout.starts_with("65534\nhi\n"), "{stdout}");
@@ -180,5 +189,8 @@ fn process_backend_works_as_an_ordinary_user() {
         &["--memory-mb", "64"],
         "python3 -c 'b = bytearray(256 * 1024 * 1024)' 2>&1 | tail -1",
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("MemoryError"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("MemoryError"),
+        "{out:?}"
+    );
 }

@@ -107,8 +107,14 @@ async fn home_other_projects_and_root_files_are_unreadable(backend: Backend) {
     assert!(output.contains("PUBLIC DATA"), "positive control: {output}");
     assert!(!output.contains("PRIVATE KEY MATERIAL"), "{output}");
     assert!(!output.contains("OTHER PROJECT SECRET"), "{output}");
-    assert!(output.contains(&format!("denied {}", key.display())), "{output}");
-    assert!(output.contains(&format!("denied {}", other_secret.display())), "{output}");
+    assert!(
+        output.contains(&format!("denied {}", key.display())),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!("denied {}", other_secret.display())),
+        "{output}"
+    );
     assert!(output.contains("denied /root/.ssh/id_rsa"), "{output}");
     if is_root() {
         // Visible, but owned by root with mode 0600: the sandbox is not root.
@@ -144,9 +150,19 @@ async fn writes_outside_the_workspace_fail(backend: Backend) {
         "inside\n"
     );
     // The sandbox's /tmp is its own: nothing appeared on the host.
-    assert!(!std::path::Path::new(&escape).exists(), "{escape} leaked to the host");
-    for f in ["/usr/apiforge-escape", "/etc/apiforge-escape", "/apiforge-escape"] {
-        assert!(!std::path::Path::new(f).exists(), "{f} appeared on the host");
+    assert!(
+        !std::path::Path::new(&escape).exists(),
+        "{escape} leaked to the host"
+    );
+    for f in [
+        "/usr/apiforge-escape",
+        "/etc/apiforge-escape",
+        "/apiforge-escape",
+    ] {
+        assert!(
+            !std::path::Path::new(f).exists(),
+            "{f} appeared on the host"
+        );
     }
     ws.remove().await.expect("workspace removed");
 }
@@ -163,7 +179,10 @@ async fn filling_the_workspace_beyond_its_cap_fails(backend: Backend) {
         .expect("workspace");
     let exec = Exec::shell("dd if=/dev/zero of=/workspace/fill bs=1M count=64").limits(limits);
     let (outcome, output) = run(&sandbox, &ws, &exec).await;
-    assert!(!outcome.success(), "writing 64 MiB into 16 MiB succeeded: {output}");
+    assert!(
+        !outcome.success(),
+        "writing 64 MiB into 16 MiB succeeded: {output}"
+    );
     let written = std::fs::metadata(ws.dir().join("fill"))
         .map(|m| m.len())
         .unwrap_or(0);
@@ -236,7 +255,10 @@ except OSError as e:
         .find_map(|l| l.strip_prefix("refused after "))
         .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
         .unwrap_or_else(|| panic!("no refusal reported: {output}"));
-    assert!(refused_after < limits.pids, "{refused_after} children: {output}");
+    assert!(
+        refused_after < limits.pids,
+        "{refused_after} children: {output}"
+    );
     // Positive control: forking works at all below the limit.
     assert!(refused_after >= 4, "{output}");
     ws.remove().await.expect("workspace removed");

@@ -75,10 +75,11 @@ async fn server_answers_health_and_requests_over_the_unix_socket(backend: Backen
         .prepare(WorkspaceSource::Files(&files), &small_limits())
         .await
         .expect("workspace");
-    let exec = Exec::new("python3")
-        .arg("server.py")
-        .limits(small_limits());
-    let mut server = sandbox.start(&ws, &exec, |_| {}).await.expect("server starts");
+    let exec = Exec::new("python3").arg("server.py").limits(small_limits());
+    let mut server = sandbox
+        .start(&ws, &exec, |_| {})
+        .await
+        .expect("server starts");
     server
         .wait_healthy(Duration::from_secs(20))
         .await
@@ -106,7 +107,10 @@ async fn server_answers_health_and_requests_over_the_unix_socket(backend: Backen
     assert_eq!(body["x_test"], "yes");
     assert_eq!(client.get("/nope").await.expect("GET").status, 404);
     assert!(
-        server.logs().iter().any(|l| l.text.contains("listening on")),
+        server
+            .logs()
+            .iter()
+            .any(|l| l.text.contains("listening on")),
         "{:?}",
         server.logs()
     );
@@ -123,7 +127,8 @@ async fn health_wait_reports_a_crashing_server_with_its_output(backend: Backend)
     let Some(sandbox) = open(backend, root.path()).await else {
         return;
     };
-    let files = project("print('booting', flush=True)\nraise SystemExit('config missing: DATABASE_URL')\n");
+    let files =
+        project("print('booting', flush=True)\nraise SystemExit('config missing: DATABASE_URL')\n");
     let ws = sandbox
         .prepare(WorkspaceSource::Files(&files), &small_limits())
         .await
@@ -148,7 +153,8 @@ async fn health_wait_times_out_with_the_server_output(backend: Backend) {
     let Some(sandbox) = open(backend, root.path()).await else {
         return;
     };
-    let files = project("import time\nprint('stuck before listening', flush=True)\ntime.sleep(60)\n");
+    let files =
+        project("import time\nprint('stuck before listening', flush=True)\ntime.sleep(60)\n");
     let ws = sandbox
         .prepare(WorkspaceSource::Files(&files), &small_limits())
         .await

@@ -8,9 +8,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::context::{Context, Failure, print_json};
-use crate::sandbox::{
-    self, Backend, Exec, Limits, Line, Sandbox, Stream, WorkspaceSource,
-};
+use crate::sandbox::{self, Backend, Exec, Limits, Line, Sandbox, Stream, WorkspaceSource};
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {

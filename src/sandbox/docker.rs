@@ -132,7 +132,10 @@ impl DockerSandbox {
         let body = self.container_body(workspace.dir(), exec);
         let docker = self.docker.clone();
         let created = docker
-            .create_container(None::<bollard::query_parameters::CreateContainerOptions>, body)
+            .create_container(
+                None::<bollard::query_parameters::CreateContainerOptions>,
+                body,
+            )
             .await
             .map_err(|e| docker_error("container create", e))?;
         let id = created.id;
@@ -158,7 +161,10 @@ impl DockerSandbox {
         };
         let started = Instant::now();
         if let Err(e) = docker
-            .start_container(&id, None::<bollard::query_parameters::StartContainerOptions>)
+            .start_container(
+                &id,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            )
             .await
         {
             remove(&docker, &id).await;
@@ -220,7 +226,10 @@ impl DockerSandbox {
             // The attach stream ends when the container's output closes.
             let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
             let oom = docker
-                .inspect_container(&id, None::<bollard::query_parameters::InspectContainerOptions>)
+                .inspect_container(
+                    &id,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
                 .await
                 .ok()
                 .and_then(|i| i.state)
@@ -321,10 +330,7 @@ impl DockerSandbox {
                 readonly_rootfs: Some(true),
                 tmpfs: Some(HashMap::from([(
                     "/tmp".to_owned(),
-                    format!(
-                        "rw,nosuid,nodev,size={},mode=1777",
-                        limits.workspace_bytes
-                    ),
+                    format!("rw,nosuid,nodev,size={},mode=1777", limits.workspace_bytes),
                 )])),
                 security_opt: Some(vec!["no-new-privileges".to_owned()]),
                 cap_drop: Some(vec!["ALL".to_owned()]),
@@ -380,7 +386,10 @@ async fn wait_exit(docker: Docker, id: String) -> Result<i64, SandboxError> {
 }
 
 async fn remove(docker: &Docker, id: &str) {
-    let options = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+    let options = RemoveContainerOptionsBuilder::new()
+        .force(true)
+        .v(true)
+        .build();
     if let Err(e) = docker.remove_container(id, Some(options)).await {
         tracing::warn!("cannot remove sandbox container {id}: {e}");
     }

@@ -188,12 +188,12 @@ impl HttpClient {
         };
         let response = match &self.target {
             HttpTarget::Unix(path) => {
-                let stream = tokio::net::UnixStream::connect(path).await.map_err(|source| {
-                    HttpError::Connect {
+                let stream = tokio::net::UnixStream::connect(path)
+                    .await
+                    .map_err(|source| HttpError::Connect {
                         target: self.target.clone(),
                         source,
-                    }
-                })?;
+                    })?;
                 send_on(stream, http_request).await.map_err(failed)?
             }
             HttpTarget::Tcp(addr) => {

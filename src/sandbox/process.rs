@@ -41,7 +41,8 @@ use self::cgroup::Cgroup;
 use super::execution::{Execution, Interrupt, OutputSink, race};
 use super::workspace::{SANDBOX_GID, SANDBOX_UID};
 use super::{
-    Backend, ETC_ENTRIES, Exec, Outcome, SYSTEM_TOP_DIRS, SandboxError, Stream, WORKSPACE, Workspace,
+    Backend, ETC_ENTRIES, Exec, Outcome, SYSTEM_TOP_DIRS, SandboxError, Stream, WORKSPACE,
+    Workspace,
 };
 
 /// How long the namespace may take to die after PID 1 was SIGKILLed before the
@@ -322,7 +323,11 @@ fn processes_of_current_user() -> u64 {
     };
     let count = entries
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.parse::<u32>().is_ok()))
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
         .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
         .count();
     u64::try_from(count).unwrap_or(u64::MAX)
@@ -396,7 +401,10 @@ fn container(
     );
     c.file("/etc/group", &format!("sandbox:x:{gid}:\n"));
     c.file("/etc/hosts", "127.0.0.1 localhost sandbox\n::1 localhost\n");
-    c.file("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n");
+    c.file(
+        "/etc/nsswitch.conf",
+        "passwd: files\ngroup: files\nhosts: files\n",
+    );
 
     let cpu = limits.cpu_time.as_secs().max(1);
     c.setrlimit(Rlimit::Cpu, cpu, cpu.saturating_add(1));

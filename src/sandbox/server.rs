@@ -129,18 +129,18 @@ impl Server {
 
     /// `Some(how it ended)` once the server has exited.
     fn exit_summary(&mut self) -> Option<String> {
-        if self.finished.is_none() {
-            if let Some(rx) = self.outcome.as_mut() {
-                match rx.try_recv() {
-                    Ok(result) => {
-                        self.finished = Some(result);
-                        self.outcome = None;
-                    }
-                    Err(oneshot::error::TryRecvError::Empty) => {}
-                    Err(oneshot::error::TryRecvError::Closed) => {
-                        self.finished = Some(Err(SandboxError::Lost));
-                        self.outcome = None;
-                    }
+        if self.finished.is_none()
+            && let Some(rx) = self.outcome.as_mut()
+        {
+            match rx.try_recv() {
+                Ok(result) => {
+                    self.finished = Some(result);
+                    self.outcome = None;
+                }
+                Err(oneshot::error::TryRecvError::Empty) => {}
+                Err(oneshot::error::TryRecvError::Closed) => {
+                    self.finished = Some(Err(SandboxError::Lost));
+                    self.outcome = None;
                 }
             }
         }

@@ -141,10 +141,10 @@ impl Workspace {
 
 impl Drop for Workspace {
     fn drop(&mut self) {
-        if !self.removed {
-            if let Err(e) = remove_dir(&self.dir, self.capped) {
-                tracing::warn!("{e}");
-            }
+        if !self.removed
+            && let Err(e) = remove_dir(&self.dir, self.capped)
+        {
+            tracing::warn!("{e}");
         }
     }
 }
@@ -196,9 +196,8 @@ fn write_files(files: &GeneratedFiles, dir: &Path) -> Result<(), SandboxError> {
         }
         let target = dir.join(rel_path);
         if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|e| {
-                SandboxError::io(format!("cannot create {}", parent.display()), e)
-            })?;
+            fs::create_dir_all(parent)
+                .map_err(|e| SandboxError::io(format!("cannot create {}", parent.display()), e))?;
         }
         fs::write(&target, contents)
             .map_err(|e| SandboxError::io(format!("cannot write {}", target.display()), e))?;
@@ -210,8 +209,9 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), SandboxError> {
     let entries = fs::read_dir(from)
         .map_err(|e| SandboxError::io(format!("cannot read directory {}", from.display()), e))?;
     for entry in entries {
-        let entry = entry
-            .map_err(|e| SandboxError::io(format!("cannot read directory {}", from.display()), e))?;
+        let entry = entry.map_err(|e| {
+            SandboxError::io(format!("cannot read directory {}", from.display()), e)
+        })?;
         let source = entry.path();
         let target = to.join(entry.file_name());
         let kind = entry

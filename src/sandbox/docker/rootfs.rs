@@ -10,7 +10,16 @@ use crate::sandbox::workspace::{SANDBOX_GID, SANDBOX_UID};
 /// Builds the archive. Deterministic (fixed mtimes), so its hash names the image.
 pub(crate) fn tarball() -> Vec<u8> {
     let mut tar = Tar::default();
-    for dir in ["usr", "etc", "tmp", "workspace", "proc", "dev", "sys", "run"] {
+    for dir in [
+        "usr",
+        "etc",
+        "tmp",
+        "workspace",
+        "proc",
+        "dev",
+        "sys",
+        "run",
+    ] {
         tar.dir(dir);
     }
     for top in SYSTEM_TOP_DIRS {
@@ -116,7 +125,11 @@ mod tests {
             .arg(&path)
             .output()
             .expect("tar runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let listing = String::from_utf8_lossy(&out.stdout);
         assert!(listing.contains("etc/passwd"), "{listing}");
         assert!(listing.contains("workspace/"), "{listing}");

@@ -44,7 +44,11 @@ impl Cgroup {
         let setup = (|| {
             write(&group.memory, "memory.limit_in_bytes", limits.memory_bytes)?;
             // Without swap accounting this file is absent; the limit above is enough then.
-            let _ = write(&group.memory, "memory.memsw.limit_in_bytes", limits.memory_bytes);
+            let _ = write(
+                &group.memory,
+                "memory.memsw.limit_in_bytes",
+                limits.memory_bytes,
+            );
             write(
                 &group.pids,
                 "pids.max",
