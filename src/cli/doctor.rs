@@ -64,6 +64,8 @@ async fn collect(ctx: &Context) -> Vec<Check> {
             "install Node.js 18+: apt-get install nodejs npm",
         ),
     ];
+    checks.push(doctor::process_sandbox(crate::sandbox::default_workspace_root(&ctx.dirs)).await);
+    checks.push(doctor::docker_sandbox_image(&cfg.sandbox).await);
     checks.push(llm_check(ctx));
     checks
 }

@@ -293,7 +293,13 @@ impl DockerSandbox {
         };
         let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
         let cpu = i64::try_from(limits.cpu_time.as_secs().max(1)).unwrap_or(i64::MAX);
-        let mut cmd = vec![exec.resolved_program()];
+        // A configured image has its own PATH; the host's layout only describes ours.
+        let program = if self.host_system {
+            exec.resolved_program()
+        } else {
+            exec.program().to_owned()
+        };
+        let mut cmd = vec![program];
         cmd.extend(exec.arguments().iter().cloned());
         ContainerCreateBody {
             image: Some(self.image.clone()),

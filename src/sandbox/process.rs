@@ -54,6 +54,15 @@ pub struct ProcessSandbox {
     workspace_root: PathBuf,
 }
 
+/// How this machine enforces the memory and pids limits: `Ok(description)` for cgroups,
+/// `Err(reason)` when apiforge falls back to rlimits (see [`Limits`](super::Limits)).
+pub fn cgroup_limits() -> Result<String, String> {
+    cgroup::probe().map(|dirs| {
+        let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        format!("cgroup v1 under {}", dirs.join(", "))
+    })
+}
+
 impl ProcessSandbox {
     pub fn new(workspace_root: PathBuf) -> Self {
         Self { workspace_root }

@@ -142,6 +142,25 @@ impl Drop for Cgroup {
     }
 }
 
+/// Where sandbox cgroups would be created, or why they cannot be.
+pub(crate) fn probe() -> Result<Vec<PathBuf>, String> {
+    if !nix::unistd::Uid::effective().is_root() {
+        return Err("not root".to_owned());
+    }
+    let mut parents = Vec::new();
+    for controller in ["memory", "pids"] {
+        let dir = child_dir(controller, "probe")?;
+        let parent = dir
+            .parent()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| format!("no parent for {}", dir.display()))?;
+        nix::unistd::access(&parent, nix::unistd::AccessFlags::W_OK)
+            .map_err(|e| format!("{} is not writable: {e}", parent.display()))?;
+        parents.push(parent);
+    }
+    Ok(parents)
+}
+
 /// `<v1 root>/<controller>/<our own cgroup>/apiforge-<name>`, so sandboxes nest under
 /// whatever cgroup apiforge itself was placed in.
 fn child_dir(controller: &str, name: &str) -> Result<PathBuf, String> {
