@@ -194,3 +194,70 @@ fn process_backend_works_as_an_ordinary_user() {
         "{out:?}"
     );
 }
+
+/// Host processes whose command line contains `token`.
+fn processes_with(token: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let name = entry.file_name();
+        if name.to_str().is_none_or(|n| n.parse::<u32>().is_err()) {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        // Only the detached loop: the outer script (which says "started") holds the
+        // token too, until it execs.
+        if cmdline.contains(token) && !cmdline.contains("started") {
+            found.push(cmdline);
+        }
+    }
+    found
+}
+
+/// apiforge killed with SIGKILL mid-run (no cleanup code runs at all): the process
+/// sandbox still dies with it. (The docker backend cannot promise this — the engine
+/// owns the container — which is why it removes exited leftovers when it connects.)
+#[test]
+fn process_sandbox_dies_with_a_killed_apiforge() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+
+    let home = tempfile::tempdir().expect("home");
+    let proj = project();
+    let token = format!("apiforge-orphan-{}", uuid::Uuid::new_v4().simple());
+    let script = format!(
+        "( setsid sh -c 'while :; do sleep 1; done # {token}' & ); echo started; exec sleep 120"
+    );
+    let mut child = Command::new(BIN)
+        .env("APIFORGE_HOME", home.path())
+        .args(["sandbox", "run"])
+        .arg(proj.path())
+        .args(["--sandbox", "process", "--", "sh", "-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("apiforge starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).expect("read");
+    assert_eq!(first.trim(), "started");
+    // The detached loop's command line holds the token.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while processes_with(&token).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the detached process never showed up"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("SIGKILL apiforge");
+    child.wait().expect("reaped");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = processes_with(&token);
+        if left.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "survived apiforge: {left:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -22,6 +22,7 @@ on_both_backends!(
     memory_hog_is_stopped_at_the_limit,
     fork_bomb_hits_the_pids_limit,
     infinite_loop_is_killed_at_the_timeout,
+    cpu_burner_is_stopped_at_the_cpu_time_limit,
     detached_double_fork_does_not_survive,
     kill_switch_ends_a_run_from_another_task,
 );
@@ -351,6 +352,35 @@ async fn kill_switch_ends_a_run_from_another_task(backend: Backend) {
         outcome.duration < Duration::from_secs(30),
         "{:?}",
         outcome.duration
+    );
+    ws.remove().await.expect("workspace removed");
+}
+
+async fn cpu_burner_is_stopped_at_the_cpu_time_limit(backend: Backend) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let Some(sandbox) = open(backend, root.path()).await else {
+        return;
+    };
+    let limits = Limits {
+        cpu_time: Duration::from_secs(1),
+        wall: Duration::from_secs(60),
+        ..small_limits()
+    };
+    let ws = empty_workspace(&sandbox).await;
+    let exec = Exec::shell("echo burning; while :; do :; done").limits(limits);
+    let (outcome, output) = run(&sandbox, &ws, &exec).await;
+    assert!(output.contains("burning"), "positive control: {output}");
+    assert!(
+        !outcome.timed_out,
+        "the wall clock, not the CPU limit, ended it"
+    );
+    assert!(!outcome.out_of_memory, "{}", outcome.summary());
+    // RLIMIT_CPU: SIGXCPU (24) at the soft limit, SIGKILL one second later at the hard
+    // limit (a PID 1 — the shell here — ignores SIGXCPU). Docker reports 128+N.
+    assert!(
+        [128 + 24, 128 + 9].contains(&outcome.shell_code()),
+        "{}",
+        outcome.summary()
     );
     ws.remove().await.expect("workspace removed");
 }

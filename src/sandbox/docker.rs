@@ -26,7 +26,7 @@ use bollard::container::LogOutput;
 use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, ResourcesUlimits};
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
-    RemoveContainerOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use futures::StreamExt;
 use nix::unistd::{Gid, Uid};
@@ -46,6 +46,8 @@ const IMAGE_REPO: &str = "apiforge-sandbox";
 /// Label on every sandbox container, so leftovers can be found (`docker ps -a --filter
 /// label=apiforge.sandbox`).
 pub const CONTAINER_LABEL: &str = "apiforge.sandbox";
+/// Label holding the PID of the apiforge process that owns the container.
+const OWNER_LABEL: &str = "apiforge.sandbox.owner-pid";
 /// Seconds bollard waits for an API answer.
 const API_TIMEOUT_SECS: u64 = 120;
 
@@ -90,6 +92,7 @@ impl DockerSandbox {
             .ping()
             .await
             .map_err(|e| SandboxError::DockerUnreachable(e.to_string()))?;
+        remove_exited_leftovers(&docker).await;
         let (image, host_system) = if config.docker_image.is_empty() {
             (ensure_local_image(&docker).await?, true)
         } else {
@@ -317,10 +320,10 @@ impl DockerSandbox {
             attach_stderr: Some(true),
             tty: Some(false),
             network_disabled: Some(true),
-            labels: Some(HashMap::from([(
-                CONTAINER_LABEL.to_owned(),
-                "1".to_owned(),
-            )])),
+            labels: Some(HashMap::from([
+                (CONTAINER_LABEL.to_owned(), "1".to_owned()),
+                (OWNER_LABEL.to_owned(), std::process::id().to_string()),
+            ])),
             host_config: Some(HostConfig {
                 binds: Some(binds),
                 network_mode: Some("none".to_owned()),
@@ -376,6 +379,38 @@ async fn ensure_local_image(docker: &Docker) -> Result<String, SandboxError> {
         .await
         .map_err(|e| docker_error("image import", e))?;
     Ok(tag)
+}
+
+/// Removes sandbox containers that already exited but were never removed (apiforge
+/// was killed mid-run). Running ones may belong to another apiforge process: kept.
+async fn remove_exited_leftovers(docker: &Docker) {
+    let filters = HashMap::from([
+        ("label".to_owned(), vec![CONTAINER_LABEL.to_owned()]),
+        (
+            "status".to_owned(),
+            vec!["exited".to_owned(), "created".to_owned()],
+        ),
+    ]);
+    let options = ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let Ok(leftovers) = docker.list_containers(Some(options)).await else {
+        return;
+    };
+    for container in leftovers {
+        let owner = container
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(OWNER_LABEL))
+            .and_then(|pid| pid.parse::<i32>().ok());
+        let owner_alive = owner.is_some_and(|pid| {
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+        });
+        if let (Some(id), false) = (container.id, owner_alive) {
+            remove(docker, &id).await;
+        }
+    }
 }
 
 /// The container's exit code once it has stopped.

@@ -158,6 +158,10 @@ impl ProcessSandbox {
                 };
                 let pipes = (child.id(), child.stdout.take(), child.stderr.take());
                 if spawned_tx.send(Ok(pipes)).is_err() {
+                    // The caller went away before the run was handed over.
+                    if let Ok(pid) = i32::try_from(child.id()) {
+                        kill_namespace(Pid::from_raw(pid), None);
+                    }
                     let _ = child.kill();
                 }
                 let _ = exited_tx.send(child.wait());
@@ -481,6 +485,12 @@ impl DropToSandboxUser {
             .and_then(|()| nix::unistd::setresuid(uid, uid, uid));
         if dropped.is_err() {
             // Never run the program with root's rights.
+            return 126;
+        }
+        // The uid change cleared the parent-death signal hakoniwa set; re-arm it so the
+        // namespace dies with its supervising process even if apiforge itself is
+        // killed before it can clean up.
+        if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() {
             return 126;
         }
         let _ = nix::unistd::execve(&self.program, &self.argv, &self.envp);
