@@ -168,14 +168,21 @@ pub enum Sandbox {
 }
 
 impl Sandbox {
-    /// Opens the backend named in `config` (or `backend` when given), placing
-    /// workspaces under `workspace_root`. For docker this connects to the engine and
+    /// Opens `backend`, placing workspaces under `workspace_root` (and removing any
+    /// there that a killed apiforge left behind). For docker this connects to the engine and
     /// makes sure the sandbox image exists (building it locally when none is configured).
     pub async fn open(
         backend: Backend,
         config: &SandboxConfig,
         workspace_root: PathBuf,
     ) -> Result<Self, SandboxError> {
+        let root = workspace_root.clone();
+        let swept = tokio::task::spawn_blocking(move || Workspace::sweep_stale(&root))
+            .await
+            .unwrap_or(0);
+        if swept > 0 {
+            tracing::info!("removed {swept} workspaces left behind by a killed apiforge");
+        }
         match backend {
             Backend::Process => Ok(Sandbox::Process(process::ProcessSandbox::new(
                 workspace_root,

@@ -260,4 +260,10 @@ fn process_sandbox_dies_with_a_killed_apiforge() {
         assert!(Instant::now() < deadline, "survived apiforge: {left:?}");
         std::thread::sleep(Duration::from_millis(10));
     }
+    // The killed apiforge could not remove its workspace; the next one does.
+    let workspaces = home.path().join("cache/sandboxes");
+    assert_eq!(std::fs::read_dir(&workspaces).expect("ls").count(), 1);
+    let out = apiforge(home.path(), proj.path(), "process", &[], &["true"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read_dir(&workspaces).expect("ls").count(), 0);
 }

@@ -178,7 +178,8 @@ async fn health_wait_times_out_with_the_server_output(backend: Backend) {
     assert!(matches!(err, HealthError::Timeout { .. }), "{err}");
     assert!(err.to_string().contains("stuck before listening"), "{err}");
     let killer = server.killer();
-    drop(server);
-    assert!(killer.is_killed(), "dropping a server kills it");
+    let outcome = server.stop().await.expect("stopped");
+    assert!(outcome.killed, "{}", outcome.summary());
+    assert!(killer.is_killed());
     ws.remove().await.expect("workspace removed");
 }

@@ -63,7 +63,9 @@ impl Workspace {
                 e,
             )
         })?;
-        let dir = root.join(uuid::Uuid::now_v7().to_string());
+        // The owner's PID in the name lets a later apiforge clean up after one that
+        // was killed (see `sweep_stale`).
+        let dir = root.join(format!("{}-{}", std::process::id(), uuid::Uuid::now_v7()));
         fs::create_dir(&dir).map_err(|e| {
             SandboxError::io(format!("cannot create workspace {}", dir.display()), e)
         })?;
@@ -98,6 +100,40 @@ impl Workspace {
             OwnedSource::Files(files) => write_files(&files, &workspace.dir)?,
         }
         Ok(workspace)
+    }
+
+    /// Unmounts and deletes workspaces under `root` whose apiforge process is gone (it
+    /// was killed before it could clean up). Returns how many were removed.
+    pub fn sweep_stale(root: &Path) -> usize {
+        let Ok(entries) = fs::read_dir(root) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(owner) = name
+                .to_str()
+                .and_then(|n| n.split_once('-'))
+                .and_then(|(pid, _)| pid.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let gone = matches!(
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(owner), None),
+                Err(nix::errno::Errno::ESRCH)
+            );
+            if !gone {
+                continue;
+            }
+            let dir = entry.path();
+            // Not a mount point (an ordinary user's workspace) is fine.
+            let _ = nix::mount::umount2(&dir, MntFlags::MNT_DETACH);
+            match fs::remove_dir_all(&dir) {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!("cannot remove stale workspace {}: {e}", dir.display()),
+            }
+        }
+        removed
     }
 
     /// The workspace on the host; the caller may add files here before a run.
