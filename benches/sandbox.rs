@@ -9,6 +9,21 @@ use std::time::{Duration, Instant};
 use apiforge::config::Config;
 use apiforge::sandbox::{Backend, Exec, Limits, Sandbox, WorkspaceSource};
 
+/// CPU time of this process and its reaped children (utime+stime+cutime+cstime from
+/// /proc/self/stat, in clock ticks of 10 ms): a figure the machine's load cannot
+/// inflate, unlike wall time.
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    // Fields after the command: state is field 3; utime..cstime are fields 14..17.
+    after
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
@@ -60,14 +75,25 @@ async fn bench(backend: Backend, rounds: usize) {
         assert!(outcome.success(), "{}", outcome.summary());
     }
     let mut wall = Vec::new();
+    let ticks_before = cpu_ticks();
     for _ in 0..rounds {
         let t = Instant::now();
         let outcome = sandbox.run(&ws, &exec, |_| {}).await.expect("run");
         wall.push(t.elapsed());
         assert!(outcome.success(), "{}", outcome.summary());
     }
+    let cpu_ms_per_run = (cpu_ticks() - ticks_before) as f64 * 10.0 / rounds as f64;
     ws.remove().await.expect("remove");
     report(&format!("{backend}: run `true` (start→exit)"), wall);
+    println!(
+        "{:<34} {cpu_ms_per_run:.2} ms CPU per run (apiforge + sandbox processes; load-independent){}",
+        format!("{backend}: CPU cost"),
+        if backend == Backend::Docker {
+            " — excludes dockerd/containerd/runc"
+        } else {
+            ""
+        }
+    );
     report(&format!("{backend}: prepare+remove workspace"), prepare);
 }
 
