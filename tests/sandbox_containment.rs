@@ -25,6 +25,7 @@ on_both_backends!(
     cpu_burner_is_stopped_at_the_cpu_time_limit,
     detached_double_fork_does_not_survive,
     kill_switch_ends_a_run_from_another_task,
+    runtime_mounts_are_readable_at_their_host_path_and_read_only,
 );
 
 async fn no_network_not_even_host_loopback(backend: Backend) {
@@ -382,5 +383,48 @@ async fn cpu_burner_is_stopped_at_the_cpu_time_limit(backend: Backend) {
         "{}",
         outcome.summary()
     );
+    ws.remove().await.expect("workspace removed");
+}
+
+/// How prepared runtimes are mounted: a directory under a private (0700) home, made
+/// visible at its own path (venvs hard-code it) without exposing the rest of the home.
+async fn runtime_mounts_are_readable_at_their_host_path_and_read_only(backend: Backend) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let Some(sandbox) = open(backend, root.path()).await else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let runtime = home.path().join("cache/runtimes/python");
+    std::fs::create_dir_all(runtime.join("bin")).expect("mkdir");
+    for dir in [
+        home.path().join("cache"),
+        home.path().join("cache/runtimes"),
+        runtime.clone(),
+        runtime.join("bin"),
+    ] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let tool = runtime.join("bin/tool");
+    std::fs::write(&tool, "#!/bin/sh\necho runtime tool ran\n").expect("write");
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::write(home.path().join("secret"), "HOME SECRET").expect("write");
+
+    let ws = empty_workspace(&sandbox).await;
+    let script = format!(
+        "{tool}; echo x > {runtime}/new 2>/dev/null && echo WROTE-RUNTIME || echo runtime-read-only; cat {home}/secret 2>/dev/null || echo home-hidden",
+        tool = tool.display(),
+        runtime = runtime.display(),
+        home = home.path().display(),
+    );
+    let exec = Exec::shell(script)
+        .mount_ro(&runtime, &runtime)
+        .limits(small_limits());
+    let (outcome, output) = run(&sandbox, &ws, &exec).await;
+    assert!(outcome.success(), "{}\n{output}", outcome.summary());
+    assert!(output.contains("runtime tool ran"), "{output}");
+    assert!(output.contains("runtime-read-only"), "{output}");
+    assert!(output.contains("home-hidden"), "{output}");
+    assert!(!runtime.join("new").exists());
     ws.remove().await.expect("workspace removed");
 }

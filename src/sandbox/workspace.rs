@@ -299,3 +299,46 @@ fn chown_tree(dir: &Path) -> Result<(), SandboxError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_files_cannot_escape_the_workspace() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for bad in ["../escape.txt", "/etc/escape", "a/../../escape", ""] {
+            let files = GeneratedFiles::from([(bad.to_owned(), "x".to_owned())]);
+            let err = write_files(&files, dir.path()).expect_err(bad);
+            assert!(
+                matches!(err, SandboxError::BadWorkspacePath { .. }),
+                "{bad}: {err}"
+            );
+        }
+        let files = GeneratedFiles::from([("app/main.py".to_owned(), "print(1)\n".to_owned())]);
+        write_files(&files, dir.path()).expect("nested file");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("app/main.py")).expect("read"),
+            "print(1)\n"
+        );
+    }
+
+    #[test]
+    fn copies_keep_symlinks_as_links_and_skip_sockets() {
+        let from = tempfile::tempdir().expect("source");
+        let to = tempfile::tempdir().expect("target");
+        fs::create_dir(from.path().join("sub")).expect("mkdir");
+        fs::write(from.path().join("sub/file.txt"), "data").expect("write");
+        std::os::unix::fs::symlink("/etc/shadow", from.path().join("link")).expect("symlink");
+        let _socket =
+            std::os::unix::net::UnixListener::bind(from.path().join("app.sock")).expect("socket");
+        copy_tree(from.path(), to.path()).expect("copy");
+        assert_eq!(
+            fs::read_to_string(to.path().join("sub/file.txt")).expect("read"),
+            "data"
+        );
+        let link = fs::read_link(to.path().join("link")).expect("still a link");
+        assert_eq!(link, Path::new("/etc/shadow"));
+        assert!(!to.path().join("app.sock").exists());
+    }
+}
