@@ -51,7 +51,7 @@ pub use limits::Limits;
 pub use line::{Line, Stream};
 pub use outcome::Outcome;
 pub use server::{HealthError, Server};
-pub use workspace::{Workspace, WorkspaceSource};
+pub use workspace::{SANDBOX_GID, SANDBOX_UID, Workspace, WorkspaceSource, sandbox_uid};
 
 use crate::config::SandboxConfig;
 

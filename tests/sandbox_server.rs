@@ -17,6 +17,7 @@ on_both_backends!(
     server_answers_health_and_requests_over_the_unix_socket,
     health_wait_reports_a_crashing_server_with_its_output,
     health_wait_times_out_with_the_server_output,
+    socket_swapped_for_a_link_to_a_host_socket_is_refused,
 );
 
 /// A dependency-free HTTP server honouring `APIFORGE_LISTEN=unix:/path`: `/health`
@@ -181,5 +182,63 @@ async fn health_wait_times_out_with_the_server_output(backend: Backend) {
     let outcome = server.stop().await.expect("stopped");
     assert!(outcome.killed, "{}", outcome.summary());
     assert!(killer.is_killed());
+    ws.remove().await.expect("workspace removed");
+}
+
+/// Sandboxed code swaps the workspace socket for a link to a root-owned host socket
+/// (think /var/run/docker.sock): the host client must refuse to talk to it.
+async fn socket_swapped_for_a_link_to_a_host_socket_is_refused(backend: Backend) {
+    if !harness::is_root() {
+        eprintln!(
+            "SKIP: as an ordinary user the sandbox runs as that user, like the host sockets it could name"
+        );
+        return;
+    }
+    let root = tempfile::tempdir().expect("temp dir");
+    let Some(sandbox) = open(backend, root.path()).await else {
+        return;
+    };
+    let host = tempfile::tempdir().expect("host dir");
+    let host_socket = host.path().join("host.sock");
+    let listener = tokio::net::UnixListener::bind(&host_socket).expect("host socket");
+    let ws = sandbox
+        .prepare(WorkspaceSource::Empty, &small_limits())
+        .await
+        .expect("workspace");
+    let exec = Exec::shell(format!(
+        "ln -s {} /workspace/app.sock && echo linked && sleep 30",
+        host_socket.display()
+    ))
+    .limits(small_limits());
+    let server = sandbox.start(&ws, &exec, |_| {}).await.expect("starts");
+    let started = std::time::Instant::now();
+    while !server.logs().iter().any(|l| l.text == "linked") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let err = server
+        .client()
+        .get("/health")
+        .await
+        .expect_err("must not talk to a host socket");
+    assert!(
+        matches!(
+            err,
+            apiforge::sandbox::http::HttpError::UnexpectedPeer { found: 0, .. }
+        ),
+        "{err}"
+    );
+    // The host socket got a connection but not a single byte.
+    let (mut conn, _) = listener.accept().await.expect("the link was followed");
+    let mut buf = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut conn, &mut buf)
+        .await
+        .expect("read");
+    assert!(buf.is_empty(), "{}", String::from_utf8_lossy(&buf));
+    server.stop().await.expect("stopped");
     ws.remove().await.expect("workspace removed");
 }

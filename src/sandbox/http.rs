@@ -110,6 +110,14 @@ pub enum HttpError {
         path: String,
         message: String,
     },
+    #[error(
+        "refusing to talk to {target}: the socket belongs to uid {found}, not the sandbox (uid {expected}); the workspace's socket may have been replaced by a link to a host socket"
+    )]
+    UnexpectedPeer {
+        target: HttpTarget,
+        expected: u32,
+        found: u32,
+    },
     #[error("{method} {path} on {target} got no response within {timeout:?}")]
     Timeout {
         target: HttpTarget,
@@ -124,6 +132,7 @@ pub enum HttpError {
 pub struct HttpClient {
     target: HttpTarget,
     timeout: Duration,
+    peer_uid: Option<u32>,
 }
 
 impl HttpClient {
@@ -139,7 +148,18 @@ impl HttpClient {
         Self {
             target,
             timeout: Duration::from_secs(30),
+            peer_uid: None,
         }
+    }
+
+    /// Only talk to a Unix socket whose listening process runs as `uid` (checked with
+    /// `SO_PEERCRED` after connecting). The workspace is writable by sandboxed code,
+    /// which could replace its socket with a symlink to a host socket (Docker's, the
+    /// database's); this makes such a link fail instead of turning apiforge into a
+    /// confused deputy.
+    pub fn require_peer_uid(mut self, uid: u32) -> Self {
+        self.peer_uid = Some(uid);
+        self
     }
 
     /// Per-request limit covering connect, send and the whole body. Default 30 s.
@@ -194,6 +214,22 @@ impl HttpClient {
                         target: self.target.clone(),
                         source,
                     })?;
+                if let Some(expected) = self.peer_uid {
+                    let found = stream
+                        .peer_cred()
+                        .map_err(|source| HttpError::Connect {
+                            target: self.target.clone(),
+                            source,
+                        })?
+                        .uid();
+                    if found != expected {
+                        return Err(HttpError::UnexpectedPeer {
+                            target: self.target.clone(),
+                            expected,
+                            found,
+                        });
+                    }
+                }
                 send_on(stream, http_request).await.map_err(failed)?
             }
             HttpTarget::Tcp(addr) => {

@@ -83,9 +83,10 @@ impl Server {
         &self.socket
     }
 
-    /// A client for this server's socket.
+    /// A client for this server's socket that only talks to a listener running as
+    /// the sandbox user (see [`HttpClient::require_peer_uid`]).
     pub fn client(&self) -> HttpClient {
-        HttpClient::unix(&self.socket)
+        HttpClient::unix(&self.socket).require_peer_uid(super::workspace::sandbox_uid())
     }
 
     /// Kills the server from anywhere (clone it into the job engine's cancel path).

@@ -15,6 +15,16 @@ use crate::codegen::GeneratedFiles;
 pub const SANDBOX_UID: u32 = 65534;
 pub const SANDBOX_GID: u32 = 65534;
 
+/// The uid sandboxed code runs as on the host: [`SANDBOX_UID`] when apiforge is root,
+/// else the user running apiforge.
+pub fn sandbox_uid() -> u32 {
+    if Uid::effective().is_root() {
+        SANDBOX_UID
+    } else {
+        Uid::current().as_raw()
+    }
+}
+
 /// What a fresh workspace starts with.
 #[derive(Debug, Clone, Copy)]
 pub enum WorkspaceSource<'a> {
