@@ -16,8 +16,10 @@
 //! 2. [`Sandbox::run`] runs an [`Exec`] to completion, handing each stdout/stderr
 //!    [`Line`] to a callback, and returns an [`Outcome`]; or [`Sandbox::start`] starts
 //!    a long-running server and returns a [`Server`].
-//! 3. The host reaches a server over the Unix socket [`Workspace::socket_path`] with
-//!    [`http::HttpClient`]; [`Server::wait_healthy`] polls `GET /health`.
+//! 3. The server is told to listen on `APIFORGE_LISTEN=unix:/workspace/app.sock`; the
+//!    host reaches it at [`Workspace::socket_path`] through [`Server::client`] (an
+//!    [`http::HttpClient`] that refuses a socket not owned by the sandbox user);
+//!    [`Server::wait_healthy`] polls `GET /health`.
 //! 4. Cancellation: every [`Exec`] carries a cloneable [`KillSwitch`]; `kill()` from any
 //!    task ends the whole sandbox at once (every process in it, detached ones too).
 //!    Dropping a [`Server`] does the same.
@@ -25,7 +27,33 @@
 //!
 //! Every run is given [`Limits`] (memory, pids, CPU time, wall clock, workspace size),
 //! a scrubbed environment (see [`Exec`]) and no network. Prepared runtimes (a Python
-//! venv, a `node_modules`) are mounted read-only with [`Exec::mount_ro`].
+//! venv, a `node_modules`) are mounted read-only with [`Exec::mount_ro`], at their
+//! host path (venvs hard-code it); only that directory becomes visible, not the home
+//! it lives in.
+//!
+//! ```no_run
+//! # async fn demo(config: &apiforge::config::Config, files: &apiforge::codegen::GeneratedFiles)
+//! # -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use apiforge::sandbox::{Backend, Exec, Limits, Sandbox, WorkspaceSource};
+//!
+//! let sandbox = Sandbox::open(Backend::Process, &config.sandbox, "/tmp/ws".into()).await?;
+//! let limits = Limits::from_config(&config.sandbox);
+//! let ws = sandbox.prepare(WorkspaceSource::Files(files), &limits).await?;
+//! let venv = "/root/.cache/apiforge/runtimes/python";
+//! let exec = Exec::new(format!("{venv}/bin/uvicorn"))
+//!     .args(["app.main:app", "--uds", "/workspace/app.sock"])
+//!     .mount_ro(venv, venv)
+//!     .limits(limits);
+//! let mut server = sandbox.start(&ws, &exec, |line| tracing::debug!("{}", line.text)).await?;
+//! let cancel = server.killer(); // hand to the job engine: cancel.kill() from any task
+//! server.wait_healthy(Duration::from_secs(10)).await?;
+//! let health = server.client().get("/health").await?;
+//! assert_eq!(health.status, 200);
+//! let outcome = server.stop().await?;
+//! ws.remove().await?;
+//! # let _ = (cancel, outcome); Ok(()) }
+//! ```
 
 pub mod docker;
 pub mod http;
@@ -126,7 +154,9 @@ pub enum SandboxError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the sandbox could not start {program}: {reason}")]
+    #[error(
+        "the sandbox could not start {program}: {reason} (`apiforge doctor` checks what the sandbox needs)"
+    )]
     Start { program: String, reason: String },
     #[error("workspace file {path:?} is not a relative path inside the workspace")]
     BadWorkspacePath { path: String },
