@@ -249,6 +249,7 @@ fn process_sandbox_dies_with_a_killed_apiforge() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+    let apiforge_pid = child.id();
     child.kill().expect("SIGKILL apiforge");
     child.wait().expect("reaped");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -260,10 +261,47 @@ fn process_sandbox_dies_with_a_killed_apiforge() {
         assert!(Instant::now() < deadline, "survived apiforge: {left:?}");
         std::thread::sleep(Duration::from_millis(10));
     }
-    // The killed apiforge could not remove its workspace; the next one does.
+    // The killed apiforge could not remove its workspace (nor, as root, its cgroups);
+    // the next one does.
     let workspaces = home.path().join("cache/sandboxes");
     assert_eq!(std::fs::read_dir(&workspaces).expect("ls").count(), 1);
+    let cgroups = || cgroups_of(apiforge_pid);
+    let had_cgroups = !cgroups().is_empty();
     let out = apiforge(home.path(), proj.path(), "process", &[], &["true"]);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(std::fs::read_dir(&workspaces).expect("ls").count(), 0);
+    if had_cgroups {
+        assert_eq!(cgroups(), Vec::<std::path::PathBuf>::new());
+    } else {
+        eprintln!("no sandbox cgroups here (not root, or no cgroup v1): sweep not checked");
+    }
+}
+
+/// Sandbox cgroups (v1 memory and pids) created by apiforge process `pid`; the tests
+/// sit in the same cgroups as the apiforge they start.
+fn cgroups_of(pid: u32) -> Vec<std::path::PathBuf> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let mut found = Vec::new();
+    for line in own.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        for controller in ["memory", "pids"] {
+            if !controllers.split(',').any(|c| c == controller) {
+                continue;
+            }
+            let dir = Path::new("/sys/fs/cgroup")
+                .join(controller)
+                .join(path.trim_start_matches('/'));
+            let prefix = format!("apiforge-{pid}-");
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    found.push(entry.path());
+                }
+            }
+        }
+    }
+    found
 }

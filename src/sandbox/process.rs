@@ -64,7 +64,11 @@ pub fn cgroup_limits() -> Result<String, String> {
 }
 
 impl ProcessSandbox {
+    /// As root, also removes sandbox cgroups left behind by a killed apiforge.
     pub fn new(workspace_root: PathBuf) -> Self {
+        if Uid::effective().is_root() {
+            cgroup::sweep_stale();
+        }
         Self { workspace_root }
     }
 
@@ -80,7 +84,9 @@ impl ProcessSandbox {
         exec.check_mounts()?;
         let as_root = Uid::effective().is_root();
         let limits = *exec.resource_limits();
-        let name = uuid::Uuid::now_v7().to_string();
+        // The owner's PID in the name lets a later apiforge remove what a killed one
+        // left behind (`cgroup::sweep_stale`).
+        let name = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7());
         let cgroup = if as_root {
             match Cgroup::create(&name, &limits) {
                 Ok(group) => Some(group),

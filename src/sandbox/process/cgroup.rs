@@ -142,6 +142,42 @@ impl Drop for Cgroup {
     }
 }
 
+/// Removes sandbox cgroups whose apiforge process is gone (killed before it could
+/// clean up). The PID is part of the name, so cgroups of live apiforge processes —
+/// possibly just created, not yet joined — are never touched.
+pub(crate) fn sweep_stale() {
+    for controller in ["memory", "pids"] {
+        let Ok(dir) = child_dir(controller, "x") else {
+            continue;
+        };
+        let Some(parent) = dir.parent() else {
+            continue;
+        };
+        let Ok(entries) = fs::read_dir(parent) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(owner) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("apiforge-"))
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(pid, _)| pid.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let gone = matches!(
+                kill(Pid::from_raw(owner), None),
+                Err(nix::errno::Errno::ESRCH)
+            );
+            if gone {
+                // Fails harmlessly (EBUSY) while a leftover process is still inside.
+                let _ = fs::remove_dir(entry.path());
+            }
+        }
+    }
+}
+
 /// Where sandbox cgroups would be created, or why they cannot be.
 pub(crate) fn probe() -> Result<Vec<PathBuf>, String> {
     if !nix::unistd::Uid::effective().is_root() {
