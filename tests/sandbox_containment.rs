@@ -40,6 +40,12 @@ async fn no_network_not_even_host_loopback(backend: Backend) {
     let script = format!(
         r#"
 import socket
+# Positive control: the sandbox's own loopback works (test suites start servers).
+own = socket.socket()
+own.bind(("127.0.0.1", 0))
+own.listen(1)
+socket.create_connection(own.getsockname(), timeout=3).close()
+print("own loopback ok")
 for host, port in [("127.0.0.1", {port}), ("1.1.1.1", 80), ("example.com", 80)]:
     try:
         socket.create_connection((host, port), timeout=3).close()
@@ -55,6 +61,7 @@ for host, port in [("127.0.0.1", {port}), ("1.1.1.1", 80), ("example.com", 80)]:
     let (outcome, output) = run(&sandbox, &ws, &exec).await;
     assert!(outcome.success(), "{}\n{output}", outcome.summary());
     assert!(!output.contains("CONNECTED"), "{output}");
+    assert!(output.contains("own loopback ok"), "{output}");
     for host in ["127.0.0.1", "1.1.1.1", "example.com"] {
         assert!(output.contains(&format!("blocked {host}")), "{output}");
     }

@@ -7,14 +7,15 @@
 //! MIME types) and a generated `passwd`/`group`/`hosts`; a fresh `/dev` and `/proc`;
 //! a private tmpfs `/tmp`; the workspace read-write at `/workspace`; the caller's
 //! read-only mounts. Nothing else of the host is visible: no `/root`, `/home`,
-//! `/var/run`, data dir, database or Docker socket. The network namespace has no
-//! interfaces up, so nothing — not even the host's 127.0.0.1 — is reachable.
+//! `/var/run`, data dir, database or Docker socket. The network namespace has only its
+//! own loopback interface (up, so test suites can start a server and reach it on
+//! 127.0.0.1), so nothing outside — not even the host's 127.0.0.1 — is reachable.
 //!
 //! **Identity.** As root no user namespace is needed (root may create the others), and
 //! one is avoided on purpose: hakoniwa can only map root to itself without the
 //! `newuidmap` helper, and sandboxed root would then be host root on every file it
 //! sees (the pitfall in DESIGN §9). Instead the program drops to uid/gid 65534 right
-//! before `execve` ([`DropToSandboxUser`]): no capabilities, no supplementary groups,
+//! before `execve` ([`LastStep`]): no capabilities, no supplementary groups,
 //! `no_new_privs` set, so root-owned files it can see (mode 0600) stay unreadable. As
 //! an ordinary user the sandbox has a user namespace mapping the user to itself: the
 //! program has exactly the user's rights on what it can see.
@@ -101,20 +102,13 @@ impl ProcessSandbox {
             None
         };
         let container = container(workspace.dir(), exec, as_root, cgroup.is_some())?;
-        let mut command = if as_root {
-            let target = DropToSandboxUser::new(exec)?;
-            // SAFETY: the closure runs in hakoniwa's child after fork; it only makes
-            // raw system calls (setgroups, setresgid, setresuid, execve, write) on data
-            // prepared before the fork, and never touches locks or the environment.
-            #[allow(unsafe_code)]
-            let command = unsafe { container.command_from_closure(move || target.exec()) };
-            command
-        } else {
-            let mut command = container.command(&exec.resolved_program());
-            command.args(exec.arguments());
-            command.envs(exec.sandbox_env());
-            command
-        };
+        let last_step = LastStep::new(exec, as_root)?;
+        // SAFETY: the closure runs in hakoniwa's child after fork; it only makes raw
+        // system calls (socket, ioctl, setgroups, setresgid, setresuid, prctl, execve,
+        // write) on data prepared before the fork, and never touches locks, the heap
+        // or the environment.
+        #[allow(unsafe_code)]
+        let mut command = unsafe { container.command_from_closure(move || last_step.exec()) };
         command.current_dir(exec.working_dir());
         let dev_null = fs::File::open("/dev/null")
             .map_err(|e| SandboxError::io("cannot open /dev/null", e))?;
@@ -447,18 +441,20 @@ fn container(
     Ok(c)
 }
 
-/// The last step of a sandbox started as root: become the sandbox user and exec the
-/// program. Everything is prepared before the fork; [`DropToSandboxUser::exec`] runs
-/// in the forked child and only makes system calls.
-struct DropToSandboxUser {
+/// The last step inside a sandbox, between hakoniwa's set-up and the program: bring
+/// the loopback interface up, drop to the sandbox user (when apiforge is root), exec.
+/// Everything is prepared before the fork; [`LastStep::exec`] runs in the forked
+/// child and only makes system calls.
+struct LastStep {
     program: CString,
     argv: Vec<CString>,
     envp: Vec<CString>,
+    drop_to: Option<(Uid, Gid)>,
     exec_failed: Vec<u8>,
 }
 
-impl DropToSandboxUser {
-    fn new(exec: &Exec) -> Result<Self, SandboxError> {
+impl LastStep {
+    fn new(exec: &Exec, as_root: bool) -> Result<Self, SandboxError> {
         let nul = |what: &str| SandboxError::Start {
             program: exec.program().to_owned(),
             reason: format!("the {what} contains a NUL byte"),
@@ -477,23 +473,28 @@ impl DropToSandboxUser {
             program,
             argv,
             envp,
+            drop_to: as_root.then(|| (Uid::from_raw(SANDBOX_UID), Gid::from_raw(SANDBOX_GID))),
             exec_failed: format!("apiforge sandbox: cannot execute {resolved}\n").into_bytes(),
         })
     }
 
-    /// Returns only on failure, with the shell's "cannot execute" code.
+    /// Returns only on failure: 126 when privileges could not be dropped (the program
+    /// never runs with root's rights), 127 when the program cannot be executed.
     fn exec(&self) -> i32 {
-        let gid = Gid::from_raw(SANDBOX_GID);
-        let uid = Uid::from_raw(SANDBOX_UID);
-        // Group first: once the uid is dropped the process may no longer change it.
-        let dropped = nix::unistd::setgroups(&[])
-            .and_then(|()| nix::unistd::setresgid(gid, gid, gid))
-            .and_then(|()| nix::unistd::setresuid(uid, uid, uid));
-        if dropped.is_err() {
-            // Never run the program with root's rights.
-            return 126;
+        // Without it the program cannot even reach itself; with it, 127.0.0.1 is the
+        // namespace's own and nothing outside is reachable (like Docker's
+        // `network_mode: none`). A failure leaves the network fully down: still safe.
+        let _ = loopback_up();
+        if let Some((uid, gid)) = self.drop_to {
+            // Group first: once the uid is dropped the process may no longer change it.
+            let dropped = nix::unistd::setgroups(&[])
+                .and_then(|()| nix::unistd::setresgid(gid, gid, gid))
+                .and_then(|()| nix::unistd::setresuid(uid, uid, uid));
+            if dropped.is_err() {
+                return 126;
+            }
         }
-        // The uid change cleared the parent-death signal hakoniwa set; re-arm it so the
+        // A uid change clears the parent-death signal hakoniwa set; re-arm it so the
         // namespace dies with its supervising process even if apiforge itself is
         // killed before it can clean up.
         if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() {
@@ -503,4 +504,28 @@ impl DropToSandboxUser {
         let _ = nix::unistd::write(std::io::stderr(), &self.exec_failed);
         127
     }
+}
+
+/// Sets `IFF_UP` on `lo` in the current (fresh, empty) network namespace.
+#[allow(unsafe_code)]
+fn loopback_up() -> bool {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    // SAFETY: socket(2) with constant arguments; the result is checked before use.
+    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return false;
+    }
+    // SAFETY: `raw` is a valid descriptor that nothing else owns; OwnedFd closes it once.
+    let socket = unsafe { OwnedFd::from_raw_fd(raw) };
+    // SAFETY: ifreq is plain data (byte arrays and a union of integers and arrays), for
+    // which all-zero bytes are a valid value.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    request.ifr_name[0] = b'l' as libc::c_char;
+    request.ifr_name[1] = b'o' as libc::c_char;
+    request.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+    // SAFETY: SIOCSIFFLAGS reads one ifreq through the pointer, which stays valid for
+    // the whole call; the descriptor is open.
+    let rc = unsafe { libc::ioctl(socket.as_raw_fd(), libc::SIOCSIFFLAGS, &request) };
+    rc == 0
 }
