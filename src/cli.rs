@@ -1,7 +1,9 @@
 //! The headless front end: one file per subcommand group. Every command that prints
 //! data takes `--json`.
 
+mod account;
 mod context;
+mod db;
 mod doctor;
 mod sandbox;
 
@@ -35,6 +37,12 @@ pub struct Cli {
 pub enum Command {
     /// What works on this machine, and what to do about what doesn't.
     Doctor(doctor::DoctorArgs),
+    /// Manage the embedded Postgres cluster: start, stop, status, url.
+    Db(db::DbArgs),
+    /// Who you are signed in as, and which database.
+    Whoami(account::JsonArgs),
+    /// List your projects.
+    Projects(account::JsonArgs),
     /// Run commands in a sandbox (namespaces or Docker) with apiforge's limits.
     Sandbox(sandbox::SandboxArgs),
 }
@@ -66,6 +74,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let outcome = runtime.block_on(async move {
         match command {
             Command::Doctor(args) => doctor::run(&ctx, args).await,
+            Command::Db(args) => db::run(&ctx, args).await,
+            Command::Whoami(args) => account::whoami(&ctx, args).await,
+            Command::Projects(args) => account::projects(&ctx, args).await,
             Command::Sandbox(args) => sandbox::run(&ctx, args).await,
         }
     });

@@ -51,6 +51,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     pub url: String,
+    pub owner_url: String,
     pub max_connections: u32,
     pub connect_timeout_secs: u64,
 }

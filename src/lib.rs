@@ -3,11 +3,14 @@
 //! The binary (`src/main.rs`) only parses the command line and dispatches to [`cli`];
 //! every service lives here so the TUI, the headless commands and the tests share it.
 
+pub mod auth;
 pub mod cli;
 pub mod codegen;
 pub mod config;
+pub mod db;
 pub mod design;
 pub mod doctor;
+pub mod engine;
 pub mod provider;
 pub mod sandbox;
 pub mod telemetry;

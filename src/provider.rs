@@ -2,6 +2,8 @@
 //! [`ApiDesign`]. `rules` is built in and offline; `openai` talks to any
 //! OpenAI-compatible endpoint.
 
+pub mod openai;
+
 use std::fmt;
 use std::str::FromStr;
 

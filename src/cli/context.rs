@@ -89,3 +89,79 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
     println!("{text}");
     Ok(())
 }
+
+/// An open database plus the signed-in user.
+pub struct Session {
+    pub db: crate::db::Db,
+    pub token: crate::auth::SessionToken,
+    pub identity: crate::auth::local_sign_in::Identity,
+}
+
+impl Context {
+    /// Opens the database (starting the embedded cluster if needed, migrating).
+    pub async fn open_db(&self) -> Result<crate::db::Db, Failure> {
+        crate::db::Db::open(&self.config, &self.dirs)
+            .await
+            .map_err(db_failure)
+    }
+
+    /// Opens the database and signs in: automatically as the local OS user when this
+    /// process has the owner connection (embedded mode), else with the stored token.
+    pub async fn session(&self) -> Result<Session, Failure> {
+        let db = self.open_db().await?;
+        if db.owner().is_ok() {
+            let (token, identity) =
+                crate::auth::local_sign_in(&db, &self.dirs.data, self.config.auth.session_days)
+                    .await
+                    .map_err(db_failure)?;
+            return Ok(Session {
+                db,
+                token,
+                identity,
+            });
+        }
+        let stored = std::fs::read_to_string(self.dirs.data.join("session-token"))
+            .ok()
+            .and_then(|t| crate::auth::SessionToken::parse(&t));
+        let Some(token) = stored else {
+            return Err(Failure::usage(
+                "not signed in to this database: no stored session (a shared server needs a session created by its administrator, or the owner URL)",
+            ));
+        };
+        match crate::db::users::whoami(&db, &token)
+            .await
+            .map_err(db_failure)?
+        {
+            Some(identity) => Ok(Session {
+                db,
+                token,
+                identity,
+            }),
+            None => Err(Failure::usage(
+                "your session has expired or was revoked; sign in again",
+            )),
+        }
+    }
+}
+
+/// Missing Postgres binaries are an environment problem (exit 2); the rest failures.
+pub fn cluster_failure(e: crate::db::local_cluster::ClusterError) -> Failure {
+    match e {
+        crate::db::local_cluster::ClusterError::BinariesMissing
+        | crate::db::local_cluster::ClusterError::NoServiceUser(_)
+        | crate::db::local_cluster::ClusterError::SocketPathTooLong(_) => {
+            Failure::environment(e.to_string())
+        }
+        other => Failure::failed(other.to_string()),
+    }
+}
+
+pub fn db_failure(e: crate::db::DbError) -> Failure {
+    match e {
+        crate::db::DbError::Cluster(c) => cluster_failure(c),
+        crate::db::DbError::NoOwner | crate::db::DbError::BadUrl { .. } => {
+            Failure::usage(e.to_string())
+        }
+        other => Failure::failed(other.to_string()),
+    }
+}

@@ -1,0 +1,724 @@
+//! The `openai` provider against a real HTTP server on 127.0.0.1 that speaks the
+//! chat-completions wire protocol (plain JSON and SSE streaming), scripted per test.
+
+#[path = "support/fake_openai.rs"]
+mod fake_openai;
+
+use std::future::Future;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use apiforge::config::OpenAiConfig;
+use apiforge::design::ApiDesign;
+use apiforge::provider::openai::{Backoff, OpenAiError, OpenAiProvider};
+use apiforge::provider::{DesignRequest, ProviderEvent};
+use fake_openai::{FakeOpenAi, Step, Usage};
+use serde_json::json;
+
+/// Generous bound so a broken test fails instead of hanging the suite.
+const TEST_BOUND: Duration = Duration::from_secs(20);
+
+fn config(base_url: &str, stream: bool) -> OpenAiConfig {
+    OpenAiConfig {
+        base_url: base_url.to_owned(),
+        model: "test-model".to_owned(),
+        api_key_env: "APIFORGE_TEST_OPENAI_KEY_NOT_SET".to_owned(),
+        max_repairs: 2,
+        max_tokens: 4000,
+        timeout_secs: 10,
+        max_retries: 3,
+        stream,
+    }
+}
+
+/// Backoff fast enough for tests; the retry count is what is under test.
+fn quick(provider: OpenAiProvider) -> OpenAiProvider {
+    provider.with_backoff(Backoff {
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(5),
+    })
+}
+
+fn provider(config: &OpenAiConfig) -> OpenAiProvider {
+    quick(OpenAiProvider::with_api_key(config, None).expect("local endpoint needs no key"))
+}
+
+fn design_json(title: &str) -> String {
+    json!({
+        "schema_version": 1,
+        "title": title,
+        "resources": [{
+            "name": "task",
+            "plural": "tasks",
+            "fields": [
+                {"name": "title", "type": "string", "required": true},
+                {"name": "done", "type": "boolean"}
+            ]
+        }]
+    })
+    .to_string()
+}
+
+fn empty_design_json(title: &str) -> String {
+    json!({"schema_version": 1, "title": title, "resources": []}).to_string()
+}
+
+/// Stands in for `design::validate`: a design needs at least one resource.
+fn needs_a_resource(design: &ApiDesign) -> Result<(), String> {
+    if design.resources.is_empty() {
+        Err(format!(
+            "/resources: the design {:?} has no resources; add at least one",
+            design.title
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+async fn bounded<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(TEST_BOUND, future)
+        .await
+        .expect("the provider should finish well within the test bound")
+}
+
+async fn design(
+    provider: &OpenAiProvider,
+    prompt: &str,
+    base: Option<&ApiDesign>,
+) -> (Result<ApiDesign, OpenAiError>, Vec<ProviderEvent>) {
+    let mut events = Vec::new();
+    let result = bounded(provider.design(
+        DesignRequest { prompt, base },
+        &needs_a_resource,
+        &mut |e| events.push(e),
+    ))
+    .await;
+    (result, events)
+}
+
+fn progress(events: &[ProviderEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ProviderEvent::Progress { message } => Some(message.clone()),
+            ProviderEvent::Streamed { .. } => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn valid_design_plain_and_streamed() {
+    for stream in [false, true] {
+        let server = FakeOpenAi::scripted(vec![Step::reply(design_json("Todo API"))]).await;
+        let provider = provider(&config(&server.base_url(), stream));
+        let (result, events) = design(&provider, "a todo list with tasks", None).await;
+        let design = result.unwrap_or_else(|e| panic!("stream={stream}: {e}"));
+        assert_eq!(design.title, "Todo API");
+        assert_eq!(design.resources[0].name, "task");
+
+        let received = server.received();
+        assert_eq!(received.len(), 1);
+        let request = &received[0];
+        assert_eq!(request.path, "/v1/chat/completions");
+        assert_eq!(request.body["model"], "test-model");
+        assert_eq!(request.streaming(), stream);
+        assert_eq!(request.body["max_tokens"], 4000);
+        let format = &request.body["response_format"];
+        assert_eq!(format["type"], "json_schema");
+        assert_eq!(format["json_schema"]["strict"], false);
+        assert!(
+            format["json_schema"]["schema"]["properties"]["resources"].is_object(),
+            "the ApiDesign schema is sent: {format}"
+        );
+        assert_eq!(request.messages()[0]["role"], "system");
+        assert!(
+            request.messages()[0]["content"]
+                .as_str()
+                .is_some_and(|s| s.contains("snake_case")),
+            "the system prompt explains the IR"
+        );
+        assert!(request.last_message().contains("a todo list with tasks"));
+        if stream {
+            assert_eq!(request.body["stream_options"]["include_usage"], true);
+        }
+
+        let messages = progress(&events);
+        assert!(
+            messages[0].contains("asking test-model"),
+            "first progress line names the model: {messages:?}"
+        );
+        let streamed: Vec<usize> = events
+            .iter()
+            .filter_map(|e| match e {
+                ProviderEvent::Streamed { chars } => Some(*chars),
+                ProviderEvent::Progress { .. } => None,
+            })
+            .collect();
+        if stream {
+            let total = design_json("Todo API").chars().count();
+            assert!(streamed.len() > 1, "progress while streaming: {streamed:?}");
+            assert!(streamed.windows(2).all(|w| w[0] < w[1]), "{streamed:?}");
+            assert_eq!(streamed.last().copied(), Some(total));
+        } else {
+            assert!(streamed.is_empty());
+        }
+    }
+}
+
+#[tokio::test]
+async fn invalid_then_valid_sends_the_validation_error_back() {
+    for stream in [false, true] {
+        let server = FakeOpenAi::scripted(vec![
+            Step::reply(empty_design_json("Draft")),
+            Step::reply(design_json("Fixed")),
+        ])
+        .await;
+        let provider = provider(&config(&server.base_url(), stream));
+        let (result, events) = design(&provider, "tasks", None).await;
+        assert_eq!(result.expect("repaired design").title, "Fixed");
+
+        let received = server.received();
+        assert_eq!(received.len(), 2, "stream={stream}");
+        let repair = &received[1];
+        assert!(
+            repair
+                .last_message()
+                .contains("/resources: the design \"Draft\" has no resources"),
+            "the repair request carries the validation error: {}",
+            repair.last_message()
+        );
+        let messages = repair.messages();
+        let assistant = &messages[messages.len() - 2];
+        assert_eq!(assistant["role"], "assistant");
+        assert_eq!(assistant["content"], empty_design_json("Draft"));
+        assert!(
+            progress(&events)
+                .iter()
+                .any(|m| m.starts_with("repair 1 of 2: /resources: the design")),
+            "{events:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unparsable_output_is_repaired_with_the_serde_error() {
+    let server = FakeOpenAi::scripted(vec![
+        Step::reply(r#"{"schema_version":1,"title":"X","resources":[],"colour":"red"}"#),
+        Step::reply(format!("```json\n{}\n```", design_json("Fenced"))),
+    ])
+    .await;
+    let provider = provider(&config(&server.base_url(), false));
+    let (result, _) = design(&provider, "tasks", None).await;
+    assert_eq!(result.expect("repaired").title, "Fenced");
+    let repair = server.received()[1].last_message();
+    assert!(repair.contains("unknown field `colour`"), "{repair}");
+}
+
+#[tokio::test]
+async fn invalid_forever_stops_after_max_repairs() {
+    // A different invalid design each time, so only the repair limit can stop it.
+    let server =
+        FakeOpenAi::start(|r| Step::reply(empty_design_json(&format!("Try {}", r.index)))).await;
+    let provider = provider(&config(&server.base_url(), false));
+    let (result, events) = design(&provider, "tasks", None).await;
+    let error = result.expect_err("never valid");
+    assert!(
+        matches!(&error, OpenAiError::InvalidOutput { repairs: 2, errors } if errors.contains("\"Try 2\"")),
+        "{error:?}"
+    );
+    assert_eq!(server.calls(), 3, "one call plus max_repairs repairs");
+    let text = error.to_string();
+    assert!(text.contains("after 2 repair(s)"), "{text}");
+    assert!(text.contains("no resources"), "{text}");
+    assert_eq!(
+        progress(&events)
+            .iter()
+            .filter(|m| m.starts_with("repair "))
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn the_same_failure_twice_ends_the_loop_early() {
+    let server = FakeOpenAi::scripted(vec![Step::reply(empty_design_json("Same"))]).await;
+    let mut config = config(&server.base_url(), false);
+    config.max_repairs = 5;
+    let provider = provider(&config);
+    let (result, _) = design(&provider, "tasks", None).await;
+    let error = result.expect_err("loop");
+    assert!(
+        matches!(&error, OpenAiError::SameFailureTwice { repairs: 1, errors } if errors.contains("no resources")),
+        "{error:?}"
+    );
+    assert_eq!(
+        server.calls(),
+        2,
+        "stops at the first repeat, not after 5 repairs"
+    );
+    assert!(error.to_string().contains("same mistake twice"), "{error}");
+}
+
+#[tokio::test]
+async fn rate_limit_then_success_honours_retry_after() {
+    let server = FakeOpenAi::scripted(vec![
+        Step::Error {
+            status: 429,
+            message: "Rate limit reached for requests".to_owned(),
+            retry_after: Some("0"),
+        },
+        Step::reply(design_json("After 429")),
+    ])
+    .await;
+    // Without Retry-After the first backoff would be ten minutes (and the bounded
+    // wait would fail the test): the server's `Retry-After: 0` must win.
+    let provider = OpenAiProvider::with_api_key(&config(&server.base_url(), false), None)
+        .expect("local")
+        .with_backoff(Backoff {
+            base: Duration::from_secs(600),
+            cap: Duration::from_secs(600),
+        });
+    let (result, events) = design(&provider, "tasks", None).await;
+    assert_eq!(result.expect("retried").title, "After 429");
+    assert_eq!(server.calls(), 2);
+    let messages = progress(&events);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("rate limited (429)") && m.contains("retry 1 of 3")),
+        "{messages:?}"
+    );
+}
+
+#[tokio::test]
+async fn rate_limited_forever_gives_up_after_max_retries() {
+    let server = FakeOpenAi::scripted(vec![Step::error(429, "slow down")]).await;
+    let mut config = config(&server.base_url(), false);
+    config.max_retries = 2;
+    let (result, _) = design(&provider(&config), "tasks", None).await;
+    let error = result.expect_err("429 forever");
+    assert!(
+        matches!(&error, OpenAiError::RateLimited { attempts: 3, detail, .. } if detail == "slow down"),
+        "{error:?}"
+    );
+    assert_eq!(server.calls(), 3);
+    assert!(error.to_string().contains("max_retries"), "{error}");
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_reported() {
+    let server = FakeOpenAi::scripted(vec![Step::error(500, "upstream model crashed")]).await;
+    let mut retrying = config(&server.base_url(), true);
+    retrying.max_retries = 2;
+    let (result, events) = design(&provider(&retrying), "tasks", None).await;
+    let error = result.expect_err("500 forever");
+    assert!(
+        matches!(&error, OpenAiError::Server { status: 500, attempts: 3, detail, .. } if detail == "upstream model crashed"),
+        "{error:?}"
+    );
+    assert_eq!(server.calls(), 3, "one call plus max_retries retries");
+    assert_eq!(
+        progress(&events)
+            .iter()
+            .filter(|m| m.contains("server error (500"))
+            .count(),
+        2
+    );
+
+    let server = FakeOpenAi::scripted(vec![
+        Step::error(503, "overloaded"),
+        Step::reply(design_json("After 503")),
+    ])
+    .await;
+    let (result, _) = design(&provider(&config(&server.base_url(), true)), "tasks", None).await;
+    assert_eq!(result.expect("retried").title, "After 503");
+    assert_eq!(server.calls(), 2);
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    let server = FakeOpenAi::scripted(vec![Step::error(404, "model 'test-model' not found")]).await;
+    let (result, _) = design(&provider(&config(&server.base_url(), false)), "tasks", None).await;
+    let error = result.expect_err("404");
+    assert!(
+        matches!(
+            &error,
+            OpenAiError::Server {
+                status: 404,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(server.calls(), 1);
+    assert!(
+        error.to_string().contains("provider.openai.model"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_hung_server_times_out() {
+    for step in [
+        Step::Hang,
+        Step::StallAfter {
+            content: "{\"schema_version\": 1, \"title\": \"Half".to_owned(),
+        },
+    ] {
+        let stalls_mid_stream = matches!(step, Step::StallAfter { .. });
+        let mut server = FakeOpenAi::scripted(vec![step]).await;
+        let provider = provider(&config(&server.base_url(), stalls_mid_stream))
+            .with_timeout(Duration::from_millis(300));
+        let (result, events) = design(&provider, "tasks", None).await;
+        let error = result.expect_err("hang");
+        assert!(matches!(error, OpenAiError::Timeout { .. }), "{error:?}");
+        assert!(error.to_string().contains("timeout_secs"), "{error}");
+        let arrival = server.next_arrival(Duration::from_secs(1)).await;
+        assert_eq!(arrival.index, 0);
+        assert_eq!(server.calls(), 1, "a timeout is reported, not retried");
+        if stalls_mid_stream {
+            assert!(
+                events
+                    .iter()
+                    .any(|e| matches!(e, ProviderEvent::Streamed { chars } if *chars > 0)),
+                "the partial stream was reported: {events:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_slow_but_steady_stream_is_not_cut_off() {
+    // Ten events 100 ms apart take twice the 500 ms timeout in total, but no single
+    // silence comes close: the timeout bounds silences, not the whole generation.
+    let server = FakeOpenAi::scripted(vec![Step::Paced {
+        content: design_json("Slow"),
+        pieces: 8,
+        gap: Duration::from_millis(100),
+    }])
+    .await;
+    let provider =
+        provider(&config(&server.base_url(), true)).with_timeout(Duration::from_millis(500));
+    let (result, events) = design(&provider, "tasks", None).await;
+    assert_eq!(result.expect("slow stream").title, "Slow");
+    assert!(
+        events
+            .iter()
+            .filter(|e| matches!(e, ProviderEvent::Streamed { .. }))
+            .count()
+            >= 2,
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn follow_up_requests_include_the_base_design() {
+    let server = FakeOpenAi::scripted(vec![Step::reply(design_json("Library v2"))]).await;
+    let mut base = ApiDesign::new("Library");
+    base.resources
+        .push(apiforge::design::Resource::new("book", "books"));
+    let (result, _) = design(
+        &provider(&config(&server.base_url(), false)),
+        "add a due date to loans",
+        Some(&base),
+    )
+    .await;
+    assert_eq!(result.expect("design").title, "Library v2");
+    let request = server.received()[0].last_message();
+    assert!(request.contains(&base.to_json_pretty()), "{request}");
+    assert!(request.contains("add a due date to loans"), "{request}");
+    assert!(request.contains("complete updated design"), "{request}");
+}
+
+#[tokio::test]
+async fn design_futures_can_be_spawned() {
+    // The TUI runs providers on tokio worker threads: the future must be Send.
+    fn assert_send<T: Send>(_: &T) {}
+    let server = FakeOpenAi::scripted(vec![Step::reply(design_json("Sent"))]).await;
+    let provider = provider(&config(&server.base_url(), true));
+    let mut count = 0usize;
+    let mut on_event = |_: ProviderEvent| count += 1;
+    let future = provider.design(
+        DesignRequest {
+            prompt: "tasks",
+            base: None,
+        },
+        &needs_a_resource,
+        &mut on_event,
+    );
+    assert_send(&future);
+    assert_eq!(bounded(future).await.expect("design").title, "Sent");
+    assert!(count >= 2, "progress and streamed events arrived");
+}
+
+#[tokio::test]
+async fn a_refusal_is_reported_as_such() {
+    let server = FakeOpenAi::scripted(vec![Step::Raw(json!({
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "test-model",
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": null, "refusal": "I can't help with that."},
+            "finish_reason": "stop"
+        }]
+    }))])
+    .await;
+    let (result, _) = design(&provider(&config(&server.base_url(), false)), "tasks", None).await;
+    let error = result.expect_err("refused");
+    assert!(
+        matches!(&error, OpenAiError::Refused(why) if why == "I can't help with that."),
+        "{error:?}"
+    );
+    assert_eq!(server.calls(), 1, "a refusal is not repaired");
+}
+
+#[tokio::test]
+async fn an_error_event_mid_stream_is_reported() {
+    let server = FakeOpenAi::scripted(vec![Step::RawEvents(vec![
+        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": 0, "delta": {"content": "{\"ti"}, "finish_reason": null}]}),
+        json!({"error": {"message": "the model ran out of memory", "type": "server_error"}}),
+    ])])
+    .await;
+    let (result, _) = design(&provider(&config(&server.base_url(), true)), "tasks", None).await;
+    let error = result.expect_err("error event");
+    assert!(
+        matches!(&error, OpenAiError::BadResponse { detail, .. } if detail.contains("the model ran out of memory")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn base_url_with_and_without_trailing_slash() {
+    let server = FakeOpenAi::scripted(vec![Step::reply(design_json("Slash"))]).await;
+    for base_url in [
+        server.base_url(),
+        format!("{}/", server.base_url()),
+        format!("{}//", server.base_url()),
+    ] {
+        let (result, _) = design(&provider(&config(&base_url, false)), "tasks", None).await;
+        assert_eq!(result.expect(&base_url).title, "Slash");
+    }
+    let paths: Vec<String> = server.received().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, vec!["/v1/chat/completions"; 3]);
+}
+
+/// Collects everything the `fmt` subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_api_key_never_reaches_errors_events_or_logs() {
+    const KEY: &str = "sk-apiforge-LEAKCHECK-7f3a9c21e5d8b604";
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // A current-thread test runtime: the server, the client and async-openai's stream
+    // task all log on this thread.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // The server echoes the key back, as OpenAI's 401 does, in every kind of failure.
+    let server = FakeOpenAi::start(|r| {
+        let auth = r.header("authorization").unwrap_or_default();
+        let key = auth.trim_start_matches("Bearer ").to_owned();
+        match r.index {
+            0 => Step::error(500, format!("backend hiccup for {key}")),
+            _ => Step::error(401, format!("Incorrect API key provided: {key}")),
+        }
+    })
+    .await;
+    let provider = quick(
+        OpenAiProvider::with_api_key(&config(&server.base_url(), false), Some(KEY.to_owned()))
+            .expect("config"),
+    );
+    let (result, events) = design(&provider, "tasks", None).await;
+    let error = result.expect_err("401");
+    assert!(
+        matches!(error, OpenAiError::Server { status: 401, .. }),
+        "{error:?}"
+    );
+
+    // The key did go out (so the checks below are not vacuous)...
+    assert_eq!(
+        server.received()[0].header("authorization").as_deref(),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    // ...and comes back nowhere.
+    let text = format!("{error} {error:?} {events:?} {provider:?}");
+    assert!(!text.contains(KEY), "key leaked: {text}");
+    assert!(text.contains("[redacted]"), "{text}");
+    let logs = String::from_utf8_lossy(&captured.0.lock().expect("lock")).into_owned();
+    assert!(
+        logs.contains("openai call failed"),
+        "the subscriber captured the provider's logs: {logs}"
+    );
+    assert!(!logs.contains(KEY), "key leaked into logs: {logs}");
+}
+
+#[tokio::test]
+async fn missing_or_misplaced_keys_are_explained() {
+    let mut config = config("https://api.openai.com/v1", false);
+    config.api_key_env = "APIFORGE_TEST_KEY_THAT_IS_NOT_SET".to_owned();
+    let error = OpenAiProvider::from_config(&config).expect_err("no key");
+    assert!(
+        matches!(&error, OpenAiError::NotConfigured { env_var, .. } if env_var == "APIFORGE_TEST_KEY_THAT_IS_NOT_SET"),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("set the environment variable APIFORGE_TEST_KEY_THAT_IS_NOT_SET"),
+        "{error}"
+    );
+    assert!(OpenAiProvider::with_api_key(&config, Some("  ".to_owned())).is_err());
+
+    // People paste the key itself into api_key_env: refuse without echoing it.
+    config.api_key_env = "sk-proj-abc123-secret".to_owned();
+    let error = OpenAiProvider::from_config(&config).expect_err("key in api_key_env");
+    assert!(matches!(error, OpenAiError::InvalidConfig(_)), "{error:?}");
+    assert!(
+        !error.to_string().contains("sk-proj-abc123-secret"),
+        "{error}"
+    );
+
+    let mut config = self::config("https://api.openai.com/v1", false);
+    let error = OpenAiProvider::with_api_key(&config, Some("sk-with\nnewline".to_owned()))
+        .expect_err("unencodable key");
+    assert!(!error.to_string().contains("newline"), "{error}");
+    config.base_url = "localhost:11434".to_owned();
+    let error = OpenAiProvider::with_api_key(&config, None).expect_err("no scheme");
+    assert!(error.to_string().contains("base_url"), "{error}");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_retried_then_reported() {
+    // A port that was just free: nothing listens there.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let mut config = config(&format!("http://{addr}/v1"), false);
+    config.max_retries = 1;
+    let (result, events) = design(&provider(&config), "tasks", None).await;
+    let error = result.expect_err("nothing listens");
+    assert!(
+        matches!(&error, OpenAiError::Unreachable { attempts: 2, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("provider.openai.base_url"),
+        "{error}"
+    );
+    assert!(
+        progress(&events)
+            .iter()
+            .any(|m| m.contains("connection failed")),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn servers_rejecting_response_format_get_plain_json_requests() {
+    let server = FakeOpenAi::start(|r| {
+        if r.body.get("response_format").is_some() {
+            Step::error(
+                400,
+                "Unrecognized request argument supplied: response_format",
+            )
+        } else {
+            Step::reply(format!("Sure!\n```json\n{}\n```", design_json("Plain")))
+        }
+    })
+    .await;
+    let (result, events) =
+        design(&provider(&config(&server.base_url(), false)), "tasks", None).await;
+    assert_eq!(result.expect("fallback").title, "Plain");
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    assert!(received[1].body.get("response_format").is_none());
+    assert!(
+        progress(&events)
+            .iter()
+            .any(|m| m.contains("does not support response_format")),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_token_budget_stops_repairs() {
+    let server = FakeOpenAi::start(|r| Step::Reply {
+        content: empty_design_json(&format!("Costly {}", r.index)),
+        usage: Some(Usage {
+            prompt: 20_000,
+            completion: 10_000,
+        }),
+        finish_reason: "stop",
+    })
+    .await;
+    let provider = provider(&config(&server.base_url(), true)).with_token_budget(50_000);
+    let (result, _) = design(&provider, "tasks", None).await;
+    let error = result.expect_err("over budget");
+    assert!(
+        matches!(
+            &error,
+            OpenAiError::TokenBudget {
+                used: 30_000,
+                budget: 50_000,
+                next_repair: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        server.calls(),
+        1,
+        "the repair that would exceed the budget is not sent"
+    );
+    assert!(error.to_string().contains("max_tokens"), "{error}");
+
+    // The default budget follows the config: max_tokens × (max_repairs + 1) × 2.
+    let default = self::provider(&config(&server.base_url(), true));
+    assert_eq!(default.token_budget(), 4000 * 3 * 2);
+}
+
+#[tokio::test]
+async fn a_reply_cut_off_at_max_tokens_is_reported() {
+    for stream in [false, true] {
+        let server = FakeOpenAi::scripted(vec![Step::Reply {
+            content: "{\"schema_version\": 1, \"title\": \"Lo".to_owned(),
+            usage: None,
+            finish_reason: "length",
+        }])
+        .await;
+        let (result, _) = design(
+            &provider(&config(&server.base_url(), stream)),
+            "tasks",
+            None,
+        )
+        .await;
+        let error = result.expect_err("truncated");
+        assert!(
+            matches!(error, OpenAiError::Truncated { max_tokens: 4000 }),
+            "stream={stream}: {error:?}"
+        );
+        assert_eq!(server.calls(), 1);
+    }
+}
