@@ -205,8 +205,8 @@ impl ProcessSandbox {
             let duration = started.elapsed();
             for reader in readers {
                 // Readers end at EOF, which comes once every process holding the pipes
-                // is gone — the namespace is dead by now.
-                let _ = reader.await;
+                // is gone — the namespace is dead by now. The bound is insurance only.
+                let _ = tokio::time::timeout(KILL_GRACE, reader).await;
             }
             let out_of_memory = cgroup.as_ref().is_some_and(Cgroup::oom_killed);
             if let Some(mut group) = cgroup {
