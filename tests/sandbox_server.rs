@@ -18,6 +18,7 @@ on_both_backends!(
     health_wait_reports_a_crashing_server_with_its_output,
     health_wait_times_out_with_the_server_output,
     socket_swapped_for_a_link_to_a_host_socket_is_refused,
+    concurrent_runs_stay_separate,
 );
 
 /// A dependency-free HTTP server honouring `APIFORGE_LISTEN=unix:/path`: `/health`
@@ -241,4 +242,36 @@ async fn socket_swapped_for_a_link_to_a_host_socket_is_refused(backend: Backend)
     assert!(buf.is_empty(), "{}", String::from_utf8_lossy(&buf));
     server.stop().await.expect("stopped");
     ws.remove().await.expect("workspace removed");
+}
+
+/// Several sandboxes at once (the job engine runs five workers): each sees only its
+/// own workspace and reports its own outcome.
+async fn concurrent_runs_stay_separate(backend: Backend) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let Some(sandbox) = open(backend, root.path()).await else {
+        return;
+    };
+    let runs = (0..8).map(|i| {
+        let sandbox = sandbox.clone();
+        async move {
+            let files = BTreeMap::from([("id.txt".to_owned(), format!("run-{i}\n"))]);
+            let ws = sandbox
+                .prepare(WorkspaceSource::Files(&files), &small_limits())
+                .await
+                .expect("workspace");
+            let exec = Exec::shell(format!("cat id.txt; ls /workspace | wc -l; exit {i}"))
+                .limits(small_limits());
+            let mut output = Vec::new();
+            let outcome = sandbox
+                .run(&ws, &exec, |line| output.push(line.text.clone()))
+                .await
+                .expect("run");
+            ws.remove().await.expect("workspace removed");
+            (i, outcome, output)
+        }
+    });
+    for (i, outcome, output) in futures::future::join_all(runs).await {
+        assert_eq!(outcome.exit_code, Some(i), "{}", outcome.summary());
+        assert_eq!(output, vec![format!("run-{i}"), "1".to_owned()]);
+    }
 }
