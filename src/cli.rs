@@ -6,6 +6,7 @@ mod context;
 mod db;
 mod doctor;
 mod templates;
+mod sandbox;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ pub enum Command {
     Projects(account::JsonArgs),
     /// The starter designs (todo, blog, shop, …); give a NAME to print its design.
     Templates(templates::TemplatesArgs),
+    /// Run commands in a sandbox (namespaces or Docker) with apiforge's limits.
+    Sandbox(sandbox::SandboxArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Whoami(args) => account::whoami(&ctx, args).await,
             Command::Projects(args) => account::projects(&ctx, args).await,
             Command::Templates(args) => templates::run(&ctx, args).await,
+            Command::Sandbox(args) => sandbox::run(&ctx, args).await,
         }
     });
     match outcome {

@@ -133,3 +133,94 @@ pub fn docker_engine(host: &str) -> Check {
         ),
     }
 }
+
+/// Runs `true` in the process sandbox for real and says how its limits are enforced.
+pub async fn process_sandbox(workspace_root: std::path::PathBuf) -> Check {
+    use crate::sandbox::{Exec, Limits, Sandbox, WorkspaceSource, process};
+    const NAME: &str = "process sandbox";
+    let sandbox = Sandbox::Process(process::ProcessSandbox::new(workspace_root));
+    let limits = Limits::default();
+    let probe = async {
+        let ws = sandbox.prepare(WorkspaceSource::Empty, &limits).await?;
+        let outcome = sandbox.run(&ws, &Exec::new("/bin/true"), |_| {}).await;
+        ws.remove().await?;
+        outcome
+    };
+    match probe.await {
+        Ok(outcome) if outcome.success() => {
+            let took = outcome.duration.as_secs_f64() * 1000.0;
+            match process::cgroup_limits() {
+                Ok(how) => Check::ok(
+                    NAME,
+                    format!("works ({took:.1} ms); memory/pids limits: {how}"),
+                ),
+                Err(why) => Check::warn(
+                    NAME,
+                    format!(
+                        "works ({took:.1} ms); memory/pids limits fall back to rlimits ({why})"
+                    ),
+                    "run as root with the cgroup v1 memory and pids controllers mounted for exact limits, or use --sandbox docker",
+                ),
+            }
+        }
+        Ok(outcome) => Check::fail(
+            NAME,
+            format!("`true` did not succeed: {}", outcome.summary()),
+            "check `apiforge -v sandbox run . -- true` and the user namespaces check above",
+        ),
+        Err(e) => Check::fail(
+            NAME,
+            e.to_string(),
+            "the process sandbox needs namespaces (see the user namespaces check); or use --sandbox docker",
+        ),
+    }
+}
+
+/// Whether the docker backend's image is ready (a configured one present locally, or
+/// the locally built one already imported).
+pub async fn docker_sandbox_image(config: &crate::config::SandboxConfig) -> Check {
+    use crate::sandbox::docker;
+    const NAME: &str = "docker sandbox";
+    let Ok(engine) = docker::connect_engine(&config.docker_host) else {
+        return Check::warn(
+            NAME,
+            "no Docker client connection",
+            "see the docker engine check",
+        );
+    };
+    if engine.ping().await.is_err() {
+        return Check::warn(
+            NAME,
+            "Docker engine not reachable; the docker backend is unavailable",
+            "optional: install docker.io and start dockerd (.ci/docker.sh does both)",
+        );
+    }
+    if config.docker_image.is_empty() {
+        let tag = docker::local_image_tag();
+        if engine.inspect_image(&tag).await.is_ok() {
+            Check::ok(NAME, format!("image {tag} ready"))
+        } else {
+            Check::ok(
+                NAME,
+                format!("image {tag} will be built locally on first use (no registry needed)"),
+            )
+        }
+    } else if engine.inspect_image(&config.docker_image).await.is_ok() {
+        Check::ok(
+            NAME,
+            format!("configured image {} present", config.docker_image),
+        )
+    } else {
+        Check::fail(
+            NAME,
+            format!(
+                "configured image {} is not present locally",
+                config.docker_image
+            ),
+            format!(
+                "docker pull {} (or clear sandbox.docker_image to use a locally built image)",
+                config.docker_image
+            ),
+        )
+    }
+}

@@ -12,5 +12,6 @@ pub mod design;
 pub mod doctor;
 pub mod engine;
 pub mod provider;
+pub mod sandbox;
 pub mod telemetry;
 pub mod templates;

@@ -65,6 +65,8 @@ async fn collect(ctx: &Context) -> Vec<Check> {
         ),
     ];
     checks.extend(database_checks(ctx).await);
+    checks.push(doctor::process_sandbox(crate::sandbox::default_workspace_root(&ctx.dirs)).await);
+    checks.push(doctor::docker_sandbox_image(&cfg.sandbox).await);
     checks.push(llm_check(ctx));
     checks
 }
