@@ -5,8 +5,9 @@ mod account;
 mod context;
 mod db;
 mod doctor;
-mod templates;
+mod jobs;
 mod sandbox;
+mod templates;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,12 @@ pub enum Command {
     Whoami(account::JsonArgs),
     /// List your projects.
     Projects(account::JsonArgs),
+    /// Your jobs (queued and running; --all for finished ones too).
+    Jobs(jobs::JobsArgs),
+    /// One job: its steps with timings and its events.
+    Job(jobs::JobArgs),
+    /// Cancel a job: a queued one at once, a running one at its next step (its sandbox is killed now).
+    Cancel(jobs::JobArgs),
     /// The starter designs (todo, blog, shop, …); give a NAME to print its design.
     Templates(templates::TemplatesArgs),
     /// Run commands in a sandbox (namespaces or Docker) with apiforge's limits.
@@ -80,6 +87,9 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Db(args) => db::run(&ctx, args).await,
             Command::Whoami(args) => account::whoami(&ctx, args).await,
             Command::Projects(args) => account::projects(&ctx, args).await,
+            Command::Jobs(args) => jobs::list(&ctx, args).await,
+            Command::Job(args) => jobs::show(&ctx, args).await,
+            Command::Cancel(args) => jobs::cancel(&ctx, args).await,
             Command::Templates(args) => templates::run(&ctx, args).await,
             Command::Sandbox(args) => sandbox::run(&ctx, args).await,
         }
