@@ -2,6 +2,7 @@
 //! data takes `--json`.
 
 mod context;
+mod design;
 mod doctor;
 
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// What works on this machine, and what to do about what doesn't.
     Doctor(doctor::DoctorArgs),
+    /// Design an API from a prompt (or change a design with --base) and print it.
+    Design(design::DesignArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -63,6 +66,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let outcome = runtime.block_on(async move {
         match command {
             Command::Doctor(args) => doctor::run(&ctx, args).await,
+            Command::Design(args) => design::run(&ctx, args).await,
         }
     });
     match outcome {
