@@ -125,7 +125,11 @@ pub fn summary(d: &ApiDesign) -> String {
                 "  pages: {} by default, at most {}\n",
                 list.default_page_size, list.max_page_size
             ));
-            for (label, v) in [("filters", &list.filters), ("search", &list.search), ("sort", &list.sort)] {
+            for (label, v) in [
+                ("filters", &list.filters),
+                ("search", &list.search),
+                ("sort", &list.sort),
+            ] {
                 if !v.is_empty() {
                     out.push_str(&format!("  {label}: {}\n", v.join(", ")));
                 }
@@ -135,7 +139,12 @@ pub fn summary(d: &ApiDesign) -> String {
     if !d.actions.is_empty() {
         out.push_str("\nactions\n");
         for a in &d.actions {
-            out.push_str(&format!("  {:<22} {} {}\n", a.name, a.method.as_str(), a.path));
+            out.push_str(&format!(
+                "  {:<22} {} {}\n",
+                a.name,
+                a.method.as_str(),
+                a.path
+            ));
         }
     }
     out

@@ -27,13 +27,21 @@ const FOLLOWUP_EXAMPLES: &str = "\"add a due date to tasks\", \"remove the notes
 
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
-    #[error("the prompt is empty; describe the things your API manages and their fields, for example {EXAMPLE}")]
+    #[error(
+        "the prompt is empty; describe the things your API manages and their fields, for example {EXAMPLE}"
+    )]
     Empty,
-    #[error("the prompt is {chars} characters long; the rules provider reads at most {max}. Describe the resources and fields in a few sentences, for example {EXAMPLE}")]
+    #[error(
+        "the prompt is {chars} characters long; the rules provider reads at most {max}. Describe the resources and fields in a few sentences, for example {EXAMPLE}"
+    )]
     TooLong { chars: usize, max: usize },
-    #[error("the rules provider reads English only and this prompt looks like another language; write it in English, for example {EXAMPLE}, or use the openai provider")]
+    #[error(
+        "the rules provider reads English only and this prompt looks like another language; write it in English, for example {EXAMPLE}, or use the openai provider"
+    )]
     NotEnglish,
-    #[error("no resources found in {prompt:?}; name the things your API manages (plural nouns) and their fields, for example {EXAMPLE}")]
+    #[error(
+        "no resources found in {prompt:?}; name the things your API manages (plural nouns) and their fields, for example {EXAMPLE}"
+    )]
     NothingRecognised { prompt: String },
     #[error("could not understand the follow-up {prompt:?}; try for example {FOLLOWUP_EXAMPLES}")]
     FollowupNotUnderstood { prompt: String },
@@ -91,13 +99,20 @@ impl RulesProvider {
             None => (None, None),
         };
         for (i, s) in sentences.iter().enumerate() {
-            let s = if i == 0 { first.as_deref().unwrap_or(s) } else { s };
+            let s = if i == 0 {
+                first.as_deref().unwrap_or(s)
+            } else {
+                s
+            };
             reader::read_sentence(&mut draft, s);
         }
         if draft.is_empty() {
             // Nothing structured: name the known entities the prompt mentions.
             for w in text::words(&text) {
-                if draft::is_entity_like(w) && lexicon::entity(&singular(w)).is_some() && inflection::looks_plural(w) {
+                if draft::is_entity_like(w)
+                    && lexicon::entity(&singular(w)).is_some()
+                    && inflection::looks_plural(w)
+                {
                     draft.ensure_resource(w);
                 }
             }
@@ -110,7 +125,10 @@ impl RulesProvider {
         let mut design = draft.finish();
         design.title = title.unwrap_or_else(|| {
             let first = design.resources.first().map_or("", |r| r.plural.as_str());
-            format!("{} API", text::title_case(&first.split('_').collect::<Vec<_>>()))
+            format!(
+                "{} API",
+                text::title_case(&first.split('_').collect::<Vec<_>>())
+            )
         });
         design.description = shorten_to(prompt.trim(), 500);
         sanitise(&mut design);
@@ -245,11 +263,28 @@ fn title_and_rest(sentence: &str) -> (Option<String>, Option<String>) {
     // "Bookstore API with …", "a guestbook where …", "I need an API for a clinic …"
     let cut = ws
         .iter()
-        .position(|w| matches!(*w, "with" | "where" | "that" | "which" | "to" | "having" | "has" | "for" | "who" | "in" | "containing"))
+        .position(|w| {
+            matches!(
+                *w,
+                "with"
+                    | "where"
+                    | "that"
+                    | "which"
+                    | "to"
+                    | "having"
+                    | "has"
+                    | "for"
+                    | "who"
+                    | "in"
+                    | "containing"
+            )
+        })
         .unwrap_or(ws.len());
     let head = &ws[..cut];
     if head.iter().any(|w| draft::APP_WORDS.contains(w)) {
-        if let Some(api) = head.iter().position(|w| matches!(*w, "api" | "app" | "service" | "backend" | "application"))
+        if let Some(api) = head
+            .iter()
+            .position(|w| matches!(*w, "api" | "app" | "service" | "backend" | "application"))
             && api + 1 == head.len()
             && let Some(for_pos) = ws.iter().position(|w| *w == "for")
             && for_pos == cut
@@ -257,14 +292,20 @@ fn title_and_rest(sentence: &str) -> (Option<String>, Option<String>) {
             // "an API for a bakery …"
             let tail: Vec<&str> = ws[for_pos + 1..]
                 .iter()
-                .take_while(|w| !matches!(**w, "with" | "where" | "that" | "which" | "to" | "having" | "and"))
+                .take_while(|w| {
+                    !matches!(
+                        **w,
+                        "with" | "where" | "that" | "which" | "to" | "having" | "and"
+                    )
+                })
                 .copied()
                 .collect();
             return (title_from(&tail).or_else(|| title_from(head)), None);
         }
         return (title_from(head), None);
     }
-    if matches!(ws.first(), Some(&"a") | Some(&"an")) && (1..=3).contains(&(cut.saturating_sub(1))) {
+    if matches!(ws.first(), Some(&"a") | Some(&"an")) && (1..=3).contains(&(cut.saturating_sub(1)))
+    {
         let last = head.last().copied().unwrap_or("");
         if !inflection::looks_plural(last) && lexicon::entity(last).is_none() {
             return (title_from(head), None);
@@ -278,10 +319,36 @@ fn title_from(ws: &[&str]) -> Option<String> {
     while let Some(first) = ws.first() {
         if matches!(
             *first,
-            "a" | "an" | "the" | "i" | "we" | "need" | "want" | "build" | "create" | "make"
-                | "write" | "design" | "me" | "us" | "please" | "simple" | "basic" | "small"
-                | "tiny" | "little" | "rest" | "restful" | "json" | "http" | "my" | "our"
-                | "new" | "an_api" | "generate" | "let's" | "lets"
+            "a" | "an"
+                | "the"
+                | "i"
+                | "we"
+                | "need"
+                | "want"
+                | "build"
+                | "create"
+                | "make"
+                | "write"
+                | "design"
+                | "me"
+                | "us"
+                | "please"
+                | "simple"
+                | "basic"
+                | "small"
+                | "tiny"
+                | "little"
+                | "rest"
+                | "restful"
+                | "json"
+                | "http"
+                | "my"
+                | "our"
+                | "new"
+                | "an_api"
+                | "generate"
+                | "let's"
+                | "lets"
         ) {
             ws.remove(0);
         } else {
@@ -291,9 +358,24 @@ fn title_from(ws: &[&str]) -> Option<String> {
     while let Some(last) = ws.last() {
         if matches!(
             *last,
-            "api" | "app" | "application" | "service" | "backend" | "system" | "server"
-                | "platform" | "rest" | "restful" | "json" | "http" | "endpoint" | "endpoints"
-                | "for" | "a" | "an" | "the"
+            "api"
+                | "app"
+                | "application"
+                | "service"
+                | "backend"
+                | "system"
+                | "server"
+                | "platform"
+                | "rest"
+                | "restful"
+                | "json"
+                | "http"
+                | "endpoint"
+                | "endpoints"
+                | "for"
+                | "a"
+                | "an"
+                | "the"
         ) {
             ws.pop();
         } else {
@@ -328,7 +410,8 @@ fn sanitise(design: &mut ApiDesign) {
         };
         list.filters.retain(usable);
         list.sort.retain(usable);
-        list.search.retain(|n| field(n).is_some_and(|f| f.ty.is_textual()));
+        list.search
+            .retain(|n| field(n).is_some_and(|f| f.ty.is_textual()));
         for v in [&mut list.filters, &mut list.search, &mut list.sort] {
             let mut seen = std::collections::BTreeSet::new();
             v.retain(|x| seen.insert(x.clone()));

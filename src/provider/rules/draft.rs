@@ -58,63 +58,386 @@ pub struct Draft {
 
 /// Leading words that are not part of a noun phrase.
 const LEAD_STOP: &[&str] = &[
-    "a", "an", "the", "some", "any", "each", "every", "its", "their", "his", "her", "our",
-    "my", "your", "all", "many", "multiple", "several", "various", "also", "and", "or",
-    "plus", "then", "track", "tracks", "tracking", "store", "stores", "manage", "manages",
-    "managing", "keep", "keeps", "list", "lists", "have", "has", "need", "needs", "want",
-    "wants", "add", "create", "creates", "include", "includes", "support", "supports",
-    "handle", "handles", "record", "records", "hold", "holds", "contain", "contains",
-    "register", "registers", "let", "lets", "allow", "allows", "with", "for", "of", "about",
-    "where", "that", "which", "who", "to", "in", "on", "we", "i", "you", "they", "can",
-    "should", "must", "will", "would", "be", "is", "are", "there", "just", "only", "simple",
-    "basic", "new", "own", "separate", "different", "both", "as", "other", "more", "one",
-    "two", "three", "called", "named", "me", "us", "it", "them", "please", "build", "make",
-    "design", "expose", "serve", "serves", "exposes", "provides", "provide", "offer",
-    "offers", "leave", "leaves", "write", "writes", "post", "posts_to", "send", "sends",
-    "upload", "uploads", "share", "shares", "book", "books_to", "rent", "rents", "sell",
-    "sells", "buy", "buys", "place", "places", "make_", "get", "gets", "like", "likes",
-    "follow", "follows", "join", "joins", "organize", "organise", "organizes", "schedule",
-    "schedules", "log", "logs", "submit", "submits", "set", "sets", "see", "view", "browse",
+    "a",
+    "an",
+    "the",
+    "some",
+    "any",
+    "each",
+    "every",
+    "its",
+    "their",
+    "his",
+    "her",
+    "our",
+    "my",
+    "your",
+    "all",
+    "many",
+    "multiple",
+    "several",
+    "various",
+    "also",
+    "and",
+    "or",
+    "plus",
+    "then",
+    "track",
+    "tracks",
+    "tracking",
+    "store",
+    "stores",
+    "manage",
+    "manages",
+    "managing",
+    "keep",
+    "keeps",
+    "list",
+    "lists",
+    "have",
+    "has",
+    "need",
+    "needs",
+    "want",
+    "wants",
+    "add",
+    "create",
+    "creates",
+    "include",
+    "includes",
+    "support",
+    "supports",
+    "handle",
+    "handles",
+    "record",
+    "records",
+    "hold",
+    "holds",
+    "contain",
+    "contains",
+    "register",
+    "registers",
+    "let",
+    "lets",
+    "allow",
+    "allows",
+    "with",
+    "for",
+    "of",
+    "about",
+    "where",
+    "that",
+    "which",
+    "who",
+    "to",
+    "in",
+    "on",
+    "we",
+    "i",
+    "you",
+    "they",
+    "can",
+    "should",
+    "must",
+    "will",
+    "would",
+    "be",
+    "is",
+    "are",
+    "there",
+    "just",
+    "only",
+    "simple",
+    "basic",
+    "new",
+    "own",
+    "separate",
+    "different",
+    "both",
+    "as",
+    "other",
+    "more",
+    "one",
+    "two",
+    "three",
+    "called",
+    "named",
+    "me",
+    "us",
+    "it",
+    "them",
+    "please",
+    "build",
+    "make",
+    "design",
+    "expose",
+    "serve",
+    "serves",
+    "exposes",
+    "provides",
+    "provide",
+    "offer",
+    "offers",
+    "leave",
+    "leaves",
+    "write",
+    "writes",
+    "post",
+    "posts_to",
+    "send",
+    "sends",
+    "upload",
+    "uploads",
+    "share",
+    "shares",
+    "book",
+    "books_to",
+    "rent",
+    "rents",
+    "sell",
+    "sells",
+    "buy",
+    "buys",
+    "place",
+    "places",
+    "make_",
+    "get",
+    "gets",
+    "like",
+    "likes",
+    "follow",
+    "follows",
+    "join",
+    "joins",
+    "organize",
+    "organise",
+    "organizes",
+    "schedule",
+    "schedules",
+    "log",
+    "logs",
+    "submit",
+    "submits",
+    "set",
+    "sets",
+    "see",
+    "view",
+    "browse",
 ];
 
 /// Verbs that stop a noun phrase when they precede it but may themselves be nouns
 /// when they start one ("book", "post", "place", "log", "list", "schedule").
-const NOUN_VERBS: &[&str] = &["book", "post", "place", "log", "list", "schedule", "record", "set", "view"];
+const NOUN_VERBS: &[&str] = &[
+    "book", "post", "place", "log", "list", "schedule", "record", "set", "view",
+];
 
 /// Words that never name a resource.
 const NON_ENTITY: &[&str] = &[
-    "api", "apis", "app", "apps", "application", "service", "services", "system", "backend",
-    "thing", "things", "stuff", "data", "info", "information", "detail", "details", "field",
-    "fields", "value", "values", "it", "them", "they", "this", "that", "these", "those",
-    "resource", "resources", "entity", "entities", "table", "tables", "model", "models",
-    "endpoint", "endpoints", "crud", "rest", "json", "way", "ones", "one", "hello", "hi",
-    "thanks", "please", "everything", "anything", "something", "nothing", "yes", "no",
-    "server", "database", "db", "each", "every", "other", "others", "kind", "kinds", "lot",
-    "lots", "number", "numbers", "name", "names", "type", "types", "own", "people_who",
-    "user_s", "test", "tests", "example", "examples", "foo", "bar", "baz", "etc", "filter",
-    "filters", "search", "sort", "pagination", "auth", "authentication", "key", "keys",
-    "token", "tokens", "jwt", "some", "which", "where", "what", "who", "with", "and", "or",
-    "the", "a", "an", "to", "of", "for", "in", "on", "is", "are", "be", "by", "from",
-    "manager", "tracker", "platform", "tool", "site", "website", "portal", "dashboard",
-    "program", "software", "project_s", "world", "there", "here", "now", "also", "just",
-    "when", "then", "than", "if", "can", "should", "must", "will", "would", "could",
-    "all", "any", "many", "much", "more", "most", "few", "new", "old", "good", "bad",
+    "api",
+    "apis",
+    "app",
+    "apps",
+    "application",
+    "service",
+    "services",
+    "system",
+    "backend",
+    "thing",
+    "things",
+    "stuff",
+    "data",
+    "info",
+    "information",
+    "detail",
+    "details",
+    "field",
+    "fields",
+    "value",
+    "values",
+    "it",
+    "them",
+    "they",
+    "this",
+    "that",
+    "these",
+    "those",
+    "resource",
+    "resources",
+    "entity",
+    "entities",
+    "table",
+    "tables",
+    "model",
+    "models",
+    "endpoint",
+    "endpoints",
+    "crud",
+    "rest",
+    "json",
+    "way",
+    "ones",
+    "one",
+    "hello",
+    "hi",
+    "thanks",
+    "please",
+    "everything",
+    "anything",
+    "something",
+    "nothing",
+    "yes",
+    "no",
+    "server",
+    "database",
+    "db",
+    "each",
+    "every",
+    "other",
+    "others",
+    "kind",
+    "kinds",
+    "lot",
+    "lots",
+    "number",
+    "numbers",
+    "name",
+    "names",
+    "type",
+    "types",
+    "own",
+    "people_who",
+    "user_s",
+    "test",
+    "tests",
+    "example",
+    "examples",
+    "foo",
+    "bar",
+    "baz",
+    "etc",
+    "filter",
+    "filters",
+    "search",
+    "sort",
+    "pagination",
+    "auth",
+    "authentication",
+    "key",
+    "keys",
+    "token",
+    "tokens",
+    "jwt",
+    "some",
+    "which",
+    "where",
+    "what",
+    "who",
+    "with",
+    "and",
+    "or",
+    "the",
+    "a",
+    "an",
+    "to",
+    "of",
+    "for",
+    "in",
+    "on",
+    "is",
+    "are",
+    "be",
+    "by",
+    "from",
+    "manager",
+    "tracker",
+    "platform",
+    "tool",
+    "site",
+    "website",
+    "portal",
+    "dashboard",
+    "program",
+    "software",
+    "project_s",
+    "world",
+    "there",
+    "here",
+    "now",
+    "also",
+    "just",
+    "when",
+    "then",
+    "than",
+    "if",
+    "can",
+    "should",
+    "must",
+    "will",
+    "would",
+    "could",
+    "all",
+    "any",
+    "many",
+    "much",
+    "more",
+    "most",
+    "few",
+    "new",
+    "old",
+    "good",
+    "bad",
 ];
 
 /// Words that make a head an app description ("a bakery API", "a todo app").
 pub const APP_WORDS: &[&str] = &[
-    "api", "app", "application", "service", "backend", "system", "platform", "tool",
-    "tracker", "manager", "site", "website", "server", "database", "shop", "marketplace",
-    "crm", "cms", "portal", "dashboard", "program", "software", "catalog", "catalogue",
-    "directory", "registry", "planner", "scheduler", "journal", "guestbook", "blog", "store",
-    "library", "clinic", "bookstore", "webshop", "microservice", "endpoint", "endpoints",
+    "api",
+    "app",
+    "application",
+    "service",
+    "backend",
+    "system",
+    "platform",
+    "tool",
+    "tracker",
+    "manager",
+    "site",
+    "website",
+    "server",
+    "database",
+    "shop",
+    "marketplace",
+    "crm",
+    "cms",
+    "portal",
+    "dashboard",
+    "program",
+    "software",
+    "catalog",
+    "catalogue",
+    "directory",
+    "registry",
+    "planner",
+    "scheduler",
+    "journal",
+    "guestbook",
+    "blog",
+    "store",
+    "library",
+    "clinic",
+    "bookstore",
+    "webshop",
+    "microservice",
+    "endpoint",
+    "endpoints",
 ];
 
 /// A noun phrase that can name a resource: up to three words; the last one a noun.
 /// `head` is lower-case text such as "a guestbook where visitors leave messages".
 pub fn noun_phrase(head: &str) -> Option<String> {
     let mut head = head.to_owned();
-    for cut in [" where ", " that ", " which ", " who ", " whose ", " so ", " to "] {
+    for cut in [
+        " where ", " that ", " which ", " who ", " whose ", " so ", " to ",
+    ] {
         if let Some((_, after)) = head.rsplit_once(cut)
             && !after.trim().is_empty()
         {
@@ -131,7 +454,23 @@ pub fn noun_phrase(head: &str) -> Option<String> {
         }
     }
     while let Some(last) = ws.last() {
-        if matches!(*last, "resource" | "resources" | "entity" | "entities" | "table" | "tables" | "collection" | "collections" | "records" | "objects" | "too" | "also" | "as" | "well") {
+        if matches!(
+            *last,
+            "resource"
+                | "resources"
+                | "entity"
+                | "entities"
+                | "table"
+                | "tables"
+                | "collection"
+                | "collections"
+                | "records"
+                | "objects"
+                | "too"
+                | "also"
+                | "as"
+                | "well"
+        ) {
             ws.pop();
         } else {
             break;
@@ -140,7 +479,11 @@ pub fn noun_phrase(head: &str) -> Option<String> {
     if ws.is_empty() {
         return None;
     }
-    let ws: Vec<&str> = if ws.len() <= 3 && ws.iter().all(|w| !LEAD_STOP.contains(w) || NOUN_VERBS.contains(w)) {
+    let ws: Vec<&str> = if ws.len() <= 3
+        && ws
+            .iter()
+            .all(|w| !LEAD_STOP.contains(w) || NOUN_VERBS.contains(w))
+    {
         ws
     } else {
         ws.last().map(|w| vec![*w]).unwrap_or_default()
@@ -148,11 +491,21 @@ pub fn noun_phrase(head: &str) -> Option<String> {
     let valid = ws.iter().all(|w| {
         w.len() >= 2
             && w.len() <= 30
-            && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_')
+            && w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_')
             && w.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
     });
     let last = ws.last()?;
-    if !valid || NON_ENTITY.contains(last) || ws.iter().any(|w| NON_ENTITY.contains(w) && matches!(*w, "api" | "app" | "and" | "or" | "the" | "with" | "of" | "by" | "for" | "to")) {
+    if !valid
+        || NON_ENTITY.contains(last)
+        || ws.iter().any(|w| {
+            NON_ENTITY.contains(w)
+                && matches!(
+                    *w,
+                    "api" | "app" | "and" | "or" | "the" | "with" | "of" | "by" | "for" | "to"
+                )
+        })
+    {
         return None;
     }
     Some(ws.join(" "))
@@ -206,7 +559,11 @@ impl Draft {
 
     /// A cheap fingerprint of everything a command may change, to tell whether it did.
     pub fn fingerprint(&self) -> (String, usize, usize) {
-        (self.design.to_json_pretty(), self.pending.len(), self.lists.len())
+        (
+            self.design.to_json_pretty(),
+            self.pending.len(),
+            self.lists.len(),
+        )
     }
 
     pub fn is_empty(&self) -> bool {
@@ -219,7 +576,10 @@ impl Draft {
         let np = noun_phrase(noun).unwrap_or_else(|| noun.trim().to_owned());
         let (name, plural_name) = resource_names(&np)?;
         let rs = &self.design.resources;
-        if let Some(r) = rs.iter().find(|r| r.name == name || r.plural == plural_name || r.plural == name) {
+        if let Some(r) = rs
+            .iter()
+            .find(|r| r.name == name || r.plural == plural_name || r.plural == name)
+        {
             return Some(r.name.clone());
         }
         let suffix = format!("_{name}");
@@ -241,11 +601,17 @@ impl Draft {
             None => {
                 let (name, plural_name) = resource_names(np)?;
                 if name.len() > crate::design::validate::MAX_NAME_LEN
-                    || self.design.resources.iter().any(|r| r.plural == plural_name)
+                    || self
+                        .design
+                        .resources
+                        .iter()
+                        .any(|r| r.plural == plural_name)
                 {
                     return None;
                 }
-                self.design.resources.push(Resource::new(name.clone(), plural_name));
+                self.design
+                    .resources
+                    .push(Resource::new(name.clone(), plural_name));
                 self.new_resources.push(name.clone());
                 name
             }
@@ -368,7 +734,21 @@ impl Draft {
         let r = self.design.resource(resource)?;
         let cleaned: Vec<&str> = words(phrase)
             .into_iter()
-            .filter(|w| !matches!(*w, "the" | "a" | "an" | "their" | "its" | "field" | "fields" | "column" | "value" | "them"))
+            .filter(|w| {
+                !matches!(
+                    *w,
+                    "the"
+                        | "a"
+                        | "an"
+                        | "their"
+                        | "its"
+                        | "field"
+                        | "fields"
+                        | "column"
+                        | "value"
+                        | "them"
+                )
+            })
             .collect();
         let name = text::snake(&cleaned.join(" "));
         if name.is_empty() {
@@ -388,7 +768,11 @@ impl Draft {
         {
             return Some(rel.field.clone());
         }
-        if let Some(rel) = r.relations.iter().find(|rel| rel.field == format!("{one}_id")) {
+        if let Some(rel) = r
+            .relations
+            .iter()
+            .find(|rel| rel.field == format!("{one}_id"))
+        {
             return Some(rel.field.clone());
         }
         if let Some(p) = self.pending.iter().find(|p| {
@@ -397,7 +781,10 @@ impl Draft {
                 pn.as_deref() == Some(one.as_str())
             }
         }) {
-            return Some(format!("{}_id", resource_names(&noun_phrase(&p.parent).unwrap_or_default())?.0));
+            return Some(format!(
+                "{}_id",
+                resource_names(&noun_phrase(&p.parent).unwrap_or_default())?.0
+            ));
         }
         let all: Vec<&str> = r
             .fields
@@ -492,16 +879,18 @@ impl Draft {
     }
 
     fn add_relation(&mut self, child: &str, parent: &str, field: Option<String>, required: bool) {
-        let parent_points_back = self
-            .design
-            .resource(parent)
-            .is_some_and(|p| p.relations.iter().any(|rel| rel.target == child && rel.required));
+        let parent_points_back = self.design.resource(parent).is_some_and(|p| {
+            p.relations
+                .iter()
+                .any(|rel| rel.target == child && rel.required)
+        });
         let Some(r) = self.design.resource_mut(child) else {
             return;
         };
         let field = field.unwrap_or_else(|| format!("{parent}_id"));
         if r.relations.iter().any(|rel| rel.field == field)
-            || (r.relations.iter().any(|rel| rel.target == parent) && field == format!("{parent}_id"))
+            || (r.relations.iter().any(|rel| rel.target == parent)
+                && field == format!("{parent}_id"))
         {
             return;
         }
@@ -573,7 +962,9 @@ impl Draft {
 
     fn apply_lists(&mut self) {
         for req in std::mem::take(&mut self.lists) {
-            let Some(res) = self.target(&req) else { continue };
+            let Some(res) = self.target(&req) else {
+                continue;
+            };
             let resolved: Vec<String> = req
                 .fields
                 .iter()
@@ -603,7 +994,9 @@ impl Draft {
             match req.kind {
                 ListKind::Filter => {
                     for f in &resolved {
-                        if !json.contains(f) && !matches!(f.as_str(), "limit" | "offset" | "sort" | "q") {
+                        if !json.contains(f)
+                            && !matches!(f.as_str(), "limit" | "offset" | "sort" | "q")
+                        {
                             push(&mut list.filters, f);
                         }
                     }
@@ -612,7 +1005,9 @@ impl Draft {
                     for f in &resolved {
                         if textual.contains(f) {
                             push(&mut list.search, f);
-                        } else if !json.contains(f) && !matches!(f.as_str(), "limit" | "offset" | "sort" | "q") {
+                        } else if !json.contains(f)
+                            && !matches!(f.as_str(), "limit" | "offset" | "sort" | "q")
+                        {
                             push(&mut list.filters, f);
                         }
                     }

@@ -21,9 +21,35 @@ pub struct FieldPhrase {
 
 /// Words dropped from field names.
 const FILLER: &[&str] = &[
-    "a", "an", "the", "their", "its", "his", "her", "our", "my", "your", "some", "each",
-    "field", "column", "attribute", "property", "info", "also", "and", "or", "plus", "with",
-    "then", "one", "any", "of_type", "own", "optionally", "just",
+    "a",
+    "an",
+    "the",
+    "their",
+    "its",
+    "his",
+    "her",
+    "our",
+    "my",
+    "your",
+    "some",
+    "each",
+    "field",
+    "column",
+    "attribute",
+    "property",
+    "info",
+    "also",
+    "and",
+    "or",
+    "plus",
+    "with",
+    "then",
+    "one",
+    "any",
+    "of_type",
+    "own",
+    "optionally",
+    "just",
 ];
 
 /// Parses `phrase` (lower-case ASCII, see [`text::normalise`]); `None` when nothing
@@ -60,7 +86,10 @@ pub fn parse(phrase: &str) -> Option<FieldPhrase> {
     let rest = rest.replace(" / ", "/");
     let mut words: Vec<String> = rest
         .split(|c: char| c.is_whitespace() || c == ':' || c == '=' || c == '"' || c == '`')
-        .map(|w| w.trim_matches(|c: char| matches!(c, ',' | '.' | '\'' | '!' | '?')).to_owned())
+        .map(|w| {
+            w.trim_matches(|c: char| matches!(c, ',' | '.' | '\'' | '!' | '?'))
+                .to_owned()
+        })
         .filter(|w| !w.is_empty())
         .collect();
     p.words(&mut words, false);
@@ -84,13 +113,19 @@ struct Parts {
 }
 
 fn number(w: &str) -> Option<f64> {
-    let w = w.trim_start_matches('$').trim_end_matches('%').replace(',', "");
+    let w = w
+        .trim_start_matches('$')
+        .trim_end_matches('%')
+        .replace(',', "");
     let n: f64 = w.parse().ok()?;
     n.is_finite().then_some(n)
 }
 
 fn is_length_unit(w: &str) -> bool {
-    matches!(w, "chars" | "characters" | "character" | "char" | "letters" | "symbols")
+    matches!(
+        w,
+        "chars" | "characters" | "character" | "char" | "letters" | "symbols"
+    )
 }
 
 fn is_unit_word(w: &str) -> bool {
@@ -98,8 +133,22 @@ fn is_unit_word(w: &str) -> bool {
         && w.bytes().all(|b| b.is_ascii_alphabetic())
         && !matches!(
             w,
-            "a" | "an" | "the" | "which" | "that" | "for" | "and" | "or" | "with" | "unique"
-                | "optional" | "required" | "default" | "between" | "from" | "order" | "total"
+            "a" | "an"
+                | "the"
+                | "which"
+                | "that"
+                | "for"
+                | "and"
+                | "or"
+                | "with"
+                | "unique"
+                | "optional"
+                | "required"
+                | "default"
+                | "between"
+                | "from"
+                | "order"
+                | "total"
                 | "stock"
         )
 }
@@ -125,7 +174,11 @@ impl Parts {
     fn add_values(&mut self, values: Vec<String>) {
         for v in values {
             for v in v.split(['/', '|']) {
-                let v = text::snake(v.trim().trim_start_matches("or ").trim_start_matches("and "));
+                let v = text::snake(
+                    v.trim()
+                        .trim_start_matches("or ")
+                        .trim_start_matches("and "),
+                );
                 if !v.is_empty() && !self.enum_values.contains(&v) {
                     self.enum_values.push(v);
                 }
@@ -254,7 +307,11 @@ impl Parts {
                     continue;
                 }
                 "as" if matches!(next, "a" | "an") || lexicon::explicit_type(next).is_some() => {
-                    let j = if matches!(next, "a" | "an") { i + 2 } else { i + 1 };
+                    let j = if matches!(next, "a" | "an") {
+                        i + 2
+                    } else {
+                        i + 1
+                    };
                     if let Some(t) = lexicon::explicit_type(w(j)) {
                         self.ty = Some(t);
                         i = j + 1;
@@ -269,13 +326,22 @@ impl Parts {
                         unit.push(w(j).to_owned());
                         j += 1;
                     }
-                    if !unit.is_empty() && !(unit.len() == 1 && matches!(unit[0].as_str(), "progress" | "stock" | "transit" | "review")) {
+                    if !unit.is_empty()
+                        && !(unit.len() == 1
+                            && matches!(
+                                unit[0].as_str(),
+                                "progress" | "stock" | "transit" | "review"
+                            ))
+                    {
                         self.unit = Some(unit.join(" "));
                         i = j;
                         continue;
                     }
                 }
-                "for" if matches!(next, "a" | "an" | "each" | "every" | "the" | "one") && i + 2 < words.len() => {
+                "for"
+                    if matches!(next, "a" | "an" | "each" | "every" | "the" | "one")
+                        && i + 2 < words.len() =>
+                {
                     let noun = words[i + 2..].join(" ");
                     if i > 0 && noun.split_whitespace().count() <= 3 {
                         self.parent = Some(noun);
@@ -283,7 +349,9 @@ impl Parts {
                         continue;
                     }
                 }
-                "which" | "that" | "either" if matches!(next, "can" | "is" | "are" | "one") || cur == "either" => {
+                "which" | "that" | "either"
+                    if matches!(next, "can" | "is" | "are" | "one") || cur == "either" =>
+                {
                     // "status which can be open, closed": the rest are values.
                     let start = words[i..]
                         .iter()
@@ -320,7 +388,10 @@ impl Parts {
                 i += 1;
                 continue;
             }
-            if let Some(unit) = cur.strip_prefix('%').or(if cur == "%" { Some("") } else { None }) {
+            if let Some(unit) = cur
+                .strip_prefix('%')
+                .or(if cur == "%" { Some("") } else { None })
+            {
                 let _ = unit;
                 self.unit = Some("percent".to_owned());
                 i += 1;
@@ -334,8 +405,18 @@ impl Parts {
             && let Some(last) = out.last()
             && matches!(
                 last.as_str(),
-                "integer" | "int" | "boolean" | "bool" | "decimal" | "float" | "datetime"
-                    | "timestamp" | "uuid" | "json" | "string" | "varchar"
+                "integer"
+                    | "int"
+                    | "boolean"
+                    | "bool"
+                    | "decimal"
+                    | "float"
+                    | "datetime"
+                    | "timestamp"
+                    | "uuid"
+                    | "json"
+                    | "string"
+                    | "varchar"
             )
             && let Some(t) = lexicon::explicit_type(last)
         {
@@ -382,6 +463,8 @@ impl Parts {
         if name.is_empty() {
             return None;
         }
+        // The type comes from the name as written ("price" in "price in eur").
+        let (named_ty, guess, bounds) = lexicon::type_for_name(&name);
         if name.len() > validate::MAX_NAME_LEN {
             return None;
         }
@@ -399,7 +482,6 @@ impl Parts {
         if validate::is_reserved(&name) {
             name = validate::suggest_name(&name);
         }
-        let (named_ty, guess, bounds) = lexicon::type_for_name(&name);
         let mut explicit_type = self.ty.is_some();
         let mut ty = if !self.enum_values.is_empty() && self.ty.is_none() {
             explicit_type = true;
@@ -422,17 +504,27 @@ impl Parts {
         }
         let numeric_bounds = self.min.is_some() || self.max.is_some() || self.positive;
         if numeric_bounds && !ty.is_numeric() && !explicit_type {
-            ty = if [self.min, self.max].iter().flatten().any(|n| n.fract() != 0.0) {
+            ty = if [self.min, self.max]
+                .iter()
+                .flatten()
+                .any(|n| n.fract() != 0.0)
+            {
                 FieldType::Number
             } else {
                 FieldType::Integer
             };
         }
-        if (self.min_length.is_some() || self.max_length.is_some()) && !ty.is_textual() && !explicit_type {
+        if (self.min_length.is_some() || self.max_length.is_some())
+            && !ty.is_textual()
+            && !explicit_type
+        {
             ty = FieldType::String;
         }
         if ty == FieldType::Integer
-            && [self.min, self.max].iter().flatten().any(|n| n.fract() != 0.0)
+            && [self.min, self.max]
+                .iter()
+                .flatten()
+                .any(|n| n.fract() != 0.0)
         {
             ty = FieldType::Number;
         }
@@ -448,7 +540,9 @@ impl Parts {
             } else {
                 None
             });
-            field.max = self.max.or(if self.min.is_some() { None } else { bounds.max });
+            field.max = self
+                .max
+                .or(if self.min.is_some() { None } else { bounds.max });
             if let (Some(lo), Some(hi)) = (field.min, field.max)
                 && lo > hi
             {
@@ -514,7 +608,9 @@ mod tests {
     use super::*;
 
     fn f(s: &str) -> Field {
-        parse(s).map(|p| p.field).unwrap_or_else(|| panic!("no field from {s:?}"))
+        parse(s)
+            .map(|p| p.field)
+            .unwrap_or_else(|| panic!("no field from {s:?}"))
     }
 
     #[test]
@@ -534,7 +630,10 @@ mod tests {
         let p = f("a completed flag");
         assert_eq!((p.name.as_str(), p.ty), ("completed", FieldType::Boolean));
         let p = f("rating between 1 and 5");
-        assert_eq!((p.min, p.max, p.ty), (Some(1.0), Some(5.0), FieldType::Integer));
+        assert_eq!(
+            (p.min, p.max, p.ty),
+            (Some(1.0), Some(5.0), FieldType::Integer)
+        );
         let p = f("title (required, max 200 chars)");
         assert!(p.required);
         assert_eq!(p.max_length, Some(200));

@@ -11,10 +11,37 @@ use crate::design::AuthScheme;
 
 /// Verbs that start a command; " and " before one of them separates two commands.
 const VERBS: &[&str] = &[
-    "add", "include", "remove", "delete", "drop", "rename", "make", "mark", "let", "allow",
-    "enable", "filter", "search", "sort", "order", "paginate", "change", "set", "link",
-    "also", "then", "give", "introduce", "create", "track", "support", "get", "take",
-    "require", "store", "i",
+    "add",
+    "include",
+    "remove",
+    "delete",
+    "drop",
+    "rename",
+    "make",
+    "mark",
+    "let",
+    "allow",
+    "enable",
+    "filter",
+    "search",
+    "sort",
+    "order",
+    "paginate",
+    "change",
+    "set",
+    "link",
+    "also",
+    "then",
+    "give",
+    "introduce",
+    "create",
+    "track",
+    "support",
+    "get",
+    "take",
+    "require",
+    "store",
+    "i",
 ];
 
 /// Splits a follow-up into commands at sentence ends and at " and " / ", " before a
@@ -28,7 +55,11 @@ pub fn commands(sentence: &str) -> Vec<String> {
         let w = ws[i];
         let next = ws.get(i + 1).map(|n| n.trim_matches(',')).unwrap_or("");
         let joins = matches!(w, "and" | "then" | "also") || w.ends_with(',');
-        if joins && VERBS.contains(&next) && !cur.is_empty() && !(w == "and" && next == "also" && false) {
+        if joins
+            && VERBS.contains(&next)
+            && !cur.is_empty()
+            && !(w == "and" && next == "also" && false)
+        {
             if w.ends_with(',') && w != "," {
                 cur.push(w.trim_end_matches(','));
             }
@@ -56,9 +87,28 @@ pub fn apply(draft: &mut Draft, command: &str) -> Result<bool, RulesError> {
     while let Some(first) = ws.first() {
         if matches!(
             *first,
-            "please" | "also" | "now" | "then" | "and" | "can" | "could" | "you" | "i" | "want"
-                | "to" | "i'd" | "like" | "let's" | "lets" | "we" | "need" | "go" | "ahead"
-                | "just" | "should" | "would"
+            "please"
+                | "also"
+                | "now"
+                | "then"
+                | "and"
+                | "can"
+                | "could"
+                | "you"
+                | "i"
+                | "want"
+                | "to"
+                | "i'd"
+                | "like"
+                | "let's"
+                | "lets"
+                | "we"
+                | "need"
+                | "go"
+                | "ahead"
+                | "just"
+                | "should"
+                | "would"
         ) && !(*first == "lets" && ws.get(1) == Some(&"me"))
         {
             ws.remove(0);
@@ -79,7 +129,15 @@ pub fn apply(draft: &mut Draft, command: &str) -> Result<bool, RulesError> {
         "take" if rest.starts_with("out ") => remove(draft, &rest["out ".len()..])?,
         "rename" => rename(draft, &rest)?,
         "change" | "set" if rest.contains(" to ") => change(draft, &rest)?,
-        "make" | "mark" | "require" => make(draft, if verb == "require" { format!("{rest} required") } else { rest.clone() }.as_str())?,
+        "make" | "mark" | "require" => make(
+            draft,
+            if verb == "require" {
+                format!("{rest} required")
+            } else {
+                rest.clone()
+            }
+            .as_str(),
+        )?,
         "let" | "allow" | "enable" | "filter" | "search" | "sort" | "order" | "paginate" => {
             read_list_ops(draft, &ws.join(" "), draft.last_resource.clone());
             true
@@ -104,7 +162,14 @@ pub fn apply(draft: &mut Draft, command: &str) -> Result<bool, RulesError> {
     }
     // "X should be required", "email must be unique".
     let text = ws.join(" ");
-    for aux in [" should be ", " must be ", " is ", " are ", " has to be ", " needs to be "] {
+    for aux in [
+        " should be ",
+        " must be ",
+        " is ",
+        " are ",
+        " has to be ",
+        " needs to be ",
+    ] {
         if let Some((target, mods)) = text.split_once(aux)
             && is_modifier_list(mods)
         {
@@ -124,24 +189,64 @@ fn is_modifier_list(s: &str) -> bool {
         && ws.iter().all(|w| {
             matches!(
                 *w,
-                "required" | "optional" | "unique" | "not" | "and" | "mandatory" | "nullable"
-                    | "non-unique" | "searchable" | "filterable" | "sortable" | "read-only"
-                    | "readonly" | "a" | "an" | "always" | "set"
+                "required"
+                    | "optional"
+                    | "unique"
+                    | "not"
+                    | "and"
+                    | "mandatory"
+                    | "nullable"
+                    | "non-unique"
+                    | "searchable"
+                    | "filterable"
+                    | "sortable"
+                    | "read-only"
+                    | "readonly"
+                    | "a"
+                    | "an"
+                    | "always"
+                    | "set"
             ) || lexicon::explicit_type(w).is_some()
         })
 }
 
 fn add(draft: &mut Draft, rest: &str, command: &str) -> Result<bool, RulesError> {
     let rest = rest.trim();
-    if words(rest).iter().any(|w| matches!(*w, "filter" | "filters" | "search" | "sorting" | "sort" | "pagination")) {
+    if words(rest).iter().any(|w| {
+        matches!(
+            *w,
+            "filter" | "filters" | "search" | "sorting" | "sort" | "pagination"
+        )
+    }) {
         read_list_ops(draft, rest, draft.last_resource.clone());
         return Ok(true);
     }
     // "authors as their own resource that books belong to"
-    for marker in [" as their own ", " as its own ", " as a separate ", " as separate ", " as a new ", " as new ", " as a ", " as an ", " as "] {
+    for marker in [
+        " as their own ",
+        " as its own ",
+        " as a separate ",
+        " as separate ",
+        " as a new ",
+        " as new ",
+        " as a ",
+        " as an ",
+        " as ",
+    ] {
         if let Some((what, after)) = rest.split_once(marker) {
             let after_ws = words(after);
-            if after_ws.iter().any(|w| matches!(*w, "resource" | "resources" | "entity" | "entities" | "table" | "model" | "collection")) {
+            if after_ws.iter().any(|w| {
+                matches!(
+                    *w,
+                    "resource"
+                        | "resources"
+                        | "entity"
+                        | "entities"
+                        | "table"
+                        | "model"
+                        | "collection"
+                )
+            }) {
                 let Some(np) = noun_phrase(what) else {
                     return Ok(false);
                 };
@@ -153,7 +258,14 @@ fn add(draft: &mut Draft, rest: &str, command: &str) -> Result<bool, RulesError>
                     if let Some((_, tail)) = format!(" {clause} ").split_once(link) {
                         // "that books belong to": books belong to the new resource.
                         let tail = tail.trim();
-                        for verb in ["belong to", "belongs to", "reference", "references", "refer to", "point to"] {
+                        for verb in [
+                            "belong to",
+                            "belongs to",
+                            "reference",
+                            "references",
+                            "refer to",
+                            "point to",
+                        ] {
                             if let Some(child) = tail.strip_suffix(verb) {
                                 if let Some(c) = noun_phrase(child) {
                                     draft.relate(&c, &parent, true, true);
@@ -215,17 +327,27 @@ fn add(draft: &mut Draft, rest: &str, command: &str) -> Result<bool, RulesError>
     let all_resources = parts.iter().all(|p| {
         let head = p.split([' ', '(']).collect::<Vec<_>>();
         let _ = head;
-        noun_phrase(p.split(" with ").next().unwrap_or(p).split('(').next().unwrap_or(p))
-            .is_some_and(|np| is_entity_like(&np) && !lexicon::FIELD_WORDS.contains(&np.as_str()))
+        noun_phrase(
+            p.split(" with ")
+                .next()
+                .unwrap_or(p)
+                .split('(')
+                .next()
+                .unwrap_or(p),
+        )
+        .is_some_and(|np| is_entity_like(&np) && !lexicon::FIELD_WORDS.contains(&np.as_str()))
     });
     if all_resources || rest.contains(" with ") {
         return Ok(read_sentence(draft, rest));
     }
     // Fields for the resource being talked about, or the only one.
-    let target = draft.last_resource.clone().or_else(|| match draft.design.resources.as_slice() {
-        [only] => Some(only.name.clone()),
-        _ => None,
-    });
+    let target = draft
+        .last_resource
+        .clone()
+        .or_else(|| match draft.design.resources.as_slice() {
+            [only] => Some(only.name.clone()),
+            _ => None,
+        });
     match target {
         Some(res) => {
             let mut any = false;
@@ -249,21 +371,46 @@ fn add(draft: &mut Draft, rest: &str, command: &str) -> Result<bool, RulesError>
 fn strip_noise(s: &str) -> String {
     words(s)
         .into_iter()
-        .filter(|w| !matches!(*w, "the" | "a" | "an" | "field" | "fields" | "column" | "columns" | "attribute" | "property" | "its" | "their"))
+        .filter(|w| {
+            !matches!(
+                *w,
+                "the"
+                    | "a"
+                    | "an"
+                    | "field"
+                    | "fields"
+                    | "column"
+                    | "columns"
+                    | "attribute"
+                    | "property"
+                    | "its"
+                    | "their"
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// Which resource holds a field named by `phrase`; `scope` narrows it.
-fn find_field(draft: &Draft, phrase: &str, scope: Option<&str>) -> Result<Option<(String, String)>, RulesError> {
+fn find_field(
+    draft: &Draft,
+    phrase: &str,
+    scope: Option<&str>,
+) -> Result<Option<(String, String)>, RulesError> {
     if let Some(res) = scope {
-        return Ok(draft.resolve_field(res, phrase).map(|f| (res.to_owned(), f)));
+        return Ok(draft
+            .resolve_field(res, phrase)
+            .map(|f| (res.to_owned(), f)));
     }
     let hits: Vec<(String, String)> = draft
         .design
         .resources
         .iter()
-        .filter_map(|r| draft.resolve_field(&r.name, phrase).map(|f| (r.name.clone(), f)))
+        .filter_map(|r| {
+            draft
+                .resolve_field(&r.name, phrase)
+                .map(|f| (r.name.clone(), f))
+        })
         .collect();
     match hits.as_slice() {
         [] => Ok(None),
@@ -280,7 +427,10 @@ fn find_field(draft: &Draft, phrase: &str, scope: Option<&str>) -> Result<Option
                 many[0].1,
                 names.join(" and "),
                 many[0].1,
-                draft.design.resource(names[0]).map_or(names[0], |r| r.plural.as_str())
+                draft
+                    .design
+                    .resource(names[0])
+                    .map_or(names[0], |r| r.plural.as_str())
             )))
         }
     }
@@ -309,14 +459,25 @@ fn scoped(draft: &Draft, s: &str) -> (String, Option<String>) {
 
 fn remove(draft: &mut Draft, rest: &str) -> Result<bool, RulesError> {
     let rest_ws = words(rest);
-    if rest_ws.iter().any(|w| matches!(*w, "auth" | "authentication" | "authorization" | "jwt" | "login"))
-        || (rest_ws.contains(&"api") && rest_ws.contains(&"key"))
+    if rest_ws.iter().any(|w| {
+        matches!(
+            *w,
+            "auth" | "authentication" | "authorization" | "jwt" | "login"
+        )
+    }) || (rest_ws.contains(&"api") && rest_ws.contains(&"key"))
     {
         draft.design.auth = AuthScheme::None;
         return Ok(true);
     }
-    let is_field = rest_ws.iter().any(|w| matches!(*w, "field" | "fields" | "column" | "columns" | "attribute" | "property"));
-    let is_resource = rest_ws.iter().any(|w| matches!(*w, "resource" | "resources" | "entity" | "table" | "model"));
+    let is_field = rest_ws.iter().any(|w| {
+        matches!(
+            *w,
+            "field" | "fields" | "column" | "columns" | "attribute" | "property"
+        )
+    });
+    let is_resource = rest_ws
+        .iter()
+        .any(|w| matches!(*w, "resource" | "resources" | "entity" | "table" | "model"));
     let (what, scope) = scoped(draft, rest);
     let list_kind = ["filter", "search", "sort"]
         .into_iter()
@@ -344,7 +505,10 @@ fn remove(draft: &mut Draft, rest: &str) -> Result<bool, RulesError> {
             }
             continue;
         }
-        if !is_field && let Some(res) = draft.resolve(&part) && scope.is_none() {
+        if !is_field
+            && let Some(res) = draft.resolve(&part)
+            && scope.is_none()
+        {
             draft.remove_resource(&res);
             any = true;
             continue;
@@ -360,7 +524,10 @@ fn remove(draft: &mut Draft, rest: &str) -> Result<bool, RulesError> {
 }
 
 fn rename(draft: &mut Draft, rest: &str) -> Result<bool, RulesError> {
-    let Some((from, to)) = rest.rsplit_once(" to ").or_else(|| rest.rsplit_once(" as ")) else {
+    let Some((from, to)) = rest
+        .rsplit_once(" to ")
+        .or_else(|| rest.rsplit_once(" as "))
+    else {
         return Ok(false);
     };
     let to_name = text::snake(&strip_noise(to));
@@ -369,8 +536,13 @@ fn rename(draft: &mut Draft, rest: &str) -> Result<bool, RulesError> {
     }
     let (what, scope) = scoped(draft, from);
     let what = strip_noise(&what);
-    let is_field = words(from).iter().any(|w| matches!(*w, "field" | "column" | "attribute"));
-    if !is_field && scope.is_none() && let Some(res) = draft.resolve(&what) {
+    let is_field = words(from)
+        .iter()
+        .any(|w| matches!(*w, "field" | "column" | "attribute"));
+    if !is_field
+        && scope.is_none()
+        && let Some(res) = draft.resolve(&what)
+    {
         let Some((name, plural)) = resource_names(&strip_noise(to)) else {
             return Ok(false);
         };
@@ -476,18 +648,35 @@ fn make(draft: &mut Draft, rest: &str) -> Result<bool, RulesError> {
     let first_mod = ws.iter().position(|w| {
         matches!(
             *w,
-            "required" | "optional" | "unique" | "not" | "mandatory" | "nullable" | "non-unique"
-                | "searchable" | "filterable" | "sortable" | "read-only" | "readonly"
+            "required"
+                | "optional"
+                | "unique"
+                | "not"
+                | "mandatory"
+                | "nullable"
+                | "non-unique"
+                | "searchable"
+                | "filterable"
+                | "sortable"
+                | "read-only"
+                | "readonly"
         ) || (matches!(*w, "a" | "an") && false)
     });
     let type_pos = ws
         .iter()
-        .position(|w| lexicon::explicit_type(w).is_some() && !matches!(*w, "flag" | "link" | "phone" | "email" | "text" | "date" | "time" | "number"))
+        .position(|w| {
+            lexicon::explicit_type(w).is_some()
+                && !matches!(
+                    *w,
+                    "flag" | "link" | "phone" | "email" | "text" | "date" | "time" | "number"
+                )
+        })
         .or_else(|| {
             // "make price a decimal", "make notes text"
             ws.iter().enumerate().skip(1).find_map(|(i, w)| {
-                (lexicon::explicit_type(w).is_some() && matches!(ws.get(i - 1), Some(&"a") | Some(&"an")))
-                    .then_some(i)
+                (lexicon::explicit_type(w).is_some()
+                    && matches!(ws.get(i - 1), Some(&"a") | Some(&"an")))
+                .then_some(i)
             })
         });
     let cut = match (first_mod, type_pos) {
@@ -497,7 +686,10 @@ fn make(draft: &mut Draft, rest: &str) -> Result<bool, RulesError> {
         (None, None) => return Ok(false),
     };
     let mut target_ws: Vec<&str> = ws[..cut].to_vec();
-    while matches!(target_ws.last(), Some(&"a") | Some(&"an") | Some(&"be") | Some(&"is") | Some(&"and")) {
+    while matches!(
+        target_ws.last(),
+        Some(&"a") | Some(&"an") | Some(&"be") | Some(&"is") | Some(&"and")
+    ) {
         target_ws.pop();
     }
     let mods: Vec<&str> = ws[cut..].to_vec();
@@ -562,7 +754,9 @@ fn make(draft: &mut Draft, rest: &str) -> Result<bool, RulesError> {
                 }
                 continue;
             }
-            let Some(f) = r.field_mut(&field) else { continue };
+            let Some(f) = r.field_mut(&field) else {
+                continue;
+            };
             match *m {
                 "required" | "mandatory" => {
                     f.required = !negated;

@@ -46,8 +46,20 @@ const IRREGULAR: [(&str, &str); 40] = [
 
 /// Nouns whose plural is the same word.
 const INVARIANT: [&str; 14] = [
-    "sheep", "fish", "deer", "series", "species", "news", "aircraft", "moose", "equipment",
-    "information", "feedback", "software", "staff", "data",
+    "sheep",
+    "fish",
+    "deer",
+    "series",
+    "species",
+    "news",
+    "aircraft",
+    "moose",
+    "equipment",
+    "information",
+    "feedback",
+    "software",
+    "staff",
+    "data",
 ];
 
 /// Plurals ending in `ies` whose singular ends in `ie`, not `y`.
@@ -84,12 +96,14 @@ pub fn singular(word: &str) -> String {
             && word.ends_with(suffix)
         {
             // houses, caches, courses keep their `e`; only the sibilant endings drop it.
-            if suffix == "ches" && ["cache", "niche", "headache", "avalanche", "moustache"]
-                .contains(&stem_e(stem).as_str())
+            if suffix == "ches"
+                && ["cache", "niche", "headache", "avalanche", "moustache"]
+                    .contains(&stem_e(stem).as_str())
             {
                 return stem_e(stem);
             }
-            if suffix == "uses" && !["status", "bus", "campus", "virus", "bonus", "census"].contains(&stem)
+            if suffix == "uses"
+                && !["status", "bus", "campus", "virus", "bonus", "census"].contains(&stem)
             {
                 return stem_e(stem);
             }

@@ -44,68 +44,217 @@ pub const ENTITIES: &[Entity] = &[
     e("user", &["name", "email (unique, required)"], &[]),
     e("customer", &["name", "email (unique)", "phone"], &[]),
     e("client", &["name", "email", "phone"], &[]),
-    e("comment", &["body (required)"], &["post", "article", "task", "issue", "ticket", "photo", "video", "recipe", "story"]),
-    e("post", &["title", "body", "published flag"], &["author", "user", "blog"]),
-    e("article", &["title", "body", "published at"], &["author", "user"]),
+    e(
+        "comment",
+        &["body (required)"],
+        &[
+            "post", "article", "task", "issue", "ticket", "photo", "video", "recipe", "story",
+        ],
+    ),
+    e(
+        "post",
+        &["title", "body", "published flag"],
+        &["author", "user", "blog"],
+    ),
+    e(
+        "article",
+        &["title", "body", "published at"],
+        &["author", "user"],
+    ),
     e("story", &["title", "body"], &["author", "user"]),
-    e("product", &["name", "description", "price", "stock"], &["category", "supplier", "store"]),
-    e("order", &["status (pending, paid, shipped, delivered, cancelled)", "total"], &["customer", "user"]),
-    join("order_item", &["quantity (required)", "unit price"], &["order", "product"]),
-    join("line_item", &["quantity (required)", "unit price"], &["order", "invoice", "product"]),
+    e(
+        "product",
+        &["name", "description", "price", "stock"],
+        &["category", "supplier", "store"],
+    ),
+    e(
+        "order",
+        &[
+            "status (pending, paid, shipped, delivered, cancelled)",
+            "total",
+        ],
+        &["customer", "user"],
+    ),
+    join(
+        "order_item",
+        &["quantity (required)", "unit price"],
+        &["order", "product"],
+    ),
+    join(
+        "line_item",
+        &["quantity (required)", "unit price"],
+        &["order", "invoice", "product"],
+    ),
     e("category", &["name (unique)"], &[]),
     e("tag", &["name (unique)"], &[]),
-    e("task", &["title", "done flag", "due date"], &["project", "list"]),
-    e("todo", &["title", "done flag", "due date"], &["list", "project"]),
+    e(
+        "task",
+        &["title", "done flag", "due date"],
+        &["project", "list"],
+    ),
+    e(
+        "todo",
+        &["title", "done flag", "due date"],
+        &["list", "project"],
+    ),
     e("note", &["title", "body"], &["notebook", "folder"]),
-    e("book", &["title", "isbn (unique)", "published year"], &["author", "publisher"]),
+    e(
+        "book",
+        &["title", "isbn (unique)", "published year"],
+        &["author", "publisher"],
+    ),
     e("author", &["name", "bio"], &[]),
     e("publisher", &["name", "country"], &[]),
-    e("review", &["rating (1-5)", "body"], &["product", "book", "movie", "restaurant", "hotel", "place", "recipe", "course"]),
-    e("event", &["title", "starts at", "ends at", "location"], &["venue", "organizer"]),
-    e("booking", &["starts at", "ends at", "status (pending, confirmed, cancelled)"], &["room", "customer", "guest", "user"]),
-    e("reservation", &["starts at", "party size", "status (pending, confirmed, cancelled)"], &["restaurant", "room", "customer", "guest"]),
-    e("appointment", &["starts at", "notes"], &["doctor", "patient", "customer", "client"]),
-    e("employee", &["name", "email (unique)", "position"], &["department", "company"]),
+    e(
+        "review",
+        &["rating (1-5)", "body"],
+        &[
+            "product",
+            "book",
+            "movie",
+            "restaurant",
+            "hotel",
+            "place",
+            "recipe",
+            "course",
+        ],
+    ),
+    e(
+        "event",
+        &["title", "starts at", "ends at", "location"],
+        &["venue", "organizer"],
+    ),
+    e(
+        "booking",
+        &[
+            "starts at",
+            "ends at",
+            "status (pending, confirmed, cancelled)",
+        ],
+        &["room", "customer", "guest", "user"],
+    ),
+    e(
+        "reservation",
+        &[
+            "starts at",
+            "party size",
+            "status (pending, confirmed, cancelled)",
+        ],
+        &["restaurant", "room", "customer", "guest"],
+    ),
+    e(
+        "appointment",
+        &["starts at", "notes"],
+        &["doctor", "patient", "customer", "client"],
+    ),
+    e(
+        "employee",
+        &["name", "email (unique)", "position"],
+        &["department", "company"],
+    ),
     e("department", &["name (unique)"], &["company"]),
     e("project", &["name", "description"], &["client", "team"]),
-    e("message", &["body (required)"], &["conversation", "channel", "thread", "room", "chat"]),
+    e(
+        "message",
+        &["body (required)"],
+        &["conversation", "channel", "thread", "room", "chat"],
+    ),
     e("conversation", &["title"], &[]),
     e("channel", &["name (unique)"], &["team", "workspace"]),
-    e("invoice", &["number (unique)", "issue date", "due date", "status (draft, sent, paid, overdue)", "total amount"], &["client", "customer"]),
-    e("payment", &["amount", "paid at"], &["invoice", "order", "customer"]),
+    e(
+        "invoice",
+        &[
+            "number (unique)",
+            "issue date",
+            "due date",
+            "status (draft, sent, paid, overdue)",
+            "total amount",
+        ],
+        &["client", "customer"],
+    ),
+    e(
+        "payment",
+        &["amount", "paid at"],
+        &["invoice", "order", "customer"],
+    ),
     e("supplier", &["name", "email", "phone"], &[]),
     e("item", &["name", "quantity"], &[]),
     e("student", &["name", "email (unique)"], &["school"]),
-    e("course", &["title", "description"], &["teacher", "instructor"]),
+    e(
+        "course",
+        &["title", "description"],
+        &["teacher", "instructor"],
+    ),
     e("teacher", &["name", "email (unique)"], &["school"]),
     e("instructor", &["name", "email (unique)"], &[]),
     join("enrollment", &["enrolled at"], &["student", "course"]),
-    join("membership", &["joined at"], &["user", "member", "group", "team", "club"]),
+    join(
+        "membership",
+        &["joined at"],
+        &["user", "member", "group", "team", "club"],
+    ),
     e("lesson", &["title", "content"], &["course"]),
     e("room", &["name", "capacity"], &["hotel", "building"]),
     e("hotel", &["name", "address", "rating"], &[]),
     e("guest", &["name", "email", "phone"], &[]),
     e("movie", &["title", "release year", "genre"], &["director"]),
     e("song", &["title", "duration seconds"], &["album", "artist"]),
-    e("track", &["title", "duration seconds"], &["album", "artist", "playlist"]),
+    e(
+        "track",
+        &["title", "duration seconds"],
+        &["album", "artist", "playlist"],
+    ),
     e("album", &["title", "release year"], &["artist"]),
     e("artist", &["name"], &[]),
     e("playlist", &["name"], &["user"]),
     e("photo", &["url (required)", "caption"], &["album", "user"]),
     e("image", &["url (required)", "caption"], &["album", "user"]),
     e("video", &["title", "url"], &["channel"]),
-    e("recipe", &["title", "instructions", "servings"], &["author", "user", "category"]),
+    e(
+        "recipe",
+        &["title", "instructions", "servings"],
+        &["author", "user", "category"],
+    ),
     e("ingredient", &["name", "quantity", "unit"], &["recipe"]),
     e("company", &["name", "website"], &[]),
     e("contact", &["name", "email", "phone"], &["company"]),
-    e("ticket", &["title", "description", "status (open, in progress, closed)", "priority (low, medium, high)"], &["project", "customer", "user"]),
-    e("issue", &["title", "body", "status (open, closed)"], &["project", "repository"]),
+    e(
+        "ticket",
+        &[
+            "title",
+            "description",
+            "status (open, in progress, closed)",
+            "priority (low, medium, high)",
+        ],
+        &["project", "customer", "user"],
+    ),
+    e(
+        "issue",
+        &["title", "body", "status (open, closed)"],
+        &["project", "repository"],
+    ),
     e("question", &["title", "body"], &["user"]),
     e("answer", &["body (required)"], &["question"]),
-    e("vehicle", &["make", "model", "year", "license plate (unique)"], &["owner", "customer"]),
-    e("car", &["make", "model", "year", "license plate (unique)"], &["owner", "customer"]),
-    e("address", &["street", "city", "postal code", "country"], &["customer", "user"]),
-    e("location", &["name", "address", "latitude", "longitude"], &[]),
+    e(
+        "vehicle",
+        &["make", "model", "year", "license plate (unique)"],
+        &["owner", "customer"],
+    ),
+    e(
+        "car",
+        &["make", "model", "year", "license plate (unique)"],
+        &["owner", "customer"],
+    ),
+    e(
+        "address",
+        &["street", "city", "postal code", "country"],
+        &["customer", "user"],
+    ),
+    e(
+        "location",
+        &["name", "address", "latitude", "longitude"],
+        &[],
+    ),
     e("venue", &["name", "address", "capacity"], &[]),
     e("place", &["name", "address", "latitude", "longitude"], &[]),
     e("team", &["name (unique)"], &["league", "organization"]),
@@ -113,34 +262,78 @@ pub const ENTITIES: &[Entity] = &[
     e("patient", &["name", "date of birth", "phone"], &[]),
     e("doctor", &["name", "specialty"], &[]),
     e("account", &["name", "balance"], &["user", "customer"]),
-    e("transaction", &["amount", "occurred at", "description"], &["account"]),
-    e("subscription", &["plan", "status (active, cancelled)", "started at"], &["customer", "user"]),
+    e(
+        "transaction",
+        &["amount", "occurred at", "description"],
+        &["account"],
+    ),
+    e(
+        "subscription",
+        &["plan", "status (active, cancelled)", "started at"],
+        &["customer", "user"],
+    ),
     e("notification", &["message", "read flag"], &["user"]),
     e("document", &["name", "url"], &["folder", "project", "user"]),
     e("folder", &["name"], &[]),
     e("group", &["name (unique)"], &[]),
     e("member", &["name", "email"], &["group", "team", "club"]),
     e("warehouse", &["name", "location"], &[]),
-    e("shipment", &["tracking number (unique)", "shipped at", "status (pending, shipped, delivered)"], &["order"]),
-    e("pet", &["name", "species", "birth date"], &["owner", "customer"]),
+    e(
+        "shipment",
+        &[
+            "tracking number (unique)",
+            "shipped at",
+            "status (pending, shipped, delivered)",
+        ],
+        &["order"],
+    ),
+    e(
+        "pet",
+        &["name", "species", "birth date"],
+        &["owner", "customer"],
+    ),
     e("owner", &["name", "email", "phone"], &[]),
-    e("expense", &["amount", "spent on", "category", "description"], &["account", "user"]),
+    e(
+        "expense",
+        &["amount", "spent on", "category", "description"],
+        &["account", "user"],
+    ),
     e("visitor", &["name", "email"], &[]),
     e("restaurant", &["name", "address", "cuisine"], &[]),
     e("store", &["name", "address"], &[]),
     e("organization", &["name (unique)"], &[]),
     e("workspace", &["name (unique)"], &[]),
     e("board", &["name"], &["project", "workspace"]),
-    e("card", &["title", "description", "position"], &["board", "list"]),
+    e(
+        "card",
+        &["title", "description", "position"],
+        &["board", "list"],
+    ),
     e("list", &["name"], &["board", "user"]),
-    e("habit", &["name", "frequency (daily, weekly, monthly)"], &["user"]),
-    e("workout", &["name", "performed at", "duration minutes"], &["user"]),
+    e(
+        "habit",
+        &["name", "frequency (daily, weekly, monthly)"],
+        &["user"],
+    ),
+    e(
+        "workout",
+        &["name", "performed at", "duration minutes"],
+        &["user"],
+    ),
     e("exercise", &["name", "sets", "reps"], &["workout"]),
-    e("flight", &["flight number (unique)", "departs at", "arrives at"], &["airline"]),
+    e(
+        "flight",
+        &["flight number (unique)", "departs at", "arrives at"],
+        &["airline"],
+    ),
     e("airline", &["name (unique)"], &[]),
     e("passenger", &["name", "email"], &[]),
     e("driver", &["name", "phone"], &[]),
-    e("ride", &["pickup location", "dropoff location", "fare"], &["driver", "passenger"]),
+    e(
+        "ride",
+        &["pickup location", "dropoff location", "fare"],
+        &["driver", "passenger"],
+    ),
     e("course_module", &["title", "position"], &["course"]),
 ];
 
@@ -151,22 +344,106 @@ pub fn entity(name: &str) -> Option<&'static Entity> {
 /// Words that name a field whose values come from a fixed list, so a parenthesised
 /// list after them is an enum rather than a list of fields.
 pub const ENUM_WORDS: &[&str] = &[
-    "status", "state", "priority", "type", "kind", "category", "level", "role", "result",
-    "gender", "size", "color", "colour", "mode", "visibility", "genre", "tier", "plan",
-    "stage", "grade", "severity", "outcome", "condition", "frequency", "difficulty", "format",
-    "language", "currency", "unit", "channel", "source", "method", "platform", "cuisine",
-    "specialty", "position", "day", "weekday", "season", "shift", "phase", "rank",
+    "status",
+    "state",
+    "priority",
+    "type",
+    "kind",
+    "category",
+    "level",
+    "role",
+    "result",
+    "gender",
+    "size",
+    "color",
+    "colour",
+    "mode",
+    "visibility",
+    "genre",
+    "tier",
+    "plan",
+    "stage",
+    "grade",
+    "severity",
+    "outcome",
+    "condition",
+    "frequency",
+    "difficulty",
+    "format",
+    "language",
+    "currency",
+    "unit",
+    "channel",
+    "source",
+    "method",
+    "platform",
+    "cuisine",
+    "specialty",
+    "position",
+    "day",
+    "weekday",
+    "season",
+    "shift",
+    "phase",
+    "rank",
 ];
 
 /// Words that are fields in almost any resource; a parenthesised list containing them
 /// lists fields rather than enum values.
 pub const FIELD_WORDS: &[&str] = &[
-    "name", "title", "email", "phone", "price", "description", "date", "notes", "body",
-    "status", "address", "url", "quantity", "amount", "count", "stock", "rating", "age",
-    "country", "city", "isbn", "content", "text", "summary", "bio", "year", "time", "number",
-    "code", "sku", "website", "total", "cost", "type", "priority", "author", "owner",
-    "category", "specialty", "reason", "subject", "capacity", "size", "weight", "duration",
-    "location", "comment", "message", "username", "password", "score", "label", "color",
+    "name",
+    "title",
+    "email",
+    "phone",
+    "price",
+    "description",
+    "date",
+    "notes",
+    "body",
+    "status",
+    "address",
+    "url",
+    "quantity",
+    "amount",
+    "count",
+    "stock",
+    "rating",
+    "age",
+    "country",
+    "city",
+    "isbn",
+    "content",
+    "text",
+    "summary",
+    "bio",
+    "year",
+    "time",
+    "number",
+    "code",
+    "sku",
+    "website",
+    "total",
+    "cost",
+    "type",
+    "priority",
+    "author",
+    "owner",
+    "category",
+    "specialty",
+    "reason",
+    "subject",
+    "capacity",
+    "size",
+    "weight",
+    "duration",
+    "location",
+    "comment",
+    "message",
+    "username",
+    "password",
+    "score",
+    "label",
+    "color",
 ];
 
 /// How confident a type guess from a name is.
@@ -199,25 +476,56 @@ pub fn type_for_name(name: &str) -> (FieldType, Guess, Bounds) {
     let is = |set: &[&str]| set.contains(&name) || set.contains(&last);
 
     if matches!(name, "latitude" | "lat") || name.ends_with("_latitude") {
-        return (T::Number, Guess::Named, Bounds { min: Some(-90.0), max: Some(90.0) });
+        return (
+            T::Number,
+            Guess::Named,
+            Bounds {
+                min: Some(-90.0),
+                max: Some(90.0),
+            },
+        );
     }
     if matches!(name, "longitude" | "lng" | "lon" | "long") || name.ends_with("_longitude") {
-        return (T::Number, Guess::Named, Bounds { min: Some(-180.0), max: Some(180.0) });
+        return (
+            T::Number,
+            Guess::Named,
+            Bounds {
+                min: Some(-180.0),
+                max: Some(180.0),
+            },
+        );
     }
     if is(&["percent", "percentage"]) {
-        return (T::Number, Guess::Named, Bounds { min: Some(0.0), max: Some(100.0) });
+        return (
+            T::Number,
+            Guess::Named,
+            Bounds {
+                min: Some(0.0),
+                max: Some(100.0),
+            },
+        );
     }
     if is(&["email", "mail"]) || name == "e_mail" {
         return named(T::Email);
     }
-    if is(&["url", "website", "homepage", "link", "avatar", "thumbnail", "permalink"])
-        || name == "image"
+    if is(&[
+        "url",
+        "website",
+        "homepage",
+        "link",
+        "avatar",
+        "thumbnail",
+        "permalink",
+    ]) || name == "image"
         || name.ends_with("_image")
         || name == "photo"
     {
         return named(T::Url);
     }
-    if is(&["phone", "telephone", "mobile", "fax"]) || name.ends_with("phone_number") || name == "cell" {
+    if is(&["phone", "telephone", "mobile", "fax"])
+        || name.ends_with("phone_number")
+        || name == "cell"
+    {
         return named(T::Phone);
     }
     if is(&["uuid", "guid"]) {
@@ -228,12 +536,44 @@ pub fn type_for_name(name: &str) -> (FieldType, Guess, Bounds) {
     }
     if matches!(
         name,
-        "active" | "enabled" | "completed" | "complete" | "done" | "published" | "confirmed"
-            | "verified" | "archived" | "available" | "visible" | "approved" | "paid"
-            | "featured" | "deleted" | "hidden" | "read" | "pinned" | "locked" | "blocked"
-            | "finished" | "resolved" | "checked" | "subscribed" | "in_stock" | "vegetarian"
-            | "vegan" | "shipped" | "cancelled" | "canceled" | "starred" | "favorite"
-            | "favourite" | "open" | "online" | "urgent" | "returned" | "accepted"
+        "active"
+            | "enabled"
+            | "completed"
+            | "complete"
+            | "done"
+            | "published"
+            | "confirmed"
+            | "verified"
+            | "archived"
+            | "available"
+            | "visible"
+            | "approved"
+            | "paid"
+            | "featured"
+            | "deleted"
+            | "hidden"
+            | "read"
+            | "pinned"
+            | "locked"
+            | "blocked"
+            | "finished"
+            | "resolved"
+            | "checked"
+            | "subscribed"
+            | "in_stock"
+            | "vegetarian"
+            | "vegan"
+            | "shipped"
+            | "cancelled"
+            | "canceled"
+            | "starred"
+            | "favorite"
+            | "favourite"
+            | "open"
+            | "online"
+            | "urgent"
+            | "returned"
+            | "accepted"
     ) {
         return named(T::Boolean);
     }
@@ -248,25 +588,63 @@ pub fn type_for_name(name: &str) -> (FieldType, Guess, Bounds) {
     }
     if last == "date"
         || last == "on"
-        || matches!(name, "birthday" | "birthdate" | "dob" | "date_of_birth" | "due" | "day")
+        || matches!(
+            name,
+            "birthday" | "birthdate" | "dob" | "date_of_birth" | "due" | "day"
+        )
         || name.starts_with("date_of_")
     {
         return named(T::Date);
     }
     if is(&[
         "price", "cost", "amount", "total", "subtotal", "fee", "salary", "balance", "budget",
-        "revenue", "tax", "rate", "wage", "fare", "payment", "deposit", "income", "expense",
-        "tip", "charge", "refund",
+        "revenue", "tax", "rate", "wage", "fare", "payment", "deposit", "income", "expense", "tip",
+        "charge", "refund",
     ]) {
         return (T::Decimal, Guess::Named, nonneg);
     }
-    if is(&["count", "quantity", "qty", "stock", "age", "capacity", "seats", "pages", "servings", "sets", "reps", "inventory"]) {
+    if is(&[
+        "count",
+        "quantity",
+        "qty",
+        "stock",
+        "age",
+        "capacity",
+        "seats",
+        "pages",
+        "servings",
+        "sets",
+        "reps",
+        "inventory",
+    ]) {
         return (T::Integer, Guess::Named, nonneg);
     }
     if is(&[
-        "year", "number", "position", "score", "points", "votes", "likes", "views", "rating",
-        "minutes", "seconds", "hours", "days", "weeks", "months", "years", "duration", "floor",
-        "ranking", "priority_level", "level_number", "num", "stars", "attempts", "goals",
+        "year",
+        "number",
+        "position",
+        "score",
+        "points",
+        "votes",
+        "likes",
+        "views",
+        "rating",
+        "minutes",
+        "seconds",
+        "hours",
+        "days",
+        "weeks",
+        "months",
+        "years",
+        "duration",
+        "floor",
+        "ranking",
+        "priority_level",
+        "level_number",
+        "num",
+        "stars",
+        "attempts",
+        "goals",
     ]) && !(last == "number" && name != "number" && !name.starts_with("number_of"))
     {
         return named(T::Integer);
@@ -275,23 +653,74 @@ pub fn type_for_name(name: &str) -> (FieldType, Guess, Bounds) {
         return (T::Integer, Guess::Named, nonneg);
     }
     if is(&[
-        "weight", "height", "width", "length", "depth", "distance", "area", "volume",
-        "temperature", "ratio", "speed", "size", "kg", "km", "meters", "grams", "miles",
-        "altitude", "elevation", "bmi",
+        "weight",
+        "height",
+        "width",
+        "length",
+        "depth",
+        "distance",
+        "area",
+        "volume",
+        "temperature",
+        "ratio",
+        "speed",
+        "size",
+        "kg",
+        "km",
+        "meters",
+        "grams",
+        "miles",
+        "altitude",
+        "elevation",
+        "bmi",
     ]) {
         return named(T::Number);
     }
     if is(&[
-        "description", "notes", "note", "body", "content", "bio", "summary", "comment", "text",
-        "message", "details", "instructions", "biography", "about", "abstract", "excerpt",
-        "remarks", "feedback", "answer", "question", "review", "caption", "reason",
-        "transcript", "lyrics", "directions",
+        "description",
+        "notes",
+        "note",
+        "body",
+        "content",
+        "bio",
+        "summary",
+        "comment",
+        "text",
+        "message",
+        "details",
+        "instructions",
+        "biography",
+        "about",
+        "abstract",
+        "excerpt",
+        "remarks",
+        "feedback",
+        "answer",
+        "question",
+        "review",
+        "caption",
+        "reason",
+        "transcript",
+        "lyrics",
+        "directions",
     ]) && !matches!(name, "reason_code")
     {
         // A short reason is still text: it is free-form.
         return named(T::Text);
     }
-    if is(&["metadata", "meta", "settings", "attributes", "payload", "config", "configuration", "properties", "preferences", "extra", "json"]) {
+    if is(&[
+        "metadata",
+        "meta",
+        "settings",
+        "attributes",
+        "payload",
+        "config",
+        "configuration",
+        "properties",
+        "preferences",
+        "extra",
+        "json",
+    ]) {
         return named(T::Json);
     }
     (T::String, Guess::Fallback, b)

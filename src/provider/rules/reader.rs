@@ -8,33 +8,88 @@ use super::text::{self, split_list, words};
 
 /// Connectors between a resource and its fields, earliest match wins.
 const CONNECTORS: &[&str] = &[
-    " with ", " has ", " have ", " having ", " containing ", " contains ", " including ",
-    " includes ", " consisting of ", " storing ", " stores ", " holding ", " holds ",
-    " described by ", " defined by ", ": ",
+    " with ",
+    " has ",
+    " have ",
+    " having ",
+    " containing ",
+    " contains ",
+    " including ",
+    " includes ",
+    " consisting of ",
+    " storing ",
+    " stores ",
+    " holding ",
+    " holds ",
+    " described by ",
+    " defined by ",
+    ": ",
 ];
 
 /// Quantifiers after "has" that make it a has-many relation.
 const MANY: &[&str] = &[
-    "many ", "multiple ", "several ", "one or more ", "zero or more ", "a list of ",
-    "lots of ", "any number of ", "a number of ", "some ",
+    "many ",
+    "multiple ",
+    "several ",
+    "one or more ",
+    "zero or more ",
+    "a list of ",
+    "lots of ",
+    "any number of ",
+    "a number of ",
+    "some ",
 ];
 
 /// Phrases that make one resource belong to another; the child precedes them.
 const BELONGS: &[&str] = &[
-    " belongs to ", " belong to ", " belonging to ", " is assigned to ", " are assigned to ",
-    " assigned to ", " is owned by ", " are owned by ", " owned by ", " is linked to ",
-    " are linked to ", " linked to ", " is attached to ", " are attached to ",
-    " attached to ", " is part of ", " are part of ", " refers to ", " refer to ",
-    " references ", " reference ", " is for ", " are for ", " are made by ", " is made by ",
-    " made by ", " is written by ", " are written by ", " written by ", " is placed by ",
-    " are placed by ", " placed by ", " are created by ", " is created by ",
+    " belongs to ",
+    " belong to ",
+    " belonging to ",
+    " is assigned to ",
+    " are assigned to ",
+    " assigned to ",
+    " is owned by ",
+    " are owned by ",
+    " owned by ",
+    " is linked to ",
+    " are linked to ",
+    " linked to ",
+    " is attached to ",
+    " are attached to ",
+    " attached to ",
+    " is part of ",
+    " are part of ",
+    " refers to ",
+    " refer to ",
+    " references ",
+    " reference ",
+    " is for ",
+    " are for ",
+    " are made by ",
+    " is made by ",
+    " made by ",
+    " is written by ",
+    " are written by ",
+    " written by ",
+    " is placed by ",
+    " are placed by ",
+    " placed by ",
+    " are created by ",
+    " is created by ",
 ];
 
 /// Phrases that make one resource link several others ("enrollments linking students
 /// and courses").
 const LINKING: &[&str] = &[
-    " linking ", " links ", " connecting ", " connects ", " joining ", " joins ",
-    " between ", " that link ", " that links ",
+    " linking ",
+    " links ",
+    " connecting ",
+    " connects ",
+    " joining ",
+    " joins ",
+    " between ",
+    " that link ",
+    " that links ",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -119,7 +174,9 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
         let enum_head = lexicon::ENUM_WORDS.contains(&head_word) || inner_is_modifiers(&inner);
         let fieldy = inner_is_fieldy(&inner);
         let new_resource = match &mode {
-            Mode::Fields(_) => !enum_head && fieldy && head_np.as_deref().is_some_and(is_entity_like),
+            Mode::Fields(_) => {
+                !enum_head && fieldy && head_np.as_deref().is_some_and(is_entity_like)
+            }
             Mode::Start | Mode::Resources => !enum_head || fieldy,
         };
         if new_resource && let Some(np) = head_np {
@@ -236,17 +293,23 @@ fn find_outside_brackets(s: &str, needle: &str) -> Option<usize> {
 /// "a bakery API", "Bookstore API", "a library" (followed by plural resources).
 fn is_app_head(head: &str, rest: &str) -> bool {
     let ws = words(head);
-    if ws.iter().any(|w| APP_WORDS.contains(w)) && !ws.iter().any(|w| matches!(*w, "where" | "that" | "which")) {
+    if ws.iter().any(|w| APP_WORDS.contains(w))
+        && !ws.iter().any(|w| matches!(*w, "where" | "that" | "which"))
+    {
         return true;
     }
     let single = ws.len() <= 3 && matches!(ws.first(), Some(&"a") | Some(&"an"));
-    let first_rest = split_list(rest, false).into_iter().next().unwrap_or_default();
+    let first_rest = split_list(rest, false)
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     let rest_np = noun_phrase(first_rest.split('(').next().unwrap_or(""));
     let last = ws.last().copied().unwrap_or("");
     single
         && !looks_plural(last)
         && lexicon::entity(last).is_none()
-        && rest_np.is_some_and(|np| is_entity_like(&np) && !lexicon::FIELD_WORDS.contains(&np.as_str()))
+        && rest_np
+            .is_some_and(|np| is_entity_like(&np) && !lexicon::FIELD_WORDS.contains(&np.as_str()))
 }
 
 /// `head (inner) after` for an item with a bracketed group.
@@ -284,7 +347,10 @@ fn inner_is_fieldy(inner: &str) -> bool {
         let ws = words(part);
         ws.iter().any(|w| {
             lexicon::FIELD_WORDS.contains(w)
-                || matches!(*w, "unique" | "optional" | "required" | "flag" | "date" | "at")
+                || matches!(
+                    *w,
+                    "unique" | "optional" | "required" | "flag" | "date" | "at"
+                )
         }) || ws.len() >= 2 && lexicon::type_for_name(&text::snake(part)).1 == lexicon::Guess::Named
             || part.contains('(')
             || part.contains('/')
@@ -298,9 +364,28 @@ fn inner_is_modifiers(inner: &str) -> bool {
         ws.first().is_some_and(|w| {
             matches!(
                 *w,
-                "unique" | "optional" | "required" | "in" | "max" | "min" | "default" | "between"
-                    | "from" | "up" | "at" | "positive" | "nullable" | "mandatory" | "e.g"
-                    | "eg" | "integer" | "decimal" | "text" | "boolean" | "json" | "uuid"
+                "unique"
+                    | "optional"
+                    | "required"
+                    | "in"
+                    | "max"
+                    | "min"
+                    | "default"
+                    | "between"
+                    | "from"
+                    | "up"
+                    | "at"
+                    | "positive"
+                    | "nullable"
+                    | "mandatory"
+                    | "e.g"
+                    | "eg"
+                    | "integer"
+                    | "decimal"
+                    | "text"
+                    | "boolean"
+                    | "json"
+                    | "uuid"
             ) || w.bytes().next().is_some_and(|b| b.is_ascii_digit())
         })
     })
@@ -347,7 +432,9 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
                 return false;
             };
             for parent in split_list(parents, true) {
-                let parent = parent.trim_start_matches("one ").trim_start_matches("exactly one ");
+                let parent = parent
+                    .trim_start_matches("one ")
+                    .trim_start_matches("exactly one ");
                 if let Some(p) = noun_phrase(parent) {
                     draft.relate(&child_np, &p, !optional, true);
                 }
@@ -358,7 +445,12 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
     for phrase in LINKING {
         if let Some(pos) = padded.find(phrase) {
             let parents = &padded[pos + phrase.len()..];
-            if parents.trim_start().bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+            if parents
+                .trim_start()
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_digit())
+            {
                 return false;
             }
             let Some(child_np) = noun_phrase(padded[..pos].trim()) else {
@@ -376,7 +468,6 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
     }
     false
 }
-
 
 fn op_kind(ws: &[&str], i: usize) -> Option<&'static str> {
     let w = ws.get(i)?;
@@ -407,10 +498,37 @@ fn starts_with_list_op(s: &str) -> bool {
         .position(|w| {
             !matches!(
                 *w,
-                "let" | "me" | "us" | "users" | "clients" | "allow" | "allowing" | "i" | "want"
-                    | "to" | "be" | "able" | "also" | "and" | "please" | "it" | "should" | "can"
-                    | "must" | "we" | "need" | "support" | "enable" | "add" | "make" | "lists"
-                    | "list" | "results" | "you" | "people" | "provide"
+                "let"
+                    | "me"
+                    | "us"
+                    | "users"
+                    | "clients"
+                    | "allow"
+                    | "allowing"
+                    | "i"
+                    | "want"
+                    | "to"
+                    | "be"
+                    | "able"
+                    | "also"
+                    | "and"
+                    | "please"
+                    | "it"
+                    | "should"
+                    | "can"
+                    | "must"
+                    | "we"
+                    | "need"
+                    | "support"
+                    | "enable"
+                    | "add"
+                    | "make"
+                    | "lists"
+                    | "list"
+                    | "results"
+                    | "you"
+                    | "people"
+                    | "provide"
             )
         })
         .unwrap_or(ws.len());
@@ -436,12 +554,19 @@ pub fn read_list_ops(draft: &mut Draft, s: &str, fallback: Option<String>) {
         let seg: Vec<&str> = seg.to_vec();
         if kind == "page" {
             let (mut default, mut max) = (None, None);
-            for (j, w) in seg.iter().enumerate().chain(ws[..start].iter().enumerate().map(|(j, w)| (j + 1000, w))) {
+            for (j, w) in seg
+                .iter()
+                .enumerate()
+                .chain(ws[..start].iter().enumerate().map(|(j, w)| (j + 1000, w)))
+            {
                 let Ok(num) = w.parse::<u32>() else { continue };
                 let prev = if j >= 1000 {
                     ws.get((j - 1000).wrapping_sub(1)).copied().unwrap_or("")
                 } else {
-                    j.checked_sub(1).and_then(|k| seg.get(k)).copied().unwrap_or("")
+                    j.checked_sub(1)
+                        .and_then(|k| seg.get(k))
+                        .copied()
+                        .unwrap_or("")
                 };
                 if matches!(prev, "max" | "maximum" | "most" | "to" | "than") {
                     max = Some(num);
@@ -451,11 +576,16 @@ pub fn read_list_ops(draft: &mut Draft, s: &str, fallback: Option<String>) {
             }
             let resource = seg
                 .iter()
-                .take_while(|w| w.parse::<u32>().is_err() && !matches!(**w, "with" | "at" | "to" | "by" | "of" | "per"))
+                .take_while(|w| {
+                    w.parse::<u32>().is_err()
+                        && !matches!(**w, "with" | "at" | "to" | "by" | "of" | "per")
+                })
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" ");
-            let resource = noun_phrase(&resource).filter(|np| draft.resolve(np).is_some()).or_else(|| last_resource.clone());
+            let resource = noun_phrase(&resource)
+                .filter(|np| draft.resolve(np).is_some())
+                .or_else(|| last_resource.clone());
             draft.request_list(ListRequest {
                 resource: resource.clone(),
                 fallback: fallback.clone(),
@@ -477,7 +607,26 @@ pub fn read_list_ops(draft: &mut Draft, s: &str, fallback: Option<String>) {
         let res_text: Vec<&str> = res_words
             .iter()
             .copied()
-            .filter(|w| !matches!(*w, "for" | "the" | "through" | "in" | "results" | "list" | "of" | "them" | "it" | "and" | "me" | "to" | "be" | "can" | "should"))
+            .filter(|w| {
+                !matches!(
+                    *w,
+                    "for"
+                        | "the"
+                        | "through"
+                        | "in"
+                        | "results"
+                        | "list"
+                        | "of"
+                        | "them"
+                        | "it"
+                        | "and"
+                        | "me"
+                        | "to"
+                        | "be"
+                        | "can"
+                        | "should"
+                )
+            })
             .collect();
         let resource = noun_phrase(&res_text.join(" "))
             .filter(|np| draft.resolve(np).is_some())
@@ -485,6 +634,12 @@ pub fn read_list_ops(draft: &mut Draft, s: &str, fallback: Option<String>) {
         if resource.is_some() {
             last_resource = resource.clone();
         }
+        // "sort products by price, 50 per page": the number starts another request.
+        let field_words: Vec<&str> = field_words
+            .iter()
+            .copied()
+            .take_while(|w| w.parse::<f64>().is_err())
+            .collect();
         let fields: Vec<String> = split_list(&field_words.join(" "), true)
             .into_iter()
             .map(|f| {

@@ -65,7 +65,9 @@ pub fn sentences(text: &str) -> Vec<String> {
 }
 
 fn push_trimmed(out: &mut Vec<String>, s: &str) {
-    let s = s.trim().trim_matches(|c: char| c == ',' || c == ':' || c.is_whitespace());
+    let s = s
+        .trim()
+        .trim_matches(|c: char| c == ',' || c == ':' || c.is_whitespace());
     if !s.is_empty() {
         out.push(s.to_owned());
     }
@@ -74,9 +76,21 @@ fn push_trimmed(out: &mut Vec<String>, s: &str) {
 /// Words that make the rest of an item a relation phrase, whose " and " joins parents
 /// ("visits belong to a doctor and a patient") instead of separating items.
 const RELATION_MARKERS: &[&str] = &[
-    " belong", " linking ", " links ", " connecting ", " connects ", " joining ", " joins ",
-    " between ", " assigned to ", " owned by ", " attached to ", " linked to ",
-    " many ", " multiple ", " several ",
+    " belong",
+    " linking ",
+    " links ",
+    " connecting ",
+    " connects ",
+    " joining ",
+    " joins ",
+    " between ",
+    " assigned to ",
+    " owned by ",
+    " attached to ",
+    " linked to ",
+    " many ",
+    " multiple ",
+    " several ",
 ];
 
 /// Splits a list at `,`, " and ", " & ", " plus ", " as well as " outside brackets.
@@ -89,7 +103,14 @@ pub fn split_list(text: &str, in_group: bool) -> Vec<String> {
     let mut depth = 0usize;
     let mut i = 0;
     let seps: &[&str] = if in_group {
-        &[" and ", " & ", " plus ", " or ", " as well as ", " along with "]
+        &[
+            " and ",
+            " & ",
+            " plus ",
+            " or ",
+            " as well as ",
+            " along with ",
+        ]
     } else {
         &[" and ", " & ", " plus ", " as well as ", " along with "]
     };
@@ -149,7 +170,9 @@ fn ends_with_between_number(cur: &str) -> bool {
 /// Words of `text`, trimmed of surrounding punctuation.
 pub fn words(text: &str) -> Vec<&str> {
     text.split(|c: char| c.is_whitespace() || c == '"')
-        .map(|w| w.trim_matches(|c: char| matches!(c, ',' | '.' | ':' | '!' | '?' | '\'' | '(' | ')')))
+        .map(|w| {
+            w.trim_matches(|c: char| matches!(c, ',' | '.' | ':' | '!' | '?' | '\'' | '(' | ')'))
+        })
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -204,8 +227,17 @@ mod tests {
     #[test]
     fn lists_split_outside_brackets_and_ranges() {
         assert_eq!(
-            split_list("a title, notes, a priority (low, normal, high), a due date and a completed flag", false),
-            ["a title", "notes", "a priority (low, normal, high)", "a due date", "a completed flag"]
+            split_list(
+                "a title, notes, a priority (low, normal, high), a due date and a completed flag",
+                false
+            ),
+            [
+                "a title",
+                "notes",
+                "a priority (low, normal, high)",
+                "a due date",
+                "a completed flag"
+            ]
         );
         assert_eq!(
             split_list("rating between 1 and 5 and a comment", false),
@@ -221,7 +253,11 @@ mod tests {
     fn sentences_split() {
         assert_eq!(
             sentences("Books (price 1.5). Each book belongs to a publisher; done"),
-            ["Books (price 1.5)", "Each book belongs to a publisher", "done"]
+            [
+                "Books (price 1.5)",
+                "Each book belongs to a publisher",
+                "done"
+            ]
         );
     }
 
