@@ -1134,7 +1134,7 @@ pub(crate) fn check_value(
     }
 }
 
-pub(crate) fn type_name(ty: FieldType) -> &'static str {
+pub fn type_name(ty: FieldType) -> &'static str {
     match ty {
         FieldType::String => "string",
         FieldType::Text => "text",

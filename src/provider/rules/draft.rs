@@ -529,11 +529,16 @@ pub fn resource_names(np: &str) -> Option<(String, String)> {
     if name.is_empty() || plural_name.is_empty() {
         return None;
     }
-    let name = if crate::design::validate::is_reserved(&name) {
-        crate::design::validate::suggest_name(&name)
-    } else {
-        name
-    };
+    if crate::design::validate::is_reserved(&name)
+        || crate::design::validate::is_reserved(&plural_name)
+    {
+        // Reserved words cannot name tables and classes; keep the word recognisable.
+        return Some(if name == "class" {
+            ("school_class".to_owned(), "school_classes".to_owned())
+        } else {
+            (format!("{name}_item"), format!("{name}_items"))
+        });
+    }
     Some((name, plural_name))
 }
 

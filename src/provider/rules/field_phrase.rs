@@ -83,7 +83,35 @@ pub fn parse(phrase: &str) -> Option<FieldPhrase> {
     if depth > 0 {
         p.group(&group);
     }
-    let rest = rest.replace(" / ", "/");
+    let mut rest = rest.replace(" / ", "/");
+    // "status open/in progress/closed": values run from the first slashed word on.
+    if let Some(slash) = rest.find('/') {
+        let start = rest[..slash].rfind(' ').map_or(0, |i| i + 1);
+        let before_word = rest[..start].split_whitespace().last().unwrap_or("");
+        if start > 0 && before_word != "in" && before_word != "per" {
+            let values: Vec<String> = rest[start..]
+                .split('/')
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .collect();
+            // Modifiers after the last value ("… closed unique") stay modifiers.
+            let mut values = values;
+            let mut tail = String::new();
+            if let Some(last) = values.last_mut() {
+                let ws: Vec<&str> = last.split_whitespace().collect();
+                if ws.len() > 1
+                    && ws[1..]
+                        .iter()
+                        .all(|w| matches!(*w, "unique" | "optional" | "required"))
+                {
+                    tail = ws[1..].join(" ");
+                    *last = ws[0].to_owned();
+                }
+            }
+            p.add_values(values);
+            rest = format!("{} {tail}", &rest[..start]);
+        }
+    }
     let mut words: Vec<String> = rest
         .split(|c: char| c.is_whitespace() || c == ':' || c == '=' || c == '"' || c == '`')
         .map(|w| {
@@ -293,7 +321,9 @@ impl Parts {
                     i += 1;
                     continue;
                 }
-                "default" | "defaults" | "defaulting" => {
+                "default" | "defaults" | "defaulting"
+                    if out.iter().any(|w| !FILLER.contains(&w.as_str())) || in_group =>
+                {
                     let mut j = i + 1;
                     if matches!(w(j), "to" | "is" | "of" | "value") {
                         j += 1;
@@ -489,7 +519,7 @@ impl Parts {
         } else if let Some(t) = self.ty {
             t
         } else if let Some(unit) = &self.unit
-            && guess == Guess::Fallback
+            && (guess == Guess::Fallback || !named_ty.is_numeric())
         {
             if unit == "percent" {
                 FieldType::Number

@@ -616,6 +616,12 @@ pub fn type_for_name(name: &str) -> (FieldType, Guess, Bounds) {
         "sets",
         "reps",
         "inventory",
+        "credits",
+        "copies",
+        "guests",
+        "beds",
+        "rooms",
+        "floors",
     ]) {
         return (T::Integer, Guess::Named, nonneg);
     }

@@ -111,7 +111,7 @@ pub fn read_sentence(draft: &mut Draft, sentence: &str) -> bool {
         return draft.fingerprint() != before;
     }
     let mut mode = Mode::Start;
-    let items = split_list(s, false);
+    let items = merge_enum_tails(split_list(s, false));
     let mut i = 0;
     while i < items.len() {
         let item = items[i].as_str();
@@ -132,7 +132,29 @@ pub fn read_sentence(draft: &mut Draft, sentence: &str) -> bool {
 
 fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
     if relation_item(draft, item) {
-        return Mode::Resources;
+        return match draft.last_resource.clone() {
+            Some(r) => Mode::Fields(r),
+            None => Mode::Resources,
+        };
+    }
+    // "…, with a role (owner, member)", "each with a number": fields of the resource
+    // just named.
+    for lead in [
+        "with ",
+        "each with ",
+        "each having ",
+        "having ",
+        "each has ",
+        "each one has ",
+    ] {
+        if let Some(rest) = item.strip_prefix(lead)
+            && let Some(res) = draft.last_resource.clone()
+        {
+            for part in merge_enum_tails(split_list(rest, false)) {
+                add_field_or_resource(draft, &res, &part);
+            }
+            return Mode::Fields(res);
+        }
     }
     let padded = format!(" {item} ");
     if let Some((head, rest)) = split_connector(&padded) {
@@ -162,7 +184,7 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
                 .or_else(|| rest.strip_prefix("the fields "))
                 .or_else(|| rest.strip_prefix("attributes "))
                 .unwrap_or(rest);
-            for part in split_list(rest, false) {
+            for part in merge_enum_tails(split_list(rest, false)) {
                 add_field_or_resource(draft, &res, &part);
             }
             return Mode::Fields(res);
@@ -456,6 +478,7 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
             let Some(child_np) = noun_phrase(padded[..pos].trim()) else {
                 return false;
             };
+            draft.ensure_resource(&child_np);
             let mut any = false;
             for parent in split_list(parents.trim(), true) {
                 if let Some(p) = noun_phrase(&parent) {
@@ -635,11 +658,17 @@ pub fn read_list_ops(draft: &mut Draft, s: &str, fallback: Option<String>) {
             last_resource = resource.clone();
         }
         // "sort products by price, 50 per page": the number starts another request.
-        let field_words: Vec<&str> = field_words
+        let mut field_words: Vec<&str> = field_words
             .iter()
             .copied()
             .take_while(|w| w.parse::<f64>().is_err())
             .collect();
+        while matches!(
+            field_words.last(),
+            Some(&"and") | Some(&"or") | Some(&"then") | Some(&"also") | Some(&"with")
+        ) {
+            field_words.pop();
+        }
         let fields: Vec<String> = split_list(&field_words.join(" "), true)
             .into_iter()
             .map(|f| {
@@ -668,4 +697,33 @@ pub fn read_list_ops(draft: &mut Draft, s: &str, fallback: Option<String>) {
             fields,
         });
     }
+}
+
+/// Joins "status which can be pending", "shipped", "or delivered" back into one item:
+/// after "can be", "one of" or "either", short items that name no field are values.
+fn merge_enum_tails(items: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    let mut open = false;
+    for item in items {
+        let short = item.split_whitespace().count() <= 3 && !item.contains('(');
+        let names_field = words(&item)
+            .iter()
+            .any(|w| lexicon::FIELD_WORDS.contains(w))
+            || lexicon::type_for_name(&text::snake(&item)).1 == lexicon::Guess::Named;
+        if open
+            && short
+            && !names_field
+            && let Some(last) = out.last_mut()
+        {
+            last.push_str(", ");
+            last.push_str(&item);
+            continue;
+        }
+        let padded = format!(" {item} ");
+        open = [" can be ", " one of ", " either ", " which is ", " values "]
+            .iter()
+            .any(|m| padded.contains(m));
+        out.push(item);
+    }
+    out
 }
