@@ -55,6 +55,7 @@ pub enum RulesError {
 
 /// Compiled patterns for the phrases read from the whole prompt at once.
 pub struct RulesProvider {
+    auth_off: Regex,
     api_key: Regex,
     jwt: Regex,
     header: Regex,
@@ -74,8 +75,11 @@ fn compile(pattern: &str) -> Regex {
 impl RulesProvider {
     pub fn new() -> Self {
         Self {
+            auth_off: compile(
+                r"\b(?:remove|drop|delete|disable|turn\s+off|get\s+rid\s+of|no|without|no\s+more)\b[^.;]{0,30}?(?:auth\w*|api[- _]?keys?|jwts?|login)\b|\bmake\s+(?:it|the\s+api|everything|all\s+routes)\s+public\b",
+            ),
             api_key: compile(
-                r"(?:(?:secured|protected|authenticated|authorized|authorised|locked down|guarded|gated)\s+(?:with|by|using|via|behind|through)\s+(?:an?\s+|static\s+)*api[- _]?keys?(?:\s+(?:in\s+(?:the\s+|a\s+)?)?(?:x-[a-z0-9-]+\s+)?header)?|\bapi[- _]?key\s+(?:auth\w*|security|protection|header|access|required)|\brequires?\s+(?:an?\s+)?api[- _]?keys?|\b(?:using|via|behind|with)\s+(?:an?\s+)?api[- _]?keys?\s+(?:auth\w*|for\s+access)|\bx-api-key\b)",
+                r"(?:(?:secured?|secures|protect|protects|protected|authenticated|authorized|authorised|lock down|locked down|guarded|gated)\s+(?:(?:it|them|everything|the\s+api|all\s+(?:routes|endpoints|requests))\s+)?(?:with|by|using|via|behind|through)\s+(?:an?\s+|static\s+)*api[- _]?keys?(?:\s+(?:in\s+(?:the\s+|a\s+)?)?(?:x-[a-z0-9-]+\s+)?header)?|\bapi[- _]?key\s+(?:auth\w*|security|protection|header|access|required)|\brequires?\s+(?:an?\s+)?api[- _]?keys?|\b(?:using|via|behind|with)\s+(?:an?\s+)?api[- _]?keys?\s+(?:auth\w*|for\s+access)|\b(?:use|uses|using|add|adds|need|needs|require|requires)\s+(?:an?\s+)?api[- _]?keys?\b|\bx-api-key\b)",
             ),
             jwt: compile(
                 r"(?:\bjwts?\b(?:\s+(?:auth\w*|tokens?|bearer))*|\bbearer(?:\s+tokens?)?(?:\s+auth\w*)?|\bjson web tokens?|\b(?:only\s+)?(?:logged|signed)[- ]in\s+users?|\b(?:must|need\s+to|needs\s+to|have\s+to|has\s+to|should)\s+(?:be\s+)?(?:logged|signed)[- ]in|\b(?:must|need\s+to|have\s+to)\s+(?:log|sign)[- ]?in|\brequires?\s+(?:user\s+)?(?:login|log-in|authentication|auth|sign[- ]in)\b|\b(?:secured|protected)\s+(?:with|by)\s+(?:token|user)\s*(?:auth\w*|login|tokens?)?|\bauthenticated\s+(?:users?|requests?|clients?|access)|\b(?:behind|with|add|needs?|using)\s+(?:user\s+|token\s+)?(?:authentication|auth|login)\b|\btoken[- ]based\s+auth\w*|\b(?:only\s+)?authenticated\b)",
@@ -88,7 +92,10 @@ impl RulesProvider {
     pub fn design(&self, prompt: &str) -> Result<ApiDesign, RulesError> {
         let text = self.prepare(prompt)?;
         let mut design = ApiDesign::new("API");
-        let (auth, text) = self.auth(&text);
+        let (auth, text) = match self.auth_off.find(&text) {
+            Some(m) => (None, format!("{} {}", &text[..m.start()], &text[m.end()..])),
+            None => self.auth(&text),
+        };
         if let Some(auth) = auth {
             design.auth = auth;
         }
@@ -142,7 +149,13 @@ impl RulesProvider {
         let text = self.prepare(followup)?;
         let mut draft = Draft::new(base.clone());
         let mut changed = false;
-        let (auth, text) = self.auth(&text);
+        let (auth, text) = match self.auth_off.find(&text) {
+            Some(m) => (
+                Some(AuthScheme::None),
+                format!("{} {}", &text[..m.start()], &text[m.end()..]),
+            ),
+            None => self.auth(&text),
+        };
         if let Some(auth) = auth {
             draft.design.auth = auth;
             changed = true;

@@ -4,6 +4,7 @@
 
 use super::RulesError;
 use super::draft::{Draft, ListKind, ListRequest, is_entity_like, noun_phrase, resource_names};
+use super::inflection::looks_plural;
 use super::lexicon;
 use super::reader::{read_list_ops, read_sentence, relation_item};
 use super::text::{self, split_list, words};
@@ -300,9 +301,13 @@ fn add(draft: &mut Draft, rest: &str, command: &str) -> Result<bool, RulesError>
             if fields.is_empty() {
                 continue;
             }
-            // "reviews for books" with fields of their own is a new resource.
-            if sep == " for " && split_list(fields, false).len() == 1 {
-                if let Some(np) = noun_phrase(fields.split(['(']).next().unwrap_or(""))
+            // "reviews (…) for books", "comments to posts": a new resource that
+            // belongs to the named one.
+            if matches!(sep, " for " | " to " | " on ") {
+                let head = fields.split(" with ").next().unwrap_or(fields);
+                let head = head.split(['(', ',']).next().unwrap_or(head);
+                if let Some(np) = noun_phrase(head)
+                    && looks_plural(np.rsplit(' ').next().unwrap_or(&np))
                     && is_entity_like(&np)
                     && !lexicon::FIELD_WORDS.contains(&np.as_str())
                     && draft.resolve(&np).is_none()
