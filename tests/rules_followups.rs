@@ -1,7 +1,8 @@
 //! Follow-up prompts applied to an existing design, and prompts the provider must
 //! refuse with a clear message.
 
-mod support;
+#[path = "support/expect.rs"]
+mod expect;
 
 use apiforge::design::validate;
 use apiforge::provider::rules::{RulesError, RulesProvider};
@@ -24,7 +25,7 @@ fn run(steps: &[&str], expectations: &[&str]) {
             panic!("{step:?} gave an invalid design: {e}");
         }
     }
-    let failures = support::expect::check(&design, expectations);
+    let failures = expect::check(&design, expectations);
     assert!(
         failures.is_empty(),
         "{steps:?}\n{}\n{}",
@@ -106,7 +107,7 @@ fn library_iteration_from_the_examples() {
     ] {
         d = p.apply(&d, step).unwrap_or_else(|e| panic!("{step}: {e}"));
     }
-    let failures = support::expect::check(
+    let failures = expect::check(
         &d,
         &[
             "res:book=title,published_year",

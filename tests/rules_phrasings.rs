@@ -1,7 +1,8 @@
 //! The rules provider reads prompts phrased the many ways people phrase them. One test
 //! per prompt; each lists what the design must contain (see support/expect.rs).
 
-mod support;
+#[path = "support/expect.rs"]
+mod expect;
 
 use apiforge::design::validate;
 use apiforge::provider::rules::RulesProvider;
@@ -13,7 +14,7 @@ fn run(prompt: &str, expectations: &[&str]) {
     if let Err(e) = validate(&design) {
         panic!("{prompt:?} gave an invalid design: {e}");
     }
-    let failures = support::expect::check(&design, expectations);
+    let failures = expect::check(&design, expectations);
     assert!(
         failures.is_empty(),
         "{prompt:?}\n{}\n{}",

@@ -4,8 +4,6 @@
 //!
 //! Paths follow the validation scheme: `resources.book.fields.price`.
 
-use std::collections::BTreeSet;
-
 use serde::{Deserialize, Serialize};
 
 use super::model::{
@@ -81,61 +79,95 @@ pub fn diff(old: &ApiDesign, new: &ApiDesign) -> DesignDiff {
         );
     }
     d.auth(&old.auth, &new.auth);
-    for r in &old.resources {
-        let path = format!("resources.{}", r.name);
-        match new.resource(&r.name) {
-            None => d.push(
-                path,
-                ChangeKind::Removed,
-                format!("resource `{}` (/{}) removed", r.name, r.plural),
-                true,
+    let (pairs, removed, added) = pair(&old.resources, &new.resources, |r| &r.name);
+    for r in removed {
+        d.push(
+            format!("resources.{}", r.name),
+            ChangeKind::Removed,
+            format!("resource `{}` (/{}) removed", r.name, r.plural),
+            true,
+        );
+    }
+    for (o, n) in pairs {
+        d.resource(&format!("resources.{}", o.name), o, n);
+    }
+    for r in added {
+        d.push(
+            format!("resources.{}", r.name),
+            ChangeKind::Added,
+            format!("resource `{}` (/{}) added", r.name, r.plural),
+            false,
+        );
+    }
+    let (pairs, removed, added) = pair(&old.actions, &new.actions, |a| &a.name);
+    for a in removed {
+        d.push(
+            format!("actions.{}", a.name),
+            ChangeKind::Removed,
+            format!(
+                "action `{}` ({} {}) removed",
+                a.name,
+                a.method.as_str(),
+                a.path
             ),
-            Some(n) => d.resource(&path, r, n),
-        }
+            true,
+        );
     }
-    for r in &new.resources {
-        if old.resource(&r.name).is_none() {
-            d.push(
-                format!("resources.{}", r.name),
-                ChangeKind::Added,
-                format!("resource `{}` (/{}) added", r.name, r.plural),
-                false,
-            );
-        }
+    for (o, n) in pairs {
+        d.action(&format!("actions.{}", o.name), o, n);
     }
-    for a in &old.actions {
-        let path = format!("actions.{}", a.name);
-        match new.actions.iter().find(|n| n.name == a.name) {
-            None => d.push(
-                path,
-                ChangeKind::Removed,
-                format!(
-                    "action `{}` ({} {}) removed",
-                    a.name,
-                    a.method.as_str(),
-                    a.path
-                ),
-                true,
+    for a in added {
+        d.push(
+            format!("actions.{}", a.name),
+            ChangeKind::Added,
+            format!(
+                "action `{}` ({} {}) added",
+                a.name,
+                a.method.as_str(),
+                a.path
             ),
-            Some(n) => d.action(&path, a, n),
-        }
-    }
-    for a in &new.actions {
-        if !old.actions.iter().any(|o| o.name == a.name) {
-            d.push(
-                format!("actions.{}", a.name),
-                ChangeKind::Added,
-                format!(
-                    "action `{}` ({} {}) added",
-                    a.name,
-                    a.method.as_str(),
-                    a.path
-                ),
-                false,
-            );
-        }
+            false,
+        );
     }
     DesignDiff { changes: d.changes }
+}
+
+/// Pairs items of `old` and `new` by key: the k-th occurrence of a key in `old` with
+/// the k-th in `new`, so even a design with duplicate names diffs cleanly against
+/// itself. Returns (pairs, only in old, only in new), each in input order.
+fn pair<'a, T>(
+    old: &'a [T],
+    new: &'a [T],
+    key: impl Fn(&T) -> &str,
+) -> (Vec<(&'a T, &'a T)>, Vec<&'a T>, Vec<&'a T>) {
+    let mut used = vec![false; new.len()];
+    let mut pairs = Vec::new();
+    let mut removed = Vec::new();
+    for o in old {
+        let hit = new
+            .iter()
+            .enumerate()
+            .find(|(i, n)| !used[*i] && key(n) == key(o))
+            .map(|(i, _)| i);
+        match hit {
+            Some(i) => {
+                used[i] = true;
+                pairs.push((o, &new[i]));
+            }
+            None => removed.push(o),
+        }
+    }
+    let added = new
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(n, _)| n)
+        .collect();
+    (pairs, removed, added)
+}
+
+fn same_f64(a: Option<f64>, b: Option<f64>) -> bool {
+    a.map(f64::to_bits) == b.map(f64::to_bits)
 }
 
 #[derive(Default)]
@@ -256,115 +288,109 @@ impl Differ {
                 false,
             );
         }
-        for f in &old.fields {
-            let fpath = format!("{path}.fields.{}", f.name);
-            match new.field(&f.name) {
-                None => self.push(
-                    fpath,
-                    ChangeKind::Removed,
-                    format!("field `{}` removed from `{}`", f.name, old.name),
-                    true,
-                ),
-                Some(n) => self.field(&fpath, f, n, true),
-            }
+        let (pairs, removed, added) = pair(&old.fields, &new.fields, |f| &f.name);
+        for f in removed {
+            self.push(
+                format!("{path}.fields.{}", f.name),
+                ChangeKind::Removed,
+                format!("field `{}` removed from `{}`", f.name, old.name),
+                true,
+            );
         }
-        for f in &new.fields {
-            if old.field(&f.name).is_none() {
-                let breaking = f.required && f.default.is_none();
-                let what = if breaking {
-                    " as required without a default; existing clients' creates will be rejected"
-                } else {
-                    ""
-                };
-                self.push(
-                    format!("{path}.fields.{}", f.name),
-                    ChangeKind::Added,
-                    format!(
-                        "field `{}` ({}) added to `{}`{what}",
-                        f.name,
-                        type_name(f.ty),
-                        new.name
-                    ),
-                    breaking,
-                );
-            }
+        for (o, n) in pairs {
+            self.field(&format!("{path}.fields.{}", o.name), o, n, true);
+        }
+        for f in added {
+            let breaking = f.required && f.default.is_none();
+            let what = if breaking {
+                " as required without a default; existing clients' creates will be rejected"
+            } else {
+                ""
+            };
+            self.push(
+                format!("{path}.fields.{}", f.name),
+                ChangeKind::Added,
+                format!(
+                    "field `{}` ({}) added to `{}`{what}",
+                    f.name,
+                    type_name(f.ty),
+                    new.name
+                ),
+                breaking,
+            );
         }
         self.relations(path, old, new);
         self.operations(path, old, new);
     }
 
     fn relations(&mut self, path: &str, old: &Resource, new: &Resource) {
-        let key = |r: &Relation| r.field.clone();
-        for r in &old.relations {
+        let (pairs, removed, added) = pair(&old.relations, &new.relations, |r: &Relation| &r.field);
+        for r in removed {
+            self.push(
+                format!("{path}.relations.{}", r.field),
+                ChangeKind::Removed,
+                format!(
+                    "`{}` no longer belongs to `{}` (field `{}` removed)",
+                    old.name, r.target, r.field
+                ),
+                true,
+            );
+        }
+        for (r, n) in pairs {
             let rpath = format!("{path}.relations.{}", r.field);
-            match new.relations.iter().find(|n| key(n) == key(r)) {
-                None => self.push(
-                    rpath,
-                    ChangeKind::Removed,
+            if n.target != r.target {
+                self.push(
+                    format!("{rpath}.target"),
+                    ChangeKind::Changed,
                     format!(
-                        "`{}` no longer belongs to `{}` (field `{}` removed)",
-                        old.name, r.target, r.field
+                        "`{}` now refers to `{}` instead of `{}`",
+                        r.field, n.target, r.target
                     ),
                     true,
-                ),
-                Some(n) => {
-                    if n.target != r.target {
-                        self.push(
-                            format!("{rpath}.target"),
-                            ChangeKind::Changed,
-                            format!(
-                                "`{}` now refers to `{}` instead of `{}`",
-                                r.field, n.target, r.target
-                            ),
-                            true,
-                        );
-                    }
-                    if n.required != r.required {
-                        self.push(
-                            format!("{rpath}.required"),
-                            ChangeKind::Changed,
-                            format!(
-                                "relation `{}` is now {}",
-                                r.field,
-                                if n.required { "required" } else { "optional" }
-                            ),
-                            n.required,
-                        );
-                    }
-                    if n.on_delete != r.on_delete {
-                        self.push(
-                            format!("{rpath}.on_delete"),
-                            ChangeKind::Changed,
-                            format!(
-                                "deleting a `{}` now does {:?} instead of {:?} to its `{}` children",
-                                r.target, n.on_delete, r.on_delete, old.name
-                            )
-                            .to_lowercase(),
-                            true,
-                        );
-                    }
-                }
-            }
-        }
-        for r in &new.relations {
-            if !old.relations.iter().any(|o| key(o) == key(r)) {
-                self.push(
-                    format!("{path}.relations.{}", r.field),
-                    ChangeKind::Added,
-                    format!(
-                        "`{}` now belongs to `{}` through {} field `{}`",
-                        new.name,
-                        r.target,
-                        if r.required {
-                            "the required"
-                        } else {
-                            "the optional"
-                        },
-                        r.field
-                    ),
-                    r.required,
                 );
             }
+            if n.required != r.required {
+                self.push(
+                    format!("{rpath}.required"),
+                    ChangeKind::Changed,
+                    format!(
+                        "relation `{}` is now {}",
+                        r.field,
+                        if n.required { "required" } else { "optional" }
+                    ),
+                    n.required,
+                );
+            }
+            if n.on_delete != r.on_delete {
+                self.push(
+                    format!("{rpath}.on_delete"),
+                    ChangeKind::Changed,
+                    format!(
+                        "deleting a `{}` now does {:?} instead of {:?} to its `{}` children",
+                        r.target, n.on_delete, r.on_delete, old.name
+                    )
+                    .to_lowercase(),
+                    true,
+                );
+            }
+        }
+        for r in added {
+            self.push(
+                format!("{path}.relations.{}", r.field),
+                ChangeKind::Added,
+                format!(
+                    "`{}` now belongs to `{}` through {} field `{}`",
+                    new.name,
+                    r.target,
+                    if r.required {
+                        "the required"
+                    } else {
+                        "the optional"
+                    },
+                    r.field
+                ),
+                r.required,
+            );
         }
     }
 
@@ -559,8 +585,16 @@ impl Differ {
         };
         let len = |v: Option<u32>| v.map(f64::from);
         for (what, changed, tighter) in [
-            ("min", old.min != new.min, tighter_lower(old.min, new.min)),
-            ("max", old.max != new.max, tighter_upper(old.max, new.max)),
+            (
+                "min",
+                !same_f64(old.min, new.min),
+                tighter_lower(old.min, new.min),
+            ),
+            (
+                "max",
+                !same_f64(old.max, new.max),
+                tighter_upper(old.max, new.max),
+            ),
             (
                 "min_length",
                 old.min_length != new.min_length,
@@ -634,17 +668,16 @@ impl Differ {
                 false,
             );
         }
-        let names = |fs: &[Field]| fs.iter().map(|f| f.name.clone()).collect::<BTreeSet<_>>();
-        let (a, b) = (names(&old.input), names(&new.input));
-        for n in a.difference(&b) {
+        let (pairs, removed, added) = pair(&old.input, &new.input, |f| &f.name);
+        for f in removed {
             self.push(
-                format!("{path}.input.{n}"),
+                format!("{path}.input.{}", f.name),
                 ChangeKind::Removed,
-                format!("input `{n}` of action `{}` removed", old.name),
+                format!("input `{}` of action `{}` removed", f.name, old.name),
                 true,
             );
         }
-        for f in new.input.iter().filter(|f| !a.contains(&f.name)) {
+        for f in added {
             self.push(
                 format!("{path}.input.{}", f.name),
                 ChangeKind::Added,
@@ -652,10 +685,8 @@ impl Differ {
                 f.required && f.default.is_none(),
             );
         }
-        for f in &old.input {
-            if let Some(n) = new.input.iter().find(|n| n.name == f.name) {
-                self.field(&format!("{path}.input.{}", f.name), f, n, true);
-            }
+        for (f, n) in pairs {
+            self.field(&format!("{path}.input.{}", f.name), f, n, true);
         }
         if old.output != new.output {
             let breaking = match (&old.output, &new.output) {
