@@ -133,7 +133,7 @@ fn unknown_followup_is_a_clear_error() {
     let msg = p
         .apply(&d, "hello there")
         .map(|_| ())
-        .unwrap_err()
+        .expect_err("the follow-up is refused")
         .to_string();
     assert!(msg.contains("add a due date"), "{msg}");
 }
@@ -145,7 +145,7 @@ fn ambiguous_field_names_ask_which_resource() {
     let err = p
         .apply(&d, "remove the name field")
         .map(|_| ())
-        .unwrap_err();
+        .expect_err("the follow-up is refused");
     let msg = err.to_string();
     assert!(matches!(err, RulesError::Ambiguous(_)), "{err:?}");
     assert!(msg.contains("product") && msg.contains("customer"), "{msg}");
@@ -159,7 +159,7 @@ fn an_invalid_base_is_refused_with_its_problems() {
     let err = p
         .apply(&d, "add a colour to products")
         .map(|_| ())
-        .unwrap_err();
+        .expect_err("the follow-up is refused");
     assert!(matches!(err, RulesError::InvalidBase(_)), "{err:?}");
     assert!(err.to_string().contains("snake_case"), "{err}");
 }
@@ -193,7 +193,7 @@ fn bad_prompts_get_clear_errors() {
             Err(e) => e.to_string(),
         };
         assert!(err.contains(needle), "{err}");
-        if needle != "English" && needle != "" {
+        if needle != "English" && !needle.is_empty() {
             assert!(
                 err.contains("for example"),
                 "the error shows an example: {err}"

@@ -326,16 +326,15 @@ impl Validator {
                             ),
                         );
                     } else if let Some(other) = components.insert(component.clone(), r.name.clone())
+                        && other != r.name
                     {
-                        if other != r.name {
-                            self.push(
-                                format!("{path}.name"),
-                                format!(
-                                    "resource name `{}` produces the schema name `{component}`, which resource `{other}` also produces; rename one of them",
-                                    r.name
-                                ),
-                            );
-                        }
+                        self.push(
+                            format!("{path}.name"),
+                            format!(
+                                "resource name `{}` produces the schema name `{component}`, which resource `{other}` also produces; rename one of them",
+                                r.name
+                            ),
+                        );
                     }
                 }
             }

@@ -183,7 +183,6 @@ const LEAD_STOP: &[&str] = &[
     "write",
     "writes",
     "post",
-    "posts_to",
     "send",
     "sends",
     "upload",
@@ -191,7 +190,6 @@ const LEAD_STOP: &[&str] = &[
     "share",
     "shares",
     "book",
-    "books_to",
     "rent",
     "rents",
     "sell",
@@ -200,7 +198,6 @@ const LEAD_STOP: &[&str] = &[
     "buys",
     "place",
     "places",
-    "make_",
     "get",
     "gets",
     "like",
@@ -305,8 +302,6 @@ const NON_ENTITY: &[&str] = &[
     "type",
     "types",
     "own",
-    "people_who",
-    "user_s",
     "test",
     "tests",
     "example",
@@ -358,7 +353,6 @@ const NON_ENTITY: &[&str] = &[
     "dashboard",
     "program",
     "software",
-    "project_s",
     "world",
     "there",
     "here",
@@ -877,9 +871,9 @@ impl Draft {
             let Some(pos) = r.fields.iter().position(|f| f.name == field) else {
                 continue;
             };
-            let f = r.fields.remove(pos);
-            let fk = format!("{field}_id");
-            self.add_relation(&res, &target, Some(fk), f.required || !f.required);
+            r.fields.remove(pos);
+            // A field naming a parent is that parent, required like a "belongs to".
+            self.add_relation(&res, &target, Some(format!("{field}_id")), true);
         }
     }
 

@@ -224,14 +224,13 @@ impl Parts {
             let cur = w(i);
             let next = w(i + 1);
             // Ranges.
-            if cur == "between" || cur == "from" {
-                if let (Some(a), Some(b)) = (number(next), number(w(i + 3)))
-                    && matches!(w(i + 2), "and" | "to" | "-")
-                {
-                    self.range(a, b, w(i + 4));
-                    i += 4 + usize::from(is_length_unit(w(i + 4)));
-                    continue;
-                }
+            if (cur == "between" || cur == "from")
+                && let (Some(a), Some(b)) = (number(next), number(w(i + 3)))
+                && matches!(w(i + 2), "and" | "to" | "-")
+            {
+                self.range(a, b, w(i + 4));
+                i += 4 + usize::from(is_length_unit(w(i + 4)));
+                continue;
             }
             if let Some((a, b)) = cur.split_once('-').or_else(|| cur.split_once(".."))
                 && let (Some(a), Some(b)) = (number(a), number(b))
@@ -356,13 +355,13 @@ impl Parts {
                         unit.push(w(j).to_owned());
                         j += 1;
                     }
-                    if !unit.is_empty()
-                        && !(unit.len() == 1
-                            && matches!(
-                                unit[0].as_str(),
-                                "progress" | "stock" | "transit" | "review"
-                            ))
-                    {
+                    // "in progress", "in stock" are states, not units.
+                    let state = unit.len() == 1
+                        && matches!(
+                            unit[0].as_str(),
+                            "progress" | "stock" | "transit" | "review"
+                        );
+                    if !unit.is_empty() && !state {
                         self.unit = Some(unit.join(" "));
                         i = j;
                         continue;
@@ -418,11 +417,7 @@ impl Parts {
                 i += 1;
                 continue;
             }
-            if let Some(unit) = cur
-                .strip_prefix('%')
-                .or(if cur == "%" { Some("") } else { None })
-            {
-                let _ = unit;
+            if cur == "%" {
                 self.unit = Some("percent".to_owned());
                 i += 1;
                 continue;

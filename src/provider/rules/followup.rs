@@ -56,11 +56,7 @@ pub fn commands(sentence: &str) -> Vec<String> {
         let w = ws[i];
         let next = ws.get(i + 1).map(|n| n.trim_matches(',')).unwrap_or("");
         let joins = matches!(w, "and" | "then" | "also") || w.ends_with(',');
-        if joins
-            && VERBS.contains(&next)
-            && !cur.is_empty()
-            && !(w == "and" && next == "also" && false)
-        {
+        if joins && VERBS.contains(&next) && !cur.is_empty() {
             if w.ends_with(',') && w != "," {
                 cur.push(w.trim_end_matches(','));
             }
@@ -267,10 +263,10 @@ fn add(draft: &mut Draft, rest: &str, command: &str) -> Result<bool, RulesError>
                             "refer to",
                             "point to",
                         ] {
-                            if let Some(child) = tail.strip_suffix(verb) {
-                                if let Some(c) = noun_phrase(child) {
-                                    draft.relate(&c, &parent, true, true);
-                                }
+                            if let Some(child) = tail.strip_suffix(verb)
+                                && let Some(c) = noun_phrase(child)
+                            {
+                                draft.relate(&c, &parent, true, true);
                             }
                         }
                         if let Some((_, with)) = tail.split_once(" with ") {
@@ -280,11 +276,11 @@ fn add(draft: &mut Draft, rest: &str, command: &str) -> Result<bool, RulesError>
                         }
                     }
                 }
-                if let Some((_, with)) = after.split_once(" with ") {
-                    if !with.contains("belong") {
-                        for part in split_list(with, false) {
-                            draft.add_field_phrase(&parent, &part);
-                        }
+                if let Some((_, with)) = after.split_once(" with ")
+                    && !with.contains("belong")
+                {
+                    for part in split_list(with, false) {
+                        draft.add_field_phrase(&parent, &part);
                     }
                 }
                 return Ok(true);
@@ -330,8 +326,6 @@ fn add(draft: &mut Draft, rest: &str, command: &str) -> Result<bool, RulesError>
     // New resources: "comments with body and author", "tags", "a reviews resource".
     let parts = split_list(rest, false);
     let all_resources = parts.iter().all(|p| {
-        let head = p.split([' ', '(']).collect::<Vec<_>>();
-        let _ = head;
         noun_phrase(
             p.split(" with ")
                 .next()
@@ -665,7 +659,7 @@ fn make(draft: &mut Draft, rest: &str) -> Result<bool, RulesError> {
                 | "sortable"
                 | "read-only"
                 | "readonly"
-        ) || (matches!(*w, "a" | "an") && false)
+        )
     });
     let type_pos = ws
         .iter()

@@ -133,7 +133,16 @@ pub fn split_list(text: &str, in_group: bool) -> Vec<String> {
                 let in_range = ends_with_between_number(&cur);
                 let in_relation = !in_group
                     && *sep != " & "
-                    && RELATION_MARKERS.iter().any(|m| padded.contains(m))
+                    && RELATION_MARKERS.iter().any(|m| {
+                        padded.match_indices(m).any(|(pos, _)| {
+                            // "between 1 and 5" is a range, not a relation.
+                            let after = &padded[pos + m.len()..];
+                            !(*m == " between "
+                                && after.starts_with(|c: char| {
+                                    c.is_ascii_digit() || c == '$' || c == '-'
+                                }))
+                        })
+                    })
                     && !in_range;
                 if !in_range && !in_relation {
                     items.push(std::mem::take(&mut cur));
