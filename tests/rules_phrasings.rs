@@ -121,6 +121,20 @@ cases! {
         ["type:subscription.monthly_fee_usd=decimal", "enum:subscription.plan=basic,premium"];
     json_fields: "webhooks with url, secret and metadata" =>
         ["type:webhook.url=url", "type:webhook.metadata=json"];
+    has_many_via_field: "Build me a recipe API. Recipes have a name, prep time in minutes, servings and ingredients. Ingredients have a name and a quantity." =>
+        ["res:recipe=name,prep_time_minutes,servings", "nofield:recipe.ingredients", "rel:ingredient>recipe", "type:recipe.prep_time_minutes=integer"];
+    app_only_todo: "a todo app" =>
+        ["res:todo=title,done", "title:Todo API"];
+    app_only_blog: "a simple blog" =>
+        ["res:post=title,body", "res:comment=body", "rel:comment>post"];
+    colon_title_with_resources: "hotel bookings: rooms with number (unique), type (single/double/suite) and nightly rate; guests with name and email; bookings with check in date, check out date for a room and a guest" =>
+        ["title:Hotel Bookings API", "unique:room.number", "enum:room.type=single,double,suite", "res:booking=check_in_date,check_out_date", "type:booking.check_in_date=date", "rel:booking>room", "rel:booking>guest", "count:3"];
+    page_sizes: "products with a price and a name. Sort by price. 25 per page, at most 200 per page" =>
+        ["page:product=25..200", "sort:product=price"];
+    each_has_with_range: "I want an API to manage my book collection. Each book has a title, an author, a genre and a rating from 1 to 5." =>
+        ["res:book=title,author,genre,rating", "range:book.rating=1..5"];
+    held_at_and_linking: "event management: venues (name, address, capacity), events (title, date, ticket price) held at a venue, attendees (name, email) and tickets linking attendees and events" =>
+        ["rel:event>venue", "rel:ticket>attendee", "rel:ticket>event", "type:event.ticket_price=decimal"];
     uuid_fields: "devices with uuid (unique), name and last seen at" =>
         ["type:device.uuid=uuid", "type:device.last_seen_at=date_time"];
 }

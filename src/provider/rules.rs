@@ -125,6 +125,15 @@ impl RulesProvider {
             }
         }
         if draft.is_empty() {
+            // Only an app named ("a simple blog"): what such an app manages.
+            let ws = text::words(&text);
+            if let Some((_, entities)) = lexicon::APPS.iter().find(|(app, _)| ws.contains(app)) {
+                for e in *entities {
+                    draft.ensure_resource(e);
+                }
+            }
+        }
+        if draft.is_empty() {
             return Err(RulesError::NothingRecognised {
                 prompt: shorten(prompt),
             });
@@ -263,7 +272,12 @@ fn title_and_rest(sentence: &str) -> (Option<String>, Option<String>) {
         let rest = &sentence[c + 1..];
         let pw = text::words(prefix);
         if !pw.is_empty() && pw.len() <= 8 && !prefix.contains(" with ") {
-            let single_entity = pw.len() <= 2
+            let bare_fields = !rest.contains(" with ")
+                && !rest.contains('(')
+                && !rest.contains(" has ")
+                && !rest.contains(" have ");
+            let single_entity = bare_fields
+                && pw.len() <= 2
                 && pw.last().is_some_and(|w| inflection::looks_plural(w))
                 && !pw.iter().any(|w| draft::APP_WORDS.contains(w));
             if single_entity {

@@ -54,6 +54,8 @@ pub struct Draft {
     new_relations: Vec<(String, String)>,
     pending: Vec<PendingRelation>,
     lists: Vec<ListRequest>,
+    /// (child, parent) found while turning fields into relations.
+    pending_children: Vec<(String, String)>,
 }
 
 /// Leading words that are not part of a noun phrase.
@@ -553,6 +555,7 @@ impl Draft {
             new_relations: Vec::new(),
             pending: Vec::new(),
             lists: Vec::new(),
+            pending_children: Vec::new(),
         }
     }
 
@@ -828,6 +831,15 @@ impl Draft {
         for (child, parent, required) in relations {
             self.add_relation(&child, &parent, None, required);
         }
+        for (child, parent) in std::mem::take(&mut self.pending_children) {
+            let has = self
+                .design
+                .resource(&child)
+                .is_some_and(|c| c.relation_to(&parent).is_some());
+            if !has {
+                self.add_relation(&child, &parent, None, true);
+            }
+        }
         self.implicit_parents();
         self.apply_lists();
         self.infer_lists();
@@ -864,7 +876,23 @@ impl Draft {
                 .map(|r| r.name.clone())
                 .filter(|n| *n != res)
                 .find(|n| field == *n || field.ends_with(&format!("_{n}")));
-            let Some(target) = target else { continue };
+            let Some(target) = target else {
+                // "recipes have … ingredients" where ingredients are a resource: the
+                // children belong to this resource; the field goes.
+                let child = self
+                    .design
+                    .resources
+                    .iter()
+                    .find(|r| r.plural == field && r.name != res)
+                    .map(|r| r.name.clone());
+                if let Some(child) = child {
+                    if let Some(r) = self.design.resource_mut(&res) {
+                        r.fields.retain(|f| f.name != field);
+                    }
+                    self.pending_children.push((child, res.clone()));
+                }
+                continue;
+            };
             let Some(r) = self.design.resource_mut(&res) else {
                 continue;
             };

@@ -347,7 +347,25 @@ impl Parts {
                         continue;
                     }
                 }
-                "in" if i > 0 || out.is_empty() => {
+                "in" if (i > 0 || out.is_empty())
+                    && !matches!(next, "date" | "time" | "at" | "the" | "a" | "an" | "use")
+                    && !matches!(
+                        out.last().map(String::as_str),
+                        Some(
+                            "check"
+                                | "log"
+                                | "sign"
+                                | "plug"
+                                | "built"
+                                | "walk"
+                                | "drop"
+                                | "opt"
+                                | "logged"
+                                | "checked"
+                                | "signed"
+                        )
+                    ) =>
+                {
                     // "in kg", "in square meters": a unit, up to three words.
                     let mut j = i + 1;
                     let mut unit = Vec::new();

@@ -337,6 +337,28 @@ pub const ENTITIES: &[Entity] = &[
     e("course_module", &["title", "position"], &["course"]),
 ];
 
+/// What a bare app description ("a simple blog", "a todo app") manages.
+pub const APPS: &[(&str, &[&str])] = &[
+    ("blog", &["posts", "comments"]),
+    ("todo", &["todos"]),
+    ("todos", &["todos"]),
+    ("shop", &["products", "customers", "orders"]),
+    ("webshop", &["products", "customers", "orders"]),
+    ("store", &["products", "customers", "orders"]),
+    ("bookstore", &["books", "authors"]),
+    ("library", &["books", "authors", "members"]),
+    ("forum", &["users", "posts", "comments"]),
+    ("crm", &["companies", "contacts"]),
+    ("inventory", &["products", "suppliers", "warehouses"]),
+    ("notes", &["notes"]),
+    ("bakery", &["products", "orders"]),
+    ("clinic", &["doctors", "patients", "appointments"]),
+    ("guestbook", &["messages"]),
+    ("helpdesk", &["tickets", "comments"]),
+    ("recipes", &["recipes", "ingredients"]),
+    ("restaurant", &["dishes", "reservations"]),
+];
+
 pub fn entity(name: &str) -> Option<&'static Entity> {
     ENTITIES.iter().find(|e| e.name == name)
 }
