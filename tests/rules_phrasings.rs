@@ -135,6 +135,14 @@ cases! {
         ["res:book=title,author,genre,rating", "range:book.rating=1..5"];
     held_at_and_linking: "event management: venues (name, address, capacity), events (title, date, ticket price) held at a venue, attendees (name, email) and tickets linking attendees and events" =>
         ["rel:event>venue", "rel:ticket>attendee", "rel:ticket>event", "type:event.ticket_price=decimal"];
+    belong_after_fields: "Create a REST API for a library. It should manage books, authors and members. Members can borrow books; loans have a due date and a returned flag and belong to a book and a member." =>
+        ["title:Library API", "res:book", "res:author", "res:member", "res:loan=due_date,returned", "rel:loan>book", "rel:loan>member", "count:4"];
+    verb_before_noun: "Fitness tracker: users log workouts (type run/bike/swim, duration in minutes, distance in km, performed at). Only authenticated users can access it." =>
+        ["res:workout=type,duration_minutes,distance_km,performed_at", "auth:jwt", "enum:workout.type=run,bike,swim", "count:1"];
+    activity_title: "Expense tracking with categories (name unique) and expenses (amount, spent on, description, category). Let me filter expenses by category and sort them by amount." =>
+        ["title:Expense Tracking API", "unique:category.name", "rel:expense>category", "onlyfilter:expense=category_id", "sort:expense=amount", "type:expense.spent_on=date"];
+    belong_and_have: "Kanban board API: boards have a name; lists belong to boards and have a title and position; cards belong to lists with title, description, due date and labels" =>
+        ["res:board=name", "res:list=title,position", "rel:list>board", "res:card=title,description,due_date,labels", "rel:card>list", "count:3"];
     uuid_fields: "devices with uuid (unique), name and last seen at" =>
         ["type:device.uuid=uuid", "type:device.last_seen_at=date_time"];
 }

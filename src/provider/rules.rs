@@ -331,6 +331,14 @@ fn title_and_rest(sentence: &str) -> (Option<String>, Option<String>) {
         }
         return (title_from(head), None);
     }
+    // "Expense tracking with …", "Fleet management: …".
+    if (1..=3).contains(&head.len())
+        && head.last().is_some_and(|w| {
+            (w.ends_with("ing") || w.ends_with("ment")) && lexicon::entity(w).is_none()
+        })
+    {
+        return (title_from(head), None);
+    }
     if matches!(ws.first(), Some(&"a") | Some(&"an")) && (1..=3).contains(&(cut.saturating_sub(1)))
     {
         let last = head.last().copied().unwrap_or("");

@@ -443,7 +443,9 @@ pub fn noun_phrase(head: &str) -> Option<String> {
     let all = words(&head);
     let mut ws: Vec<&str> = all.clone();
     while let Some(first) = ws.first() {
-        if LEAD_STOP.contains(first) && !(ws.len() == 1 && NOUN_VERBS.contains(first)) {
+        if LEAD_STOP.contains(first)
+            && !(ws.len() == 1 && NOUN_VERBS.contains(&singular(first).as_str()))
+        {
             ws.remove(0);
         } else {
             break;
@@ -475,11 +477,13 @@ pub fn noun_phrase(head: &str) -> Option<String> {
     if ws.is_empty() {
         return None;
     }
-    let ws: Vec<&str> = if ws.len() <= 3
-        && ws
-            .iter()
-            .all(|w| !LEAD_STOP.contains(w) || NOUN_VERBS.contains(w))
-    {
+    // Earlier words join the noun only when they read as modifiers: no verbs, no
+    // plurals ("users log workouts" names workouts).
+    let modifiers_only = ws.split_last().is_some_and(|(_, lead)| {
+        lead.iter()
+            .all(|w| !LEAD_STOP.contains(w) && !looks_plural(w))
+    });
+    let ws: Vec<&str> = if ws.len() <= 3 && modifiers_only {
         ws
     } else {
         ws.last().map(|w| vec![*w]).unwrap_or_default()
@@ -819,7 +823,9 @@ impl Draft {
             };
             let parent = match self.resolve(&p.parent) {
                 Some(parent) => Some(parent),
-                None if p.create => noun_phrase(&p.parent).and_then(|np| self.ensure_resource(&np)),
+                None if p.create => noun_phrase(&p.parent)
+                    .filter(|np| is_entity_like(np))
+                    .and_then(|np| self.ensure_resource(&np)),
                 None => None,
             };
             if let (Some(c), Some(pa)) = (child, parent) {

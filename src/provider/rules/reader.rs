@@ -320,7 +320,11 @@ fn is_app_head(head: &str, rest: &str) -> bool {
     {
         return true;
     }
-    let single = ws.len() <= 3 && matches!(ws.first(), Some(&"a") | Some(&"an"));
+    let last_word = ws.last().copied().unwrap_or("");
+    let activity = ws.len() <= 3
+        && (last_word.ends_with("ing") || last_word.ends_with("ment"))
+        && lexicon::entity(last_word).is_none();
+    let single = activity || (ws.len() <= 3 && matches!(ws.first(), Some(&"a") | Some(&"an")));
     let first_rest = split_list(rest, false)
         .into_iter()
         .next()
@@ -450,15 +454,54 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
                 .trim_end_matches(" should")
                 .trim_end_matches(" optionally")
                 .trim_end_matches(" always");
-            let Some(child_np) = noun_phrase(child) else {
-                return false;
+            // "…and belong to a book": the resource being described is the child.
+            let child_np = match noun_phrase(child) {
+                Some(np) => np,
+                None if child.split_whitespace().all(|w| {
+                    matches!(
+                        w,
+                        "and" | "also" | "each" | "they" | "it" | "which" | "that"
+                    )
+                }) =>
+                {
+                    match draft.last_resource.clone() {
+                        Some(r) => r.replace('_', " "),
+                        None => return false,
+                    }
+                }
+                None => return false,
             };
-            for parent in split_list(parents, true) {
+            // "lists belong to boards and have a title": the rest are fields.
+            let mut parents = parents.to_owned();
+            let mut fields = None;
+            for cut in [
+                " and have ",
+                " and has ",
+                " and contain ",
+                " with ",
+                " having ",
+                " and are ",
+                " and is ",
+            ] {
+                if let Some((p, f)) = format!(" {parents} ").split_once(cut) {
+                    fields = Some(f.trim().to_owned());
+                    parents = p.trim().to_owned();
+                    break;
+                }
+            }
+            for parent in split_list(&parents, true) {
                 let parent = parent
                     .trim_start_matches("one ")
                     .trim_start_matches("exactly one ");
                 if let Some(p) = noun_phrase(parent) {
                     draft.relate(&child_np, &p, !optional, true);
+                }
+            }
+            if let Some(fields) = fields
+                && let Some(res) = draft.ensure_resource(&child_np)
+            {
+                for part in merge_enum_tails(split_list(&fields, false)) {
+                    draft.add_field_phrase(&res, &part);
                 }
             }
             return true;
