@@ -201,3 +201,35 @@ fn bad_prompts_get_clear_errors() {
         }
     }
 }
+
+#[test]
+fn state_changes_become_actions() {
+    use apiforge::design::{ActionBehavior, HttpMethod};
+    let p = RulesProvider::new();
+    let d = p
+        .design("orders with total and status (pending, paid, shipped, cancelled). Orders can be cancelled.")
+        .expect("designs");
+    let a = d
+        .actions
+        .iter()
+        .find(|a| a.name == "cancel_order")
+        .expect("cancel action");
+    assert_eq!(
+        (a.method, a.path.as_str()),
+        (HttpMethod::Post, "/orders/{id}/cancel")
+    );
+    assert!(
+        matches!(&a.behavior, ActionBehavior::SetField { field, value, .. } if field == "status" && value == "cancelled")
+    );
+    let d = p.apply(&d, "let users ship orders").expect("applies");
+    assert!(d.actions.iter().any(|a| a.name == "ship_order"));
+    validate(&d).expect("valid");
+    // No state for the verb: no action, and the follow-up is not understood.
+    assert!(p.apply(&d, "allow archiving orders").is_err());
+    let d = p
+        .design("posts with title and published flag; posts can be published")
+        .expect("designs");
+    assert!(
+        matches!(&d.actions[0].behavior, ActionBehavior::SetField { field, value, .. } if field == "published" && *value == serde_json::json!(true))
+    );
+}

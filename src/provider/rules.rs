@@ -235,6 +235,14 @@ impl RulesProvider {
     }
 }
 
+/// "cancel" → "Cancel".
+pub(crate) fn capitalise(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
 fn canonical_header(h: &str) -> String {
     h.split('-')
         .map(|p| match p {

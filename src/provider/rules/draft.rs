@@ -56,6 +56,45 @@ pub struct Draft {
     lists: Vec<ListRequest>,
     /// (child, parent) found while turning fields into relations.
     pending_children: Vec<(String, String)>,
+    /// (resource noun, verb): "orders can be cancelled".
+    actions: Vec<(String, String)>,
+}
+
+/// Verbs that move a resource into a state, with the state's usual spellings.
+const STATE_VERBS: &[(&str, &[&str])] = &[
+    ("cancel", &["cancelled", "canceled"]),
+    ("approve", &["approved"]),
+    ("reject", &["rejected"]),
+    ("archive", &["archived"]),
+    ("publish", &["published"]),
+    ("unpublish", &["draft", "unpublished"]),
+    ("ship", &["shipped"]),
+    ("deliver", &["delivered"]),
+    ("close", &["closed"]),
+    ("reopen", &["open", "reopened"]),
+    ("complete", &["completed", "complete", "done"]),
+    ("confirm", &["confirmed"]),
+    ("pay", &["paid"]),
+    ("refund", &["refunded"]),
+    ("resolve", &["resolved"]),
+    ("submit", &["submitted"]),
+    ("accept", &["accepted"]),
+    ("decline", &["declined"]),
+    ("activate", &["active", "activated"]),
+    ("deactivate", &["inactive", "deactivated"]),
+    ("return", &["returned"]),
+    ("send", &["sent"]),
+    ("start", &["started", "in_progress", "active"]),
+    ("finish", &["finished", "completed", "done"]),
+];
+
+/// The verb whose state is `word` ("cancelled" → "cancel"), or `word` itself when it
+/// is such a verb.
+pub fn state_verb(word: &str) -> Option<&'static str> {
+    STATE_VERBS
+        .iter()
+        .find(|(verb, states)| *verb == word || states.contains(&word))
+        .map(|(verb, _)| *verb)
 }
 
 /// Leading words that are not part of a noun phrase.
@@ -560,15 +599,18 @@ impl Draft {
             pending: Vec::new(),
             lists: Vec::new(),
             pending_children: Vec::new(),
+            actions: Vec::new(),
         }
     }
 
     /// A cheap fingerprint of everything a command may change, to tell whether it did.
-    pub fn fingerprint(&self) -> (String, usize, usize) {
+    pub fn fingerprint(&self) -> (String, usize) {
         (
             self.design.to_json_pretty(),
-            self.pending.len(),
-            self.lists.len(),
+            self.pending.len()
+                + self.lists.len()
+                + self.actions.len()
+                + self.pending_children.len(),
         )
     }
 
@@ -682,6 +724,28 @@ impl Draft {
             required,
             create,
         });
+    }
+
+    /// Records "orders can be cancelled"; `false` when the resource is known and has no
+    /// state the verb leads to, so the sentence was not understood.
+    pub fn request_action(&mut self, resource: &str, verb: &str) -> bool {
+        if let Some(r) = self
+            .resolve(resource)
+            .and_then(|n| self.design.resource(&n))
+            && let Some((_, states)) = STATE_VERBS.iter().find(|(v, _)| *v == verb)
+        {
+            let reachable = r.fields.iter().any(|f| {
+                states.iter().any(|s| {
+                    f.enum_values.iter().any(|v| v == s)
+                        || (f.ty == FieldType::Boolean && f.name == *s)
+                })
+            });
+            if !reachable {
+                return false;
+            }
+        }
+        self.actions.push((resource.to_owned(), verb.to_owned()));
+        true
     }
 
     pub fn request_list(&mut self, request: ListRequest) {
@@ -847,6 +911,7 @@ impl Draft {
             }
         }
         self.implicit_parents();
+        self.apply_actions();
         self.apply_lists();
         self.infer_lists();
         self.design
@@ -978,6 +1043,64 @@ impl Draft {
             for parent in chosen {
                 self.add_relation(&name, parent, None, true);
             }
+        }
+    }
+
+    /// "orders can be cancelled" → `POST /orders/{id}/cancel` setting the state field,
+    /// when the resource has a state that verb leads to.
+    fn apply_actions(&mut self) {
+        use crate::design::{Action, ActionBehavior, ActionOutput, HttpMethod};
+        use serde_json::Value;
+        for (noun, verb) in std::mem::take(&mut self.actions) {
+            let Some(res) = self.resolve(&noun) else {
+                continue;
+            };
+            let Some(r) = self.design.resource(&res) else {
+                continue;
+            };
+            let Some((_, states)) = STATE_VERBS.iter().find(|(v, _)| *v == verb) else {
+                continue;
+            };
+            let set = r.fields.iter().find_map(|f| match f.ty {
+                FieldType::Enum => states
+                    .iter()
+                    .find(|s| f.enum_values.iter().any(|v| v == *s))
+                    .map(|s| (f.name.clone(), Value::String((*s).to_owned()))),
+                FieldType::Boolean if states.contains(&f.name.as_str()) => {
+                    Some((f.name.clone(), Value::Bool(true)))
+                }
+                _ => None,
+            });
+            let Some((field, value)) = set else { continue };
+            let name = format!("{verb}_{res}");
+            let path = format!("/{}/{{id}}/{verb}", r.plural);
+            if self
+                .design
+                .actions
+                .iter()
+                .any(|a| a.name == name || a.path == path)
+            {
+                continue;
+            }
+            let summary = format!(
+                "{} a {}",
+                crate::provider::rules::capitalise(&verb),
+                res.replace('_', " ")
+            );
+            self.design.actions.push(Action {
+                name,
+                method: HttpMethod::Post,
+                path,
+                summary,
+                resource: Some(res.clone()),
+                input: Vec::new(),
+                output: ActionOutput::Resource,
+                behavior: ActionBehavior::SetField {
+                    field,
+                    value,
+                    from: Vec::new(),
+                },
+            });
         }
     }
 

@@ -6,7 +6,7 @@ use super::RulesError;
 use super::draft::{Draft, ListKind, ListRequest, is_entity_like, noun_phrase, resource_names};
 use super::inflection::looks_plural;
 use super::lexicon;
-use super::reader::{read_list_ops, read_sentence, relation_item};
+use super::reader::{contains_list_op, read_list_ops, read_sentence, relation_item};
 use super::text::{self, split_list, words};
 use crate::design::AuthScheme;
 
@@ -135,7 +135,9 @@ pub fn apply(draft: &mut Draft, command: &str) -> Result<bool, RulesError> {
             }
             .as_str(),
         )?,
-        "let" | "allow" | "enable" | "filter" | "search" | "sort" | "order" | "paginate" => {
+        "let" | "allow" | "enable" | "filter" | "search" | "sort" | "order" | "paginate"
+            if contains_list_op(&ws.join(" ")) =>
+        {
             read_list_ops(draft, &ws.join(" "), draft.last_resource.clone());
             true
         }

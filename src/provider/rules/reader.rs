@@ -110,6 +110,9 @@ pub fn read_sentence(draft: &mut Draft, sentence: &str) -> bool {
         read_list_ops(draft, s, None);
         return draft.fingerprint() != before;
     }
+    if action_sentence(draft, s) {
+        return true;
+    }
     let mut mode = Mode::Start;
     let items = merge_enum_tails(split_list(s, false));
     let mut i = 0;
@@ -552,7 +555,7 @@ fn op_kind(ws: &[&str], i: usize) -> Option<&'static str> {
     })
 }
 
-fn contains_list_op(item: &str) -> bool {
+pub fn contains_list_op(item: &str) -> bool {
     let ws = words(item);
     (0..ws.len()).any(|i| op_kind(&ws, i).is_some())
 }
@@ -769,4 +772,73 @@ fn merge_enum_tails(items: Vec<String>) -> Vec<String> {
         out.push(item);
     }
     out
+}
+
+/// "orders can be cancelled", "let users approve reviews", "allow publishing posts".
+fn action_sentence(draft: &mut Draft, s: &str) -> bool {
+    let ws = words(s);
+    // "<resources> can|may|should be <state>"
+    if let Some(be) = ws.iter().position(|w| *w == "be")
+        && be >= 2
+        && matches!(ws[be - 1], "can" | "may" | "should" | "could" | "must")
+        && let Some(state) = ws.get(be + 1)
+        && let Some(verb) = super::draft::state_verb(state)
+        && let Some(np) = noun_phrase(&ws[..be - 1].join(" "))
+    {
+        return draft.request_action(&np, verb);
+    }
+    // "let users cancel orders", "allow cancelling orders", "users can cancel orders"
+    let lead = ws.iter().position(|w| {
+        super::draft::state_verb(w).is_some()
+            || w.strip_suffix("ing").is_some_and(|v| {
+                super::draft::state_verb(v).is_some()
+                    || super::draft::state_verb(&format!("{v}e")).is_some()
+                    || super::draft::state_verb(&v[..v.len().saturating_sub(1)]).is_some()
+            })
+    });
+    let Some(i) = lead else { return false };
+    let before_ok = ws[..i].iter().all(|w| {
+        matches!(
+            *w,
+            "let"
+                | "me"
+                | "users"
+                | "people"
+                | "admins"
+                | "customers"
+                | "allow"
+                | "allowing"
+                | "can"
+                | "to"
+                | "should"
+                | "be"
+                | "able"
+                | "also"
+                | "and"
+                | "i"
+                | "want"
+                | "it"
+                | "support"
+                | "we"
+                | "need"
+                | "clients"
+        )
+    });
+    if i == 0 && ws.len() < 2 || !before_ok {
+        return false;
+    }
+    let w = ws[i];
+    let verb = super::draft::state_verb(w).or_else(|| {
+        let v = w.strip_suffix("ing")?;
+        super::draft::state_verb(v)
+            .or_else(|| super::draft::state_verb(&format!("{v}e")))
+            .or_else(|| super::draft::state_verb(&v[..v.len().saturating_sub(1)]))
+    });
+    let (Some(verb), Some(np)) = (verb, noun_phrase(&ws[i + 1..].join(" "))) else {
+        return false;
+    };
+    if draft.resolve(&np).is_none() {
+        return false;
+    }
+    draft.request_action(&np, verb)
 }
