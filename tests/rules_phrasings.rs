@@ -143,6 +143,14 @@ cases! {
         ["title:Expense Tracking API", "unique:category.name", "rel:expense>category", "onlyfilter:expense=category_id", "sort:expense=amount", "type:expense.spent_on=date"];
     belong_and_have: "Kanban board API: boards have a name; lists belong to boards and have a title and position; cards belong to lists with title, description, due date and labels" =>
         ["res:board=name", "res:list=title,position", "rel:list>board", "res:card=title,description,due_date,labels", "rel:card>list", "count:3"];
+    sentences_add_up: "Books have a title. Books also have a price and a `published_on` date. Authors: name, country." =>
+        ["res:book=title,price,published_on", "type:book.published_on=date", "res:author=name,country", "count:2"];
+    sensible_fields_use_the_lexicon: "a movie database API with movies, actors and reviews, each with sensible fields; reviews belong to movies" =>
+        ["title:Movie Database API", "res:movie=title", "res:actor=name", "res:review=rating,body", "rel:review>movie", "nofield:review.sensible_fields"];
+    records_as_noun: "Track vehicles (plate, make, model, year) and maintenance records with date, mileage, cost and notes for each vehicle" =>
+        ["res:vehicle=plate,make,model,year", "res:maintenance_record=date,mileage,cost,notes", "rel:maintenance_record>vehicle", "type:maintenance_record.mileage=integer"];
+    slash_enum_with_default: "users (username unique required, password, role admin/editor/viewer default viewer, is active)" =>
+        ["unique:user.username", "required:user.username", "enum:user.role=admin,editor,viewer", "default:user.role=viewer", "type:user.is_active=boolean"];
     uuid_fields: "devices with uuid (unique), name and last seen at" =>
         ["type:device.uuid=uuid", "type:device.last_seen_at=date_time"];
 }

@@ -8,8 +8,8 @@ use clap::Args;
 use super::context::{Context, Failure, print_json};
 use crate::design::validate::type_name;
 use crate::design::{ApiDesign, AuthScheme, Field, FieldType, validate};
-use crate::provider::ProviderKind;
 use crate::provider::rules::RulesProvider;
+use crate::provider::{DesignRequest, ProviderKind};
 
 #[derive(Debug, Args)]
 pub struct DesignArgs {
@@ -37,18 +37,14 @@ pub async fn run(ctx: &Context, args: DesignArgs) -> Result<ExitCode, Failure> {
             "the {kind} provider is not available in `apiforge design` yet; use --provider rules"
         )));
     }
-    let provider = RulesProvider::new();
-    let design = match &args.base {
-        Some(path) => {
-            let base = read_design(path)?;
-            provider
-                .apply(&base, &args.prompt)
-                .map_err(|e| Failure::usage(e.to_string()))?
-        }
-        None => provider
-            .design(&args.prompt)
-            .map_err(|e| Failure::usage(e.to_string()))?,
+    let base = args.base.as_deref().map(read_design).transpose()?;
+    let request = DesignRequest {
+        prompt: &args.prompt,
+        base: base.as_ref(),
     };
+    let design = RulesProvider::new()
+        .handle(&request)
+        .map_err(|e| Failure::usage(e.to_string()))?;
     if args.json {
         print_json(&design)?;
     } else {

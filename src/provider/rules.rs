@@ -16,6 +16,7 @@ mod text;
 use regex::Regex;
 
 use crate::design::{ApiDesign, AuthScheme, DesignErrors, validate};
+use crate::provider::DesignRequest;
 use draft::Draft;
 
 pub use inflection::{plural, singular};
@@ -85,6 +86,14 @@ impl RulesProvider {
                 r"(?:\bjwts?\b(?:\s+(?:auth\w*|tokens?|bearer))*|\bbearer(?:\s+tokens?)?(?:\s+auth\w*)?|\bjson web tokens?|\b(?:only\s+)?(?:logged|signed)[- ]in\s+users?|\b(?:must|need\s+to|needs\s+to|have\s+to|has\s+to|should)\s+(?:be\s+)?(?:logged|signed)[- ]in|\b(?:must|need\s+to|have\s+to)\s+(?:log|sign)[- ]?in|\brequires?\s+(?:user\s+)?(?:login|log-in|authentication|auth|sign[- ]in)\b|\b(?:secured|protected)\s+(?:with|by)\s+(?:token|user)\s*(?:auth\w*|login|tokens?)?|\bauthenticated\s+(?:users?|requests?|clients?|access)|\b(?:behind|with|add|needs?|using)\s+(?:user\s+|token\s+)?(?:authentication|auth|login)\b|\btoken[- ]based\s+auth\w*|\b(?:only\s+)?authenticated\b)",
             ),
             header: compile(r"\b(x-[a-z0-9-]+)\s+header"),
+        }
+    }
+
+    /// Answers a [`DesignRequest`]: a fresh design, or a follow-up applied to its base.
+    pub fn handle(&self, request: &DesignRequest<'_>) -> Result<ApiDesign, RulesError> {
+        match request.base {
+            Some(base) => self.apply(base, request.prompt),
+            None => self.design(request.prompt),
         }
     }
 

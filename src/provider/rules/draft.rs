@@ -501,7 +501,6 @@ pub fn noun_phrase(head: &str) -> Option<String> {
                 | "tables"
                 | "collection"
                 | "collections"
-                | "records"
                 | "objects"
                 | "too"
                 | "also"

@@ -100,9 +100,18 @@ pub fn parse(phrase: &str) -> Option<FieldPhrase> {
             if let Some(last) = values.last_mut() {
                 let ws: Vec<&str> = last.split_whitespace().collect();
                 if ws.len() > 1
-                    && ws[1..]
-                        .iter()
-                        .all(|w| matches!(*w, "unique" | "optional" | "required"))
+                    && matches!(
+                        ws[1],
+                        "unique"
+                            | "optional"
+                            | "required"
+                            | "default"
+                            | "defaults"
+                            | "defaulting"
+                            | "not"
+                            | "mandatory"
+                            | "nullable"
+                    )
                 {
                     tail = ws[1..].join(" ");
                     *last = ws[0].to_owned();
@@ -503,8 +512,21 @@ impl Parts {
             .map(|w| w.trim_end_matches("'s").to_owned())
             .collect();
         let mut name = text::snake(&name_words.join(" "));
-        if name.is_empty() {
+        if name.is_empty()
+            || name == "fields"
+            || name.ends_with("_fields")
+            || name.ends_with("_attributes")
+        {
+            // "each with sensible fields": no field named; the lexicon fills in.
             return None;
+        }
+        // "a `published_on` date": the name already says it is a date.
+        for suffix in ["_date", "_timestamp", "_datetime"] {
+            if let Some(stem) = name.strip_suffix(suffix)
+                && (stem.ends_with("_on") || stem.ends_with("_at"))
+            {
+                name = stem.to_owned();
+            }
         }
         // The type comes from the name as written ("price" in "price in eur").
         let (named_ty, guess, bounds) = lexicon::type_for_name(&name);

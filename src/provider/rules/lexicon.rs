@@ -206,6 +206,8 @@ pub const ENTITIES: &[Entity] = &[
     ),
     e("album", &["title", "release year"], &["artist"]),
     e("artist", &["name"], &[]),
+    e("actor", &["name", "birth date"], &[]),
+    e("director", &["name"], &[]),
     e("playlist", &["name"], &["user"]),
     e("photo", &["url (required)", "caption"], &["album", "user"]),
     e("image", &["url (required)", "caption"], &["album", "user"]),
@@ -644,6 +646,8 @@ pub fn type_for_name(name: &str) -> (FieldType, Guess, Bounds) {
         "beds",
         "rooms",
         "floors",
+        "mileage",
+        "odometer",
     ]) {
         return (T::Integer, Guess::Named, nonneg);
     }
