@@ -42,6 +42,17 @@ pub struct DesignErrors {
     pub issues: Vec<DesignIssue>,
 }
 
+impl DesignErrors {
+    /// One `path: message` line per problem, e.g. to send back to a model for repair.
+    pub fn to_lines(&self) -> String {
+        self.issues
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 impl fmt::Display for DesignErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.issues.len();
