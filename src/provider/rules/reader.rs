@@ -623,24 +623,17 @@ pub fn read_list_ops(draft: &mut Draft, s: &str, fallback: Option<String>) {
         let seg: Vec<&str> = seg.to_vec();
         if kind == "page" {
             let (mut default, mut max) = (None, None);
-            for (j, w) in seg
-                .iter()
-                .enumerate()
-                .chain(ws[..start].iter().enumerate().map(|(j, w)| (j + 1000, w)))
-            {
-                let Ok(num) = w.parse::<u32>() else { continue };
-                let prev = if j >= 1000 {
-                    ws.get((j - 1000).wrapping_sub(1)).copied().unwrap_or("")
-                } else {
-                    j.checked_sub(1)
-                        .and_then(|k| seg.get(k))
-                        .copied()
-                        .unwrap_or("")
-                };
-                if matches!(prev, "max" | "maximum" | "most" | "to" | "than") {
-                    max = Some(num);
-                } else {
-                    default = Some(num);
+            // Numbers after the keyword ("paginate, 50 per page") and before it ("50
+            // per page"); one preceded by "max"/"at most" is the largest page.
+            for part in [&seg[..], &ws[..start]] {
+                for (j, w) in part.iter().enumerate() {
+                    let Ok(num) = w.parse::<u32>() else { continue };
+                    let prev = j.checked_sub(1).and_then(|k| part.get(k)).copied();
+                    if matches!(prev, Some("max" | "maximum" | "most" | "to" | "than")) {
+                        max = Some(num);
+                    } else {
+                        default = Some(num);
+                    }
                 }
             }
             let resource = seg
