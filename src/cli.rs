@@ -4,6 +4,7 @@
 mod account;
 mod context;
 mod db;
+mod design;
 mod doctor;
 mod jobs;
 mod sandbox;
@@ -55,6 +56,8 @@ pub enum Command {
     Templates(templates::TemplatesArgs),
     /// Run commands in a sandbox (namespaces or Docker) with apiforge's limits.
     Sandbox(sandbox::SandboxArgs),
+    /// Design an API from a prompt (or change a design with --base) and print it.
+    Design(design::DesignArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -92,6 +95,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Cancel(args) => jobs::cancel(&ctx, args).await,
             Command::Templates(args) => templates::run(&ctx, args).await,
             Command::Sandbox(args) => sandbox::run(&ctx, args).await,
+            Command::Design(args) => design::run(&ctx, args).await,
         }
     });
     match outcome {

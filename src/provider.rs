@@ -64,3 +64,12 @@ pub enum ProviderEvent {
     /// Streamed output arrived (number of characters so far).
     Streamed { chars: usize },
 }
+
+pub mod rules;
+
+/// Everything a provider can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error(transparent)]
+    Rules(#[from] rules::RulesError),
+}
