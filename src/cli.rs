@@ -3,6 +3,7 @@
 
 mod context;
 mod doctor;
+mod runtimes;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// What works on this machine, and what to do about what doesn't.
     Doctor(doctor::DoctorArgs),
+    /// Install or inspect the language runtimes generated projects run on.
+    Runtimes(runtimes::RuntimesArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -63,6 +66,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let outcome = runtime.block_on(async move {
         match command {
             Command::Doctor(args) => doctor::run(&ctx, args).await,
+            Command::Runtimes(args) => runtimes::run(&ctx, args).await,
         }
     });
     match outcome {

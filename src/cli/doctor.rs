@@ -64,6 +64,7 @@ async fn collect(ctx: &Context) -> Vec<Check> {
             "install Node.js 18+: apt-get install nodejs npm",
         ),
     ];
+    checks.push(doctor::python_runtime(&ctx.dirs.cache, &cfg.runtimes));
     checks.push(llm_check(ctx));
     checks
 }
