@@ -167,10 +167,16 @@ impl Runtimes {
     ) -> Result<RuntimeStatus, RuntimeError> {
         let dir = self.dir(kind)?;
         let config = self.config.clone();
-        install_atomically(&self.root, &dir, kind, progress, |tmp, progress| match kind {
-            RuntimeKind::Python => python::build(&config, tmp, progress),
-            RuntimeKind::Node => Err(RuntimeError::Unsupported(kind)),
-        })?;
+        install_atomically(
+            &self.root,
+            &dir,
+            kind,
+            progress,
+            |tmp, progress| match kind {
+                RuntimeKind::Python => python::build(&config, tmp, progress),
+                RuntimeKind::Node => Err(RuntimeError::Unsupported(kind)),
+            },
+        )?;
         self.status(kind)
     }
 }
@@ -200,7 +206,10 @@ pub fn install_atomically(
         .open(&lock_path)
         .map_err(|e| RuntimeError::io("cannot open lock file", &lock_path, e))?;
     if is_complete(target) {
-        progress(&format!("{kind} runtime already installed at {}", target.display()));
+        progress(&format!(
+            "{kind} runtime already installed at {}",
+            target.display()
+        ));
         return Ok(());
     }
     progress(&format!("waiting for the {kind} install lock"));
@@ -209,7 +218,10 @@ pub fn install_atomically(
     })?;
     // Another process may have finished the install while this one waited.
     if is_complete(target) {
-        progress(&format!("{kind} runtime already installed at {}", target.display()));
+        progress(&format!(
+            "{kind} runtime already installed at {}",
+            target.display()
+        ));
         return Ok(());
     }
     if target.exists() {
@@ -264,13 +276,19 @@ mod tests {
     fn failed_builds_leave_nothing_behind_and_success_is_atomic() {
         let root = tempfile::tempdir().expect("temp dir");
         let target = root.path().join("python-test");
-        let failed = install_atomically(root.path(), &target, RuntimeKind::Python, &mut |_| {}, |tmp, _| {
-            fs::create_dir_all(tmp).map_err(|e| RuntimeError::io("create", tmp, e))?;
-            Err(RuntimeError::Step {
-                step: "test".into(),
-                detail: "boom".into(),
-            })
-        });
+        let failed = install_atomically(
+            root.path(),
+            &target,
+            RuntimeKind::Python,
+            &mut |_| {},
+            |tmp, _| {
+                fs::create_dir_all(tmp).map_err(|e| RuntimeError::io("create", tmp, e))?;
+                Err(RuntimeError::Step {
+                    step: "test".into(),
+                    detail: "boom".into(),
+                })
+            },
+        );
         assert!(failed.is_err());
         assert!(!target.exists());
         let leftovers: Vec<_> = fs::read_dir(root.path())
@@ -282,10 +300,16 @@ mod tests {
 
         let mut builds = 0;
         for _ in 0..2 {
-            install_atomically(root.path(), &target, RuntimeKind::Python, &mut |_| {}, |tmp, _| {
-                builds += 1;
-                fs::create_dir_all(tmp).map_err(|e| RuntimeError::io("create", tmp, e))
-            })
+            install_atomically(
+                root.path(),
+                &target,
+                RuntimeKind::Python,
+                &mut |_| {},
+                |tmp, _| {
+                    builds += 1;
+                    fs::create_dir_all(tmp).map_err(|e| RuntimeError::io("create", tmp, e))
+                },
+            )
             .expect("install");
         }
         assert_eq!(builds, 1, "a complete runtime is not rebuilt");

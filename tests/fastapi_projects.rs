@@ -33,7 +33,9 @@ fn python() -> &'static Path {
             npm_registry: String::new(),
         };
         let status = Runtimes::at(root, &config)
-            .install(RuntimeKind::Python, &mut |line| eprintln!("runtime: {line}"))
+            .install(RuntimeKind::Python, &mut |line| {
+                eprintln!("runtime: {line}")
+            })
             .expect("the Python runtime installs (needs PyPI the first time)");
         assert!(status.installed);
         status.interpreter
@@ -81,19 +83,29 @@ fn run_generated_tests(dir: &Path) {
 fn jwt(secret: &str) -> String {
     use base64_url::encode;
     let header = encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let payload = encode(json!({"sub": "rust", "exp": 4_102_444_800u64}).to_string().as_bytes());
+    let payload = encode(
+        json!({"sub": "rust", "exp": 4_102_444_800u64})
+            .to_string()
+            .as_bytes(),
+    );
     let signing_input = format!("{header}.{payload}");
-    format!("{signing_input}.{}", encode(&hmac_sha256(secret.as_bytes(), signing_input.as_bytes())))
+    format!(
+        "{signing_input}.{}",
+        encode(&hmac_sha256(secret.as_bytes(), signing_input.as_bytes()))
+    )
 }
 
 mod base64_url {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     pub fn encode(data: &[u8]) -> String {
         let mut out = String::new();
         for chunk in data.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             for i in 0..=chunk.len() {
                 out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
@@ -112,8 +124,15 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
     }
     let inner: Vec<u8> = block.iter().map(|b| b ^ 0x36).collect();
     let outer: Vec<u8> = block.iter().map(|b| b ^ 0x5c).collect();
-    let inner_hash = Sha256::new().chain_update(&inner).chain_update(message).finalize();
-    Sha256::new().chain_update(&outer).chain_update(inner_hash).finalize().to_vec()
+    let inner_hash = Sha256::new()
+        .chain_update(&inner)
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(&outer)
+        .chain_update(inner_hash)
+        .finalize()
+        .to_vec()
 }
 
 struct Server {
@@ -163,7 +182,10 @@ impl Server {
             }
             apiforge::design::AuthScheme::BearerJwt { env_var } => {
                 cmd.env(env_var, JWT_SECRET);
-                Some(("Authorization".to_owned(), format!("Bearer {}", jwt(JWT_SECRET))))
+                Some((
+                    "Authorization".to_owned(),
+                    format!("Bearer {}", jwt(JWT_SECRET)),
+                ))
             }
         };
         let child = cmd.spawn().expect("the server starts");
@@ -193,18 +215,27 @@ impl Server {
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
-    fn try_request(&self, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<Reply> {
+    fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> std::io::Result<Reply> {
         let mut stream = UnixStream::connect(&self.socket)?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         let payload = body.map(Value::to_string).unwrap_or_default();
-        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
         if let Some((name, value)) = &self.auth {
             request.push_str(&format!("{name}: {value}\r\n"));
         }
         if body.is_some() {
             request.push_str("Content-Type: application/json\r\n");
         }
-        request.push_str(&format!("Content-Length: {}\r\n\r\n{payload}", payload.len()));
+        request.push_str(&format!(
+            "Content-Length: {}\r\n\r\n{payload}",
+            payload.len()
+        ));
         stream.write_all(request.as_bytes())?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw)?;
@@ -244,7 +275,10 @@ fn check_fixture(fixture: &str, plural: &str, body: Value) {
     let created = server.request("POST", &format!("/{plural}"), Some(&body));
     assert_eq!(created.status, 201, "{:?}", created.body);
     let id = created.body["id"].as_i64().expect("integer id");
-    assert_eq!(created.header("location"), Some(format!("/{plural}/{id}").as_str()));
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/{plural}/{id}").as_str())
+    );
     for (name, value) in body.as_object().expect("object body") {
         assert_eq!(&created.body[name], value, "{name}");
     }
@@ -257,22 +291,41 @@ fn check_fixture(fixture: &str, plural: &str, body: Value) {
 
     let missing = server.request("GET", &format!("/{plural}/999999"), None);
     assert_eq!(missing.status, 404);
-    assert_eq!(missing.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        missing.header("content-type"),
+        Some("application/problem+json")
+    );
     assert_eq!(missing.body["status"], json!(404));
 
-    let invalid = server.request("POST", &format!("/{plural}"), Some(&json!({"nonsense": []})));
+    let invalid = server.request(
+        "POST",
+        &format!("/{plural}"),
+        Some(&json!({"nonsense": []})),
+    );
     assert_eq!(invalid.status, 422);
-    assert!(invalid.body["errors"].as_array().is_some_and(|e| !e.is_empty()));
+    assert!(
+        invalid.body["errors"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+    );
 }
 
 #[test]
 fn one_resource() {
-    check_fixture("notes", "notes", json!({"title": "Buy milk", "body": "2 litres"}));
+    check_fixture(
+        "notes",
+        "notes",
+        json!({"title": "Buy milk", "body": "2 litres"}),
+    );
 }
 
 #[test]
 fn relations_enums_bounds_actions_and_api_key_auth() {
-    check_fixture("library", "authors", json!({"name": "Ada", "email": "ada@example.com"}));
+    check_fixture(
+        "library",
+        "authors",
+        json!({"name": "Ada", "email": "ada@example.com"}),
+    );
 }
 
 #[test]
@@ -324,7 +377,11 @@ fn every_field_type_compiles_as_python() {
         .env("PYTHONPYCACHEPREFIX", dir.path().join(".pycache"))
         .output()
         .expect("python3 runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -84,9 +84,18 @@ fn report(statuses: &[RuntimeStatus], json: bool) -> Result<ExitCode, Failure> {
         print_json(&statuses)?;
     } else {
         for s in statuses {
-            let state = if s.installed { "installed" } else { "not installed" };
+            let state = if s.installed {
+                "installed"
+            } else {
+                "not installed"
+            };
             let version = s.version.as_deref().unwrap_or("");
-            println!("{:<7} {:<14} {} {version}", s.kind.as_str(), state, s.dir.display());
+            println!(
+                "{:<7} {:<14} {} {version}",
+                s.kind.as_str(),
+                state,
+                s.dir.display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -36,15 +36,42 @@ use project::{Project, Res, Tests};
 
 /// Every template, by name; embedded so the binary is self-contained.
 const TEMPLATES: [(&str, &str); 23] = [
-    ("main.py", include_str!("../../assets/codegen/fastapi/main.py.j2")),
-    ("app/__init__.py", include_str!("../../assets/codegen/fastapi/app/__init__.py.j2")),
-    ("app/main.py", include_str!("../../assets/codegen/fastapi/app/main.py.j2")),
-    ("app/db.py", include_str!("../../assets/codegen/fastapi/app/db.py.j2")),
-    ("app/crud.py", include_str!("../../assets/codegen/fastapi/app/crud.py.j2")),
-    ("app/problems.py", include_str!("../../assets/codegen/fastapi/app/problems.py.j2")),
-    ("app/auth.py", include_str!("../../assets/codegen/fastapi/app/auth.py.j2")),
-    ("app/models.py", include_str!("../../assets/codegen/fastapi/app/models.py.j2")),
-    ("app/tables.py", include_str!("../../assets/codegen/fastapi/app/tables.py.j2")),
+    (
+        "main.py",
+        include_str!("../../assets/codegen/fastapi/main.py.j2"),
+    ),
+    (
+        "app/__init__.py",
+        include_str!("../../assets/codegen/fastapi/app/__init__.py.j2"),
+    ),
+    (
+        "app/main.py",
+        include_str!("../../assets/codegen/fastapi/app/main.py.j2"),
+    ),
+    (
+        "app/db.py",
+        include_str!("../../assets/codegen/fastapi/app/db.py.j2"),
+    ),
+    (
+        "app/crud.py",
+        include_str!("../../assets/codegen/fastapi/app/crud.py.j2"),
+    ),
+    (
+        "app/problems.py",
+        include_str!("../../assets/codegen/fastapi/app/problems.py.j2"),
+    ),
+    (
+        "app/auth.py",
+        include_str!("../../assets/codegen/fastapi/app/auth.py.j2"),
+    ),
+    (
+        "app/models.py",
+        include_str!("../../assets/codegen/fastapi/app/models.py.j2"),
+    ),
+    (
+        "app/tables.py",
+        include_str!("../../assets/codegen/fastapi/app/tables.py.j2"),
+    ),
     (
         "app/routers/__init__.py",
         include_str!("../../assets/codegen/fastapi/app/routers/__init__.py.j2"),
@@ -57,9 +84,18 @@ const TEMPLATES: [(&str, &str); 23] = [
         "app/routers/actions.py",
         include_str!("../../assets/codegen/fastapi/app/routers/actions.py.j2"),
     ),
-    ("tests/__init__.py", include_str!("../../assets/codegen/fastapi/tests/__init__.py.j2")),
-    ("tests/conftest.py", include_str!("../../assets/codegen/fastapi/tests/conftest.py.j2")),
-    ("tests/support.py", include_str!("../../assets/codegen/fastapi/tests/support.py.j2")),
+    (
+        "tests/__init__.py",
+        include_str!("../../assets/codegen/fastapi/tests/__init__.py.j2"),
+    ),
+    (
+        "tests/conftest.py",
+        include_str!("../../assets/codegen/fastapi/tests/conftest.py.j2"),
+    ),
+    (
+        "tests/support.py",
+        include_str!("../../assets/codegen/fastapi/tests/support.py.j2"),
+    ),
     (
         "tests/test_resource.py",
         include_str!("../../assets/codegen/fastapi/tests/test_resource.py.j2"),
@@ -68,15 +104,30 @@ const TEMPLATES: [(&str, &str); 23] = [
         "tests/test_health.py",
         include_str!("../../assets/codegen/fastapi/tests/test_health.py.j2"),
     ),
-    ("tests/test_auth.py", include_str!("../../assets/codegen/fastapi/tests/test_auth.py.j2")),
+    (
+        "tests/test_auth.py",
+        include_str!("../../assets/codegen/fastapi/tests/test_auth.py.j2"),
+    ),
     (
         "tests/test_actions.py",
         include_str!("../../assets/codegen/fastapi/tests/test_actions.py.j2"),
     ),
-    ("requirements.txt", include_str!("../../assets/codegen/fastapi/requirements.txt.j2")),
-    ("pyproject.toml", include_str!("../../assets/codegen/fastapi/pyproject.toml.j2")),
-    ("README.md", include_str!("../../assets/codegen/fastapi/README.md.j2")),
-    (".gitignore", include_str!("../../assets/codegen/fastapi/gitignore.j2")),
+    (
+        "requirements.txt",
+        include_str!("../../assets/codegen/fastapi/requirements.txt.j2"),
+    ),
+    (
+        "pyproject.toml",
+        include_str!("../../assets/codegen/fastapi/pyproject.toml.j2"),
+    ),
+    (
+        "README.md",
+        include_str!("../../assets/codegen/fastapi/README.md.j2"),
+    ),
+    (
+        ".gitignore",
+        include_str!("../../assets/codegen/fastapi/gitignore.j2"),
+    ),
 ];
 
 /// Templates rendered once per project, in the order they are written.
@@ -116,10 +167,12 @@ static ENVIRONMENT: LazyLock<Result<Environment<'static>, String>> = LazyLock::n
 
 /// Renders every file of the FastAPI project for `design`. Same design, same bytes.
 pub fn render(design: &ApiDesign) -> Result<GeneratedFiles, CodegenError> {
-    let env = ENVIRONMENT.as_ref().map_err(|message| CodegenError::Template {
-        template: "(loading)".to_owned(),
-        message: message.clone(),
-    })?;
+    let env = ENVIRONMENT
+        .as_ref()
+        .map_err(|message| CodegenError::Template {
+            template: "(loading)".to_owned(),
+            message: message.clone(),
+        })?;
     let pins = crate::runtimes::python::pins()
         .into_iter()
         .map(str::to_owned)
@@ -130,13 +183,31 @@ pub fn render(design: &ApiDesign) -> Result<GeneratedFiles, CodegenError> {
     for name in PROJECT_FILES {
         files.insert(name.to_owned(), render_one(env, name, &project)?);
     }
-    files.insert(".gitignore".to_owned(), render_one(env, ".gitignore", &project)?);
-    files.insert("README.md".to_owned(), render_one(env, "README.md", &project)?);
-    files.insert("pyproject.toml".to_owned(), render_one(env, "pyproject.toml", &project)?);
-    files.insert("requirements.txt".to_owned(), render_one(env, "requirements.txt", &project)?);
+    files.insert(
+        ".gitignore".to_owned(),
+        render_one(env, ".gitignore", &project)?,
+    );
+    files.insert(
+        "README.md".to_owned(),
+        render_one(env, "README.md", &project)?,
+    );
+    files.insert(
+        "pyproject.toml".to_owned(),
+        render_one(env, "pyproject.toml", &project)?,
+    );
+    files.insert(
+        "requirements.txt".to_owned(),
+        render_one(env, "requirements.txt", &project)?,
+    );
     if project.auth.kind != "none" {
-        files.insert("app/auth.py".to_owned(), render_one(env, "app/auth.py", &project)?);
-        files.insert("tests/test_auth.py".to_owned(), render_one(env, "tests/test_auth.py", &project)?);
+        files.insert(
+            "app/auth.py".to_owned(),
+            render_one(env, "app/auth.py", &project)?,
+        );
+        files.insert(
+            "tests/test_auth.py".to_owned(),
+            render_one(env, "tests/test_auth.py", &project)?,
+        );
     }
     if !project.actions.is_empty() {
         files.insert(

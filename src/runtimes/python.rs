@@ -183,7 +183,13 @@ mod tests {
     #[test]
     fn pins_are_exact_and_hashed_into_the_dir_name() {
         let pins = pins();
-        for must in ["fastapi==", "uvicorn==", "pydantic==", "pytest==", "httpx=="] {
+        for must in [
+            "fastapi==",
+            "uvicorn==",
+            "pydantic==",
+            "pytest==",
+            "httpx==",
+        ] {
             assert!(pins.iter().any(|p| p.starts_with(must)), "{must} is pinned");
         }
         assert!(pins.iter().all(|p| p.contains("==")));
@@ -193,7 +199,9 @@ mod tests {
 
     #[test]
     fn offline_pip_output_is_reported_as_unreachable_registry() {
-        let err = pip_failure("WARNING: Retrying ... NewConnectionError('...')\nERROR: No matching distribution found for fastapi==0.165.0");
+        let err = pip_failure(
+            "WARNING: Retrying ... NewConnectionError('...')\nERROR: No matching distribution found for fastapi==0.165.0",
+        );
         assert!(matches!(err, RuntimeError::RegistryUnreachable { .. }));
         assert!(err.to_string().contains("pip_index_url"));
     }

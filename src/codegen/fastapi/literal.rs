@@ -6,10 +6,10 @@ use serde_json::Value;
 
 /// Python keywords and soft keywords that cannot be identifiers.
 const KEYWORDS: [&str; 35] = [
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
-    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
-    "try", "while", "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
 ];
 
 /// Attributes of pydantic's `BaseModel` a field must not shadow.
@@ -103,7 +103,9 @@ pub fn py_set(items: &[String]) -> String {
 /// Text safe inside a triple-quoted docstring, on one line.
 pub fn doc(text: &str) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut escaped = one_line.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"");
+    let mut escaped = one_line
+        .replace('\\', "\\\\")
+        .replace("\"\"\"", "\\\"\\\"\\\"");
     if escaped.ends_with('"') {
         escaped.push(' ');
     }

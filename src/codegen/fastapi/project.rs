@@ -78,6 +78,8 @@ pub struct Res {
     pub module: String,
     pub table_const: String,
     pub label: String,
+    /// The label with its indefinite article: "an author", "a book".
+    pub a_label: String,
     pub label_literal: String,
     pub plural_literal: String,
     pub title: String,
@@ -304,8 +306,16 @@ impl Project {
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
                 .collect();
-            let slug = slug.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
-            if slug.is_empty() { "api".to_owned() } else { slug }
+            let slug = slug
+                .split('-')
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("-");
+            if slug.is_empty() {
+                "api".to_owned()
+            } else {
+                slug
+            }
         };
         Ok(Self {
             title: doc(&design.title),
@@ -407,6 +417,15 @@ fn reaches(design: &ApiDesign, from: &str, to: &str) -> bool {
         }
     }
     false
+}
+
+fn with_article(label: &str) -> String {
+    let vowel = label.starts_with(['a', 'e', 'i', 'o', 'u']);
+    if vowel {
+        format!("an {label}")
+    } else {
+        format!("a {label}")
+    }
 }
 
 fn label(name: &str) -> String {
@@ -631,7 +650,11 @@ fn resource(
         .chain(r.relations.iter().map(|rel| rel.field.clone()))
         .collect();
     let of_type = |ty: FieldType| -> Vec<String> {
-        r.fields.iter().filter(|f| f.ty == ty).map(|f| f.name.clone()).collect()
+        r.fields
+            .iter()
+            .filter(|f| f.ty == ty)
+            .map(|f| f.name.clone())
+            .collect()
     };
     let booleans = of_type(FieldType::Boolean);
     let json_columns = of_type(FieldType::Json);
@@ -659,9 +682,11 @@ fn resource(
         .from(Origin::Local, "app.models", &class)
         .from(Origin::Local, "app.tables", &table_const);
     if has_auth {
-        router
-            .from(Origin::ThirdParty, "fastapi", "Depends")
-            .from(Origin::Local, "app.auth", "require_auth");
+        router.from(Origin::ThirdParty, "fastapi", "Depends").from(
+            Origin::Local,
+            "app.auth",
+            "require_auth",
+        );
     }
     let ops = Ops {
         create: r.operations.create,
@@ -704,10 +729,16 @@ fn resource(
                     return Err(unknown(r, "search", s));
                 }
             }
-            search_tuple = if l.search.is_empty() { String::new() } else { py_tuple(&l.search) };
+            search_tuple = if l.search.is_empty() {
+                String::new()
+            } else {
+                py_tuple(&l.search)
+            };
             let mut filters = Vec::new();
             for name in &l.filters {
-                let ty = types.get(name.as_str()).ok_or_else(|| unknown(r, "filter", name))?;
+                let ty = types
+                    .get(name.as_str())
+                    .ok_or_else(|| unknown(r, "filter", name))?;
                 if r.field(name).is_some_and(|f| f.ty == FieldType::Json) {
                     return Err(CodegenError::Unsupported(format!(
                         "{}.{} is a json field and cannot be an exact-match filter",
@@ -730,7 +761,11 @@ fn resource(
                     }
                 }
                 let clash = is_keyword(name) || LIST_PARAMS.contains(&name.as_str());
-                let py_name = if clash { format!("{name}_filter") } else { name.clone() };
+                let py_name = if clash {
+                    format!("{name}_filter")
+                } else {
+                    name.clone()
+                };
                 let param = if clash {
                     format!(
                         "{py_name}: Annotated[{ty} | None, Query(alias={})] = None",
@@ -769,8 +804,12 @@ fn resource(
                 .iter()
                 .filter(|rel| rel.target == r.name)
                 .map(move |rel| match rel.on_delete {
-                    OnDelete::Restrict => format!("refused while {} refer to it", label(&child.plural)),
-                    OnDelete::Cascade => format!("its {} are deleted with it", label(&child.plural)),
+                    OnDelete::Restrict => {
+                        format!("refused while {} refer to it", label(&child.plural))
+                    }
+                    OnDelete::Cascade => {
+                        format!("its {} are deleted with it", label(&child.plural))
+                    }
                     OnDelete::SetNull => {
                         format!("its {} lose their {}", label(&child.plural), rel.field)
                     }
@@ -837,13 +876,25 @@ fn resource(
             .unwrap_or_default(),
     ));
 
-    let tests = tests(design, r, &ops, list.as_ref(), &sample_values, &auto_parents);
+    let tests = tests(
+        design,
+        r,
+        &ops,
+        list.as_ref(),
+        &sample_values,
+        &auto_parents,
+    );
 
     Ok(Res {
         name: r.name.clone(),
         plural: r.plural.clone(),
-        module: if is_keyword(&r.plural) { format!("{}_", r.plural) } else { r.plural.clone() },
+        module: if is_keyword(&r.plural) {
+            format!("{}_", r.plural)
+        } else {
+            r.plural.clone()
+        },
         label: label(&r.name),
+        a_label: with_article(&label(&r.name)),
         label_literal: py_str(&label(&r.name)),
         plural_literal: py_str(&r.plural),
         title: {
@@ -855,13 +906,27 @@ fn resource(
         },
         description: r.description.trim().to_owned(),
         doc: if r.description.trim().is_empty() {
-            format!("A {} as the API returns it.", label(&r.name))
+            let a_label = with_article(&label(&r.name));
+            let mut c = a_label.chars();
+            let capital = c
+                .next()
+                .map(|f| f.to_ascii_uppercase().to_string())
+                .unwrap_or_default();
+            format!("{capital}{} as the API returns it.", c.as_str())
         } else {
             doc(&r.description)
         },
         columns_tuple: py_tuple(&columns),
-        booleans_set: if booleans.is_empty() { String::new() } else { py_set(&booleans) },
-        json_set: if json_columns.is_empty() { String::new() } else { py_set(&json_columns) },
+        booleans_set: if booleans.is_empty() {
+            String::new()
+        } else {
+            py_set(&booleans)
+        },
+        json_set: if json_columns.is_empty() {
+            String::new()
+        } else {
+            py_set(&json_columns)
+        },
         parents_tuple,
         search_tuple,
         create_lines,
@@ -931,7 +996,12 @@ fn tests(
             .iter()
             .filter(|f| f.required && f.default.is_none())
             .map(|f| f.name.clone())
-            .chain(r.relations.iter().filter(|rel| rel.required).map(|rel| rel.field.clone()))
+            .chain(
+                r.relations
+                    .iter()
+                    .filter(|rel| rel.required)
+                    .map(|rel| rel.field.clone()),
+            )
             .collect();
         if !missing.is_empty() {
             t.missing_required = Some(py_set(&missing));
@@ -981,9 +1051,8 @@ fn tests(
     if let Some(l) = list {
         names.insert(make_fn.clone());
         names.insert("assert_problem".to_owned());
-        let sortable = |name: &str| {
-            filled(name) && r.field(name).is_none_or(|f| f.ty != FieldType::Json)
-        };
+        let sortable =
+            |name: &str| filled(name) && r.field(name).is_none_or(|f| f.ty != FieldType::Json);
         if let Some(listing) = &r.operations.list {
             t.sort_fields = listing
                 .sort
@@ -991,7 +1060,12 @@ fn tests(
                 .filter(|s| s.as_str() != "id" && sortable(s))
                 .cloned()
                 .collect();
-            t.filters = listing.filters.iter().filter(|f| filled(f)).cloned().collect();
+            t.filters = listing
+                .filters
+                .iter()
+                .filter(|f| filled(f))
+                .cloned()
+                .collect();
             t.search = listing.search.iter().find_map(|s| {
                 let text = first.get(s)?.as_str()?;
                 let q: String = text.chars().take(4).collect::<String>().to_uppercase();
@@ -1139,11 +1213,20 @@ fn actions_imports(design: &ApiDesign, has_auth: bool) -> String {
     let mut i = Imports::default();
     i.from(Origin::ThirdParty, "fastapi", "APIRouter");
     if has_auth {
-        i.from(Origin::ThirdParty, "fastapi", "Depends")
-            .from(Origin::Local, "app.auth", "require_auth");
+        i.from(Origin::ThirdParty, "fastapi", "Depends").from(
+            Origin::Local,
+            "app.auth",
+            "require_auth",
+        );
     }
     for a in &design.actions {
-        let custom = matches!(&a.behavior, ActionBehavior::Custom { fastapi: Some(_), .. });
+        let custom = matches!(
+            &a.behavior,
+            ActionBehavior::Custom {
+                fastapi: Some(_),
+                ..
+            }
+        );
         let empty = matches!(a.output, ActionOutput::Empty);
         if empty || custom {
             i.from(Origin::ThirdParty, "fastapi", "Response");
@@ -1157,7 +1240,9 @@ fn actions_imports(design: &ApiDesign, has_auth: bool) -> String {
                     .from(Origin::Local, "app", "tables")
                     .from(Origin::Local, "app.db", "Db");
             }
-            ActionBehavior::Custom { fastapi: Some(_), .. } => {
+            ActionBehavior::Custom {
+                fastapi: Some(_), ..
+            } => {
                 i.from(Origin::Local, "app", "crud")
                     .from(Origin::Local, "app", "tables")
                     .from(Origin::Local, "app.db", "Db")
@@ -1186,7 +1271,11 @@ fn support_imports(design: &ApiDesign, auth: &Auth) -> String {
             i.from(Origin::Stdlib, "contextlib", "closing")
                 .from(Origin::Local, "app", "crud")
                 .from(Origin::Local, "app.db", "connect")
-                .from(Origin::Local, "app.models", &format!("{}Create", pascal(&r.name)))
+                .from(
+                    Origin::Local,
+                    "app.models",
+                    &format!("{}Create", pascal(&r.name)),
+                )
                 .from(Origin::Local, "app.tables", &r.plural.to_ascii_uppercase());
         }
     }
@@ -1197,7 +1286,11 @@ fn protected(design: &ApiDesign) -> Option<Protected> {
     if matches!(design.auth, AuthScheme::None) {
         return None;
     }
-    if let Some(r) = design.resources.iter().find(|r| r.operations.list.is_some()) {
+    if let Some(r) = design
+        .resources
+        .iter()
+        .find(|r| r.operations.list.is_some())
+    {
         return Some(Protected {
             method: "get",
             path: format!("/{}", r.plural),
@@ -1228,7 +1321,9 @@ fn path_params(path: &str) -> Vec<String> {
     let mut params = Vec::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
-        let Some(end) = rest[start..].find('}') else { break };
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
         params.push(rest[start + 1..start + end].to_owned());
         rest = &rest[start + end + 1..];
     }
@@ -1270,22 +1365,23 @@ fn action(
         })?),
         None => None,
     };
-    let lines_for = |fields: &[Field], role: fn() -> Role, uses: &mut TypeUse, enums: &mut Vec<EnumAlias>| {
-        fields
-            .iter()
-            .map(|f| {
-                let enum_name = format!("{class}{}", pascal(&f.name));
-                if f.ty == FieldType::Enum {
-                    enums.push(EnumAlias {
-                        name: enum_name.clone(),
-                        values: f.enum_values.iter().map(|v| py_str(v)).collect(),
-                    });
-                }
-                let typed = base_type(f, &enum_name, uses);
-                field_line(f, &typed, role())
-            })
-            .collect::<Vec<String>>()
-    };
+    let lines_for =
+        |fields: &[Field], role: fn() -> Role, uses: &mut TypeUse, enums: &mut Vec<EnumAlias>| {
+            fields
+                .iter()
+                .map(|f| {
+                    let enum_name = format!("{class}{}", pascal(&f.name));
+                    if f.ty == FieldType::Enum {
+                        enums.push(EnumAlias {
+                            name: enum_name.clone(),
+                            values: f.enum_values.iter().map(|v| py_str(v)).collect(),
+                        });
+                    }
+                    let typed = base_type(f, &enum_name, uses);
+                    field_line(f, &typed, role())
+                })
+                .collect::<Vec<String>>()
+        };
     let input_lines = lines_for(&a.input, || Role::Create, uses, enums);
     let output_lines = match &a.output {
         ActionOutput::Object { fields } => lines_for(fields, || Role::Repr, uses, enums),
@@ -1294,10 +1390,19 @@ fn action(
 
     let mut params: Vec<String> = path_params(&a.path)
         .into_iter()
-        .map(|p| if p == "id" { "id: int".to_owned() } else { format!("{p}: str") })
+        .map(|p| {
+            if p == "id" {
+                "id: int".to_owned()
+            } else {
+                format!("{p}: str")
+            }
+        })
         .collect();
     let custom_body = match &a.behavior {
-        ActionBehavior::Custom { fastapi: Some(code), .. } => Some(code.clone()),
+        ActionBehavior::Custom {
+            fastapi: Some(code),
+            ..
+        } => Some(code.clone()),
         _ => None,
     };
     let uses_db = matches!(a.behavior, ActionBehavior::SetField { .. }) || custom_body.is_some();
@@ -1362,13 +1467,20 @@ fn action(
                 ")".to_owned(),
             ];
             lines.push(match &a.output {
-                ActionOutput::Resource => format!("return models.{}.model_validate(item)", pascal(&r.name)),
-                ActionOutput::Object { .. } => format!("return models.{class}Output.model_validate(item)"),
+                ActionOutput::Resource => {
+                    format!("return models.{}.model_validate(item)", pascal(&r.name))
+                }
+                ActionOutput::Object { .. } => {
+                    format!("return models.{class}Output.model_validate(item)")
+                }
                 ActionOutput::Empty => "return Response(status_code=204)".to_owned(),
             });
             lines
         }
-        ActionBehavior::Custom { fastapi: Some(code), .. } => dedent(code),
+        ActionBehavior::Custom {
+            fastapi: Some(code),
+            ..
+        } => dedent(code),
         ActionBehavior::Custom { fastapi: None, .. } | ActionBehavior::NotImplemented => {
             vec![format!(
                 "raise ProblemError(501, {})",
@@ -1391,7 +1503,11 @@ fn action(
         method: method_name(a.method).to_owned(),
         method_upper: a.method.as_str().to_owned(),
         path: a.path.clone(),
-        status: if matches!(a.output, ActionOutput::Empty) { 204 } else { 200 },
+        status: if matches!(a.output, ActionOutput::Empty) {
+            204
+        } else {
+            200
+        },
         tag: resource.map(|r| r.plural.clone()),
         params,
         returns,
@@ -1420,7 +1536,13 @@ fn dedent(code: &str) -> Vec<String> {
         .unwrap_or(0);
     let mut out: Vec<String> = lines
         .iter()
-        .map(|l| if l.trim().is_empty() { String::new() } else { l[indent..].trim_end().to_owned() })
+        .map(|l| {
+            if l.trim().is_empty() {
+                String::new()
+            } else {
+                l[indent..].trim_end().to_owned()
+            }
+        })
         .collect();
     while out.last().is_some_and(String::is_empty) {
         out.pop();
@@ -1469,7 +1591,9 @@ fn action_tests(design: &ApiDesign) -> Result<Vec<ActionTest>, CodegenError> {
             ActionBehavior::NotImplemented | ActionBehavior::Custom { fastapi: None, .. } => {
                 tests.push(base);
             }
-            ActionBehavior::Custom { fastapi: Some(_), .. } => {}
+            ActionBehavior::Custom {
+                fastapi: Some(_), ..
+            } => {}
             ActionBehavior::SetField { field, value, from } => {
                 let Some(r) = a.resource.as_deref().and_then(|n| design.resource(n)) else {
                     continue;
@@ -1489,7 +1613,11 @@ fn action_tests(design: &ApiDesign) -> Result<Vec<ActionTest>, CodegenError> {
                 };
                 let mut path = a.path.clone();
                 for p in path_params(&a.path) {
-                    let value = if p == "id" { "{record['id']}" } else { "sample" };
+                    let value = if p == "id" {
+                        "{record['id']}"
+                    } else {
+                        "sample"
+                    };
                     path = path.replace(&format!("{{{p}}}"), value);
                 }
                 tests.push(ActionTest {
@@ -1500,7 +1628,11 @@ fn action_tests(design: &ApiDesign) -> Result<Vec<ActionTest>, CodegenError> {
                     field: field.clone(),
                     value: py(value),
                     make_args,
-                    status: if matches!(a.output, ActionOutput::Empty) { 204 } else { 200 },
+                    status: if matches!(a.output, ActionOutput::Empty) {
+                        204
+                    } else {
+                        200
+                    },
                     check_via_get,
                     repeat_conflicts: !from.is_empty() && !from.contains(value),
                     ..base
@@ -1517,7 +1649,11 @@ fn actions_test_imports(tests: &[ActionTest]) -> String {
         .from(Origin::Local, "tests.support", "assert_problem");
     for t in tests {
         if t.kind == "set_field" {
-            i.from(Origin::Local, "tests.support", &format!("make_{}", t.resource));
+            i.from(
+                Origin::Local,
+                "tests.support",
+                &format!("make_{}", t.resource),
+            );
         }
     }
     i.render()

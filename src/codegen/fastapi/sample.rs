@@ -22,12 +22,14 @@ pub fn valid(field: &Field, n: usize) -> Value {
             }
             Value::String(fit_length(&format!("{name} {n}"), field))
         }
-        FieldType::Email => Value::String(format!("{}{n}@example.com", field.name.replace('_', "."))),
+        FieldType::Email => {
+            Value::String(format!("{}{n}@example.com", field.name.replace('_', ".")))
+        }
         FieldType::Url => Value::String(format!("https://example.com/{}/{n}", field.name)),
         FieldType::Phone => Value::String(format!("+1 555 010 {:04}", 1000 + n)),
         FieldType::Integer => json!(integer(field, n)),
         FieldType::Number | FieldType::Decimal => json!(number(field, n)),
-        FieldType::Boolean => Value::Bool(n % 2 == 0),
+        FieldType::Boolean => Value::Bool(n.is_multiple_of(2)),
         FieldType::Date => Value::String(format!("2024-03-{:02}", 10 + n)),
         FieldType::DateTime => Value::String(format!("2024-03-{:02}T09:30:00Z", 10 + n)),
         FieldType::Time => Value::String(format!("{:02}:30", 8 + n)),
@@ -95,7 +97,11 @@ pub fn invalid(field: &Field) -> Vec<(&'static str, Value)> {
 
 fn bound(limit: f64, step: f64, integral: bool) -> Value {
     if integral {
-        let edge = if step < 0.0 { limit.ceil() } else { limit.floor() };
+        let edge = if step < 0.0 {
+            limit.ceil()
+        } else {
+            limit.floor()
+        };
         json!(edge as i64 + step as i64)
     } else {
         json!(limit + step)
@@ -123,7 +129,8 @@ fn number(field: &Field, n: usize) -> f64 {
         (None, None) => n + 1.5,
     };
     let rounded = (value * 100.0).round() / 100.0;
-    let inside = field.min.is_none_or(|lo| rounded >= lo) && field.max.is_none_or(|hi| rounded <= hi);
+    let inside =
+        field.min.is_none_or(|lo| rounded >= lo) && field.max.is_none_or(|hi| rounded <= hi);
     if inside { rounded } else { value }
 }
 
@@ -183,7 +190,9 @@ enum Atom {
 fn atomise(hir: &Hir, atoms: &mut Vec<Atom>) {
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => {}
-        HirKind::Literal(lit) => atoms.push(Atom::Fixed(String::from_utf8_lossy(&lit.0).into_owned())),
+        HirKind::Literal(lit) => {
+            atoms.push(Atom::Fixed(String::from_utf8_lossy(&lit.0).into_owned()))
+        }
         HirKind::Class(class) => atoms.push(Atom::Class(pool(class))),
         HirKind::Repetition(rep) => {
             let count = rep.min.max(1).min(rep.max.unwrap_or(u32::MAX));
@@ -222,7 +231,11 @@ fn pool(class: &Class) -> Vec<char> {
         .copied()
         .filter(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation())
         .collect();
-    if printable.is_empty() { chars } else { printable }
+    if printable.is_empty() {
+        chars
+    } else {
+        printable
+    }
 }
 
 #[cfg(test)]
@@ -237,7 +250,12 @@ mod tests {
 
     #[test]
     fn pattern_samples_match_and_differ() {
-        for pattern in ["^[A-Z]{3}-\\d{4}$", "^SKU-[0-9]+$", "^[a-z][a-z0-9_]*$", "^(foo|bar)\\d$"] {
+        for pattern in [
+            "^[A-Z]{3}-\\d{4}$",
+            "^SKU-[0-9]+$",
+            "^[a-z][a-z0-9_]*$",
+            "^(foo|bar)\\d$",
+        ] {
             let a = valid(&text(pattern), 0);
             let b = valid(&text(pattern), 1);
             let re = regex::Regex::new(pattern).expect("test pattern");
