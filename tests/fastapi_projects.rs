@@ -393,16 +393,3 @@ fn inconsistent_designs_are_refused_with_a_reason() {
     let err = fastapi::render(&d).expect_err("unknown relation target");
     assert!(err.to_string().contains("publisher"), "{err}");
 }
-
-#[test]
-fn zz_dump_for_inspection() {
-    for fixture in ["notes", "library", "every_type", "ten_resources"] {
-        let root = Path::new("/tmp/fastapi-dump").join(fixture);
-        let _ = std::fs::remove_dir_all(&root);
-        for (name, text) in fastapi::render(&design(fixture)).expect("renders") {
-            let path = root.join(name);
-            std::fs::create_dir_all(path.parent().expect("p")).expect("mkdir");
-            std::fs::write(&path, text).expect("write");
-        }
-    }
-}
