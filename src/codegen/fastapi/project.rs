@@ -119,9 +119,9 @@ pub struct Ops {
 pub struct List {
     pub default_page_size: u32,
     pub max_page_size: u32,
-    pub sort_keys: Vec<String>,
+    pub sort_literal: String,
+    pub filters_arg: String,
     pub search: bool,
-    pub search_doc: String,
     pub search_names: Vec<String>,
     pub filters: Vec<Filter>,
 }
@@ -781,15 +781,22 @@ fn resource(
                     column_literal: py_str(name),
                 });
             }
+            let pairs: Vec<String> = filters
+                .iter()
+                .map(|f| format!("{}: {}", f.column_literal, f.py_name))
+                .collect();
             Some(List {
                 default_page_size: l.default_page_size,
                 max_page_size: l.max_page_size,
-                sort_keys,
+                sort_literal: wrapped(
+                    "Literal[",
+                    &sort_keys,
+                    "]",
+                    0,
+                    format!("{class}Sort = ").len(),
+                ),
+                filters_arg: wrapped("{", &pairs, "}", 8, "        filters=".len()),
                 search: !l.search.is_empty(),
-                search_doc: py_str(&format!(
-                    "Case-insensitive text searched for in {}.",
-                    l.search.join(", ")
-                )),
                 search_names: l.search.clone(),
                 filters,
             })
@@ -945,6 +952,18 @@ fn resource(
         table_const,
         tests,
     })
+}
+
+/// `open item, item close` on one line when it fits in 99 columns after `prefix_len`
+/// characters, else one item per line indented by `indent + 4`.
+fn wrapped(open: &str, items: &[String], close: &str, indent: usize, prefix_len: usize) -> String {
+    let one_line = format!("{open}{}{close}", items.join(", "));
+    if prefix_len + one_line.len() < 99 {
+        return one_line;
+    }
+    let pad = " ".repeat(indent + 4);
+    let body: String = items.iter().map(|i| format!("{pad}{i},\n")).collect();
+    format!("{open}\n{body}{}{close}", " ".repeat(indent))
 }
 
 fn unknown(r: &Resource, what: &str, name: &str) -> CodegenError {
