@@ -865,7 +865,13 @@ fn resource(
         .collect();
     let samples: Vec<String> = sample_values
         .iter()
-        .map(|m| py(&Value::Object(m.clone())))
+        .map(|m| {
+            let pairs: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", py_str(k), py(v)))
+                .collect();
+            wrapped("{", &pairs, "}", 4, 5)
+        })
         .collect();
     let mut example = sample_values.first().cloned().unwrap_or_default();
     for rel in &r.relations {
@@ -923,7 +929,15 @@ fn resource(
         } else {
             doc(&r.description)
         },
-        columns_tuple: py_tuple(&columns),
+        columns_tuple: {
+            let tuple = py_tuple(&columns);
+            if tuple.len() + 12 < 99 {
+                tuple
+            } else {
+                let items: Vec<String> = columns.iter().map(|c| py_str(c)).collect();
+                wrapped("(", &items, ")", 4, 99)
+            }
+        },
         booleans_set: if booleans.is_empty() {
             String::new()
         } else {
@@ -1038,7 +1052,12 @@ fn tests(
         }
         for f in &r.fields {
             for (slug, v) in sample::invalid(f) {
-                let value = py(&v);
+                let value = match v.as_str() {
+                    Some(text) if text.len() > 8 && text.chars().all(|c| c == 'x') => {
+                        format!("\"x\" * {}", text.len())
+                    }
+                    _ => py(&v),
+                };
                 t.invalid_values.push(Case {
                     slug: format!("{}_{slug}", f.name),
                     name_literal: py_str(&f.name),
