@@ -35,6 +35,7 @@ pub struct Project {
     pub resources: Vec<Res>,
     pub actions: Vec<Act>,
     pub router_modules: Vec<String>,
+    pub routers_import: String,
     pub schema_sql: String,
     pub models_imports: String,
     pub uses_string_constraints: bool,
@@ -280,6 +281,13 @@ impl Project {
         }
         router_modules.extend(resources.iter().map(|r| r.module.clone()));
 
+        let routers_import = {
+            let mut i = Imports::default();
+            for m in &router_modules {
+                i.from(Origin::Local, "app.routers", m);
+            }
+            i.render()
+        };
         let schema_sql = schema_sql(design)?;
         let models_imports = models_imports(&uses);
         let actions_imports = actions_imports(design, has_auth);
@@ -330,6 +338,7 @@ impl Project {
             resources,
             actions,
             router_modules,
+            routers_import,
             schema_sql,
             models_imports,
             uses_string_constraints: uses.string_constraints,
@@ -823,10 +832,25 @@ fn resource(
                 })
         })
         .collect();
+    let summary = format!("Delete {}.", with_article(&label(&r.name)));
     let delete_doc = if children.is_empty() {
-        String::new()
+        format!("\"\"\"{summary}\"\"\"")
     } else {
-        format!("; {}", children.join("; "))
+        let mut sentences: Vec<String> = children
+            .iter()
+            .map(|c| {
+                let mut chars = c.chars();
+                let first = chars.next().map(|f| f.to_ascii_uppercase().to_string());
+                format!("{}{}.", first.unwrap_or_default(), chars.as_str())
+            })
+            .collect();
+        sentences.insert(0, String::new());
+        let mut text = format!("\"\"\"{summary}\n");
+        for sentence in sentences.iter().skip(1) {
+            text.push_str(&format!("\n    {sentence}"));
+        }
+        text.push_str("\n    \"\"\"");
+        text
     };
 
     // Parents the test factories create: every relation whose target cannot lead back
