@@ -353,8 +353,19 @@ fn ten_resources() {
 }
 
 #[test]
+fn self_relations_missing_operations_and_custom_handlers() {
+    check_fixture("edge_cases", "categories", json!({"name": "Root"}));
+}
+
+#[test]
 fn rendering_is_deterministic() {
-    for fixture in ["notes", "library", "every_type", "ten_resources"] {
+    for fixture in [
+        "notes",
+        "library",
+        "every_type",
+        "ten_resources",
+        "edge_cases",
+    ] {
         let design = design(fixture);
         let first = fastapi::render(&design).expect("renders");
         let second = fastapi::render(&design).expect("renders");
