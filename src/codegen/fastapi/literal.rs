@@ -70,6 +70,33 @@ pub fn py_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
+/// A string literal that fits in `width` columns after `indent` spaces: one literal
+/// when short, else adjacent literals (implicitly concatenated) in parentheses.
+pub fn py_str_wrapped(text: &str, indent: usize, width: usize) -> String {
+    let single = py_str(text);
+    if indent + single.len() + 16 <= width {
+        return single;
+    }
+    let budget = width.saturating_sub(indent + 8).max(20);
+    let mut chunks: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_inclusive(' ') {
+        if !current.is_empty() && current.len() + word.len() > budget {
+            chunks.push(std::mem::take(&mut current));
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    let pad = " ".repeat(indent + 4);
+    let body: Vec<String> = chunks
+        .iter()
+        .map(|c| format!("{pad}{}", py_str(c)))
+        .collect();
+    format!("(\n{}\n{})", body.join("\n"), " ".repeat(indent))
+}
+
 /// A regular expression as a raw string when that needs no escaping.
 pub fn py_regex(pattern: &str) -> String {
     if !pattern.contains('"') && !pattern.ends_with('\\') && !pattern.contains('\n') {

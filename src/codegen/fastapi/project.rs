@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::literal::{
     Imports, Origin, doc, field_identifier, is_keyword, kwarg, pascal, py, py_regex, py_set,
-    py_str, py_tuple,
+    py_str, py_str_wrapped, py_tuple,
 };
 use super::sample::{self, SAMPLE_COUNT};
 use crate::codegen::CodegenError;
@@ -39,6 +39,9 @@ pub struct Project {
     pub schema_sql: String,
     pub models_imports: String,
     pub uses_string_constraints: bool,
+    pub uses_field: bool,
+    /// Constrained string types and enum `Literal`s, ready to print.
+    pub aliases_block: String,
     pub uses_email: bool,
     pub uses_url: bool,
     pub uses_phone: bool,
@@ -97,6 +100,7 @@ pub struct Res {
     pub ops: Ops,
     pub list: Option<List>,
     pub router_imports: String,
+    pub router_decl: String,
     pub delete_doc: String,
     pub samples_const: String,
     pub samples: Vec<String>,
@@ -154,7 +158,7 @@ pub struct Tests {
     pub sort_fields: Vec<String>,
     pub filters: Vec<String>,
     pub search: Option<Search>,
-    pub required_parent_columns: Vec<String>,
+    pub replace_args: String,
     pub patch: Option<Case>,
     pub on_delete: Vec<OnDeleteTest>,
 }
@@ -288,6 +292,20 @@ impl Project {
             }
             i.render()
         };
+        let uses_field = resources
+            .iter()
+            .flat_map(|r| {
+                r.create_lines
+                    .iter()
+                    .chain(&r.patch_lines)
+                    .chain(&r.repr_lines)
+            })
+            .chain(
+                actions
+                    .iter()
+                    .flat_map(|a| a.input_lines.iter().chain(&a.output_lines)),
+            )
+            .any(|line| line.contains("= Field("));
         let schema_sql = schema_sql(design)?;
         let models_imports = models_imports(&uses);
         let actions_imports = actions_imports(design, has_auth);
@@ -330,7 +348,7 @@ impl Project {
             title_literal: py_str(&design.title),
             title_toml: py_str(&design.title),
             description: design.description.trim().to_owned(),
-            description_literal: py_str(design.description.trim()),
+            description_literal: py_str_wrapped(design.description.trim(), 4, 92),
             version: design.version.clone(),
             version_literal: py_str(&design.version),
             package_name,
@@ -342,6 +360,8 @@ impl Project {
             schema_sql,
             models_imports,
             uses_string_constraints: uses.string_constraints,
+            uses_field,
+            aliases_block: aliases_block(&uses, &enums),
             uses_email: uses.email,
             uses_url: uses.url,
             uses_phone: uses.phone,
@@ -980,6 +1000,16 @@ fn resource(
         ops,
         list,
         router_imports: format!("\n{}", router.render()),
+        router_decl: {
+            let mut args = vec![
+                format!("prefix={}", py_str(&format!("/{}", r.plural))),
+                format!("tags=[{}]", py_str(&r.plural)),
+            ];
+            if has_auth {
+                args.push("dependencies=[Depends(require_auth)]".to_owned());
+            }
+            format!("router = APIRouter{}", wrapped("(", &args, ")", 0, 18))
+        },
         delete_doc,
         samples_const: format!("{}_SAMPLES", r.name.to_ascii_uppercase()),
         samples,
@@ -1044,7 +1074,11 @@ fn tests(
             .filter_map(|f| {
                 f.default.as_ref().map(|d| NamedValue {
                     name: f.name.clone(),
-                    value: py(d),
+                    // `is` for booleans and None: `== True` is a lint error.
+                    value: match d {
+                        Value::Bool(_) | Value::Null => format!("is {}", py(d)),
+                        _ => format!("== {}", py(d)),
+                    },
                 })
             })
             .collect();
@@ -1140,7 +1174,13 @@ fn tests(
         names.insert(make_fn.clone());
         names.insert(body_fn.clone());
         names.insert("assert_problem".to_owned());
-        t.required_parent_columns = auto_columns.clone();
+        let mut args = vec!["client".to_owned(), "1".to_owned()];
+        args.extend(
+            auto_columns
+                .iter()
+                .map(|c| format!("{c}=created[{}]", py_str(c))),
+        );
+        t.replace_args = wrapped("(", &args, ")", 4, 4 + body_fn.len() + 7);
     }
     if ops.patch {
         names.insert(make_fn.clone());
@@ -1250,6 +1290,35 @@ fn schema_sql(design: &ApiDesign) -> Result<String, CodegenError> {
     Ok(sql)
 }
 
+fn aliases_block(uses: &TypeUse, enums: &[EnumAlias]) -> String {
+    let mut constrained = Vec::new();
+    for (used, name, pattern) in [
+        (uses.email, "Email", r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+        (uses.url, "Url", r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$"),
+        (uses.phone, "Phone", r"^\+?[0-9 ()-]{6,20}$"),
+        (uses.time, "Time", r"^\d{2}:\d{2}(:\d{2})?$"),
+    ] {
+        if used {
+            constrained.push(format!(
+                "{name} = Annotated[str, StringConstraints(pattern={})]",
+                py_regex(pattern)
+            ));
+        }
+    }
+    let literals: Vec<String> = enums
+        .iter()
+        .map(|e| {
+            let literal = wrapped("Literal[", &e.values, "]", 0, e.name.len() + 3);
+            format!("{} = {literal}", e.name)
+        })
+        .collect();
+    [constrained.join("\n"), literals.join("\n")]
+        .into_iter()
+        .filter(|block| !block.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 fn models_imports(uses: &TypeUse) -> String {
     let mut i = Imports::default();
     i.from(Origin::Stdlib, "datetime", "datetime");
@@ -1282,18 +1351,18 @@ fn actions_imports(design: &ApiDesign, has_auth: bool) -> String {
         );
     }
     for a in &design.actions {
-        let custom = matches!(
-            &a.behavior,
-            ActionBehavior::Custom {
-                fastapi: Some(_),
-                ..
-            }
-        );
         let empty = matches!(a.output, ActionOutput::Empty);
-        if empty || custom {
+        let custom_uses = |name: &str| match &a.behavior {
+            ActionBehavior::Custom {
+                fastapi: Some(code),
+                ..
+            } => code.contains(name),
+            _ => false,
+        };
+        if empty || custom_uses("Response") {
             i.from(Origin::ThirdParty, "fastapi", "Response");
         }
-        if !a.input.is_empty() || !matches!(a.output, ActionOutput::Empty) || custom {
+        if !a.input.is_empty() || !empty || custom_uses("models.") {
             i.from(Origin::Local, "app", "models");
         }
         match &a.behavior {
@@ -1303,12 +1372,20 @@ fn actions_imports(design: &ApiDesign, has_auth: bool) -> String {
                     .from(Origin::Local, "app.db", "Db");
             }
             ActionBehavior::Custom {
-                fastapi: Some(_), ..
+                fastapi: Some(code),
+                ..
             } => {
-                i.from(Origin::Local, "app", "crud")
-                    .from(Origin::Local, "app", "tables")
-                    .from(Origin::Local, "app.db", "Db")
-                    .from(Origin::Local, "app.problems", "ProblemError");
+                // Only what the handler uses, so the module stays lint-clean.
+                i.from(Origin::Local, "app.db", "Db");
+                for (name, module, import) in [
+                    ("crud.", "app", "crud"),
+                    ("tables.", "app", "tables"),
+                    ("ProblemError", "app.problems", "ProblemError"),
+                ] {
+                    if code.contains(name) {
+                        i.from(Origin::Local, module, import);
+                    }
+                }
             }
             _ => {
                 i.from(Origin::Local, "app.problems", "ProblemError");
@@ -1518,16 +1595,22 @@ fn action(
                 };
                 format!(", allowed_from={tuple}")
             };
-            let mut lines = vec![
-                "item = crud.set_field(".to_owned(),
-                format!(
-                    "    db, tables.{}, id, {}, {}{from_arg}",
-                    r.plural.to_ascii_uppercase(),
-                    py_str(field),
-                    py(value)
-                ),
-                ")".to_owned(),
-            ];
+            let args = format!(
+                "db, tables.{}, id, {}, {}{from_arg}",
+                r.plural.to_ascii_uppercase(),
+                py_str(field),
+                py(value)
+            );
+            let one_line = format!("item = crud.set_field({args})");
+            let mut lines = if one_line.len() + 4 <= 100 {
+                vec![one_line]
+            } else {
+                vec![
+                    "item = crud.set_field(".to_owned(),
+                    format!("    {args}"),
+                    ")".to_owned(),
+                ]
+            };
             lines.push(match &a.output {
                 ActionOutput::Resource => {
                     format!("return models.{}.model_validate(item)", pascal(&r.name))
