@@ -315,4 +315,53 @@ mod tests {
         assert_eq!(builds, 1, "a complete runtime is not rebuilt");
         assert!(is_complete(&target));
     }
+
+    #[test]
+    fn concurrent_installs_build_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Barrier};
+
+        let root = tempfile::tempdir().expect("temp dir");
+        let target = root.path().join("python-race");
+        let builds = Arc::new(AtomicUsize::new(0));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let barrier = Arc::new(Barrier::new(4));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (root, target) = (root.path().to_path_buf(), target.clone());
+                let (builds, inside, barrier) = (builds.clone(), inside.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    install_atomically(
+                        &root,
+                        &target,
+                        RuntimeKind::Python,
+                        &mut |_| {},
+                        |tmp, _| {
+                            assert_eq!(
+                                inside.fetch_add(1, Ordering::SeqCst),
+                                0,
+                                "two builds at once"
+                            );
+                            builds.fetch_add(1, Ordering::SeqCst);
+                            fs::create_dir_all(tmp)
+                                .map_err(|e| RuntimeError::io("create", tmp, e))?;
+                            for i in 0..200 {
+                                let file = tmp.join(format!("f{i}"));
+                                fs::write(&file, "x")
+                                    .map_err(|e| RuntimeError::io("write", &file, e))?;
+                            }
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                            Ok(())
+                        },
+                    )
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("no panic").expect("install");
+        }
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        assert!(is_complete(&target));
+    }
 }

@@ -265,8 +265,9 @@ impl Server {
 }
 
 /// Renders `fixture`, runs its pytest suite, then serves it and creates, lists and
-/// misses a record of `plural` over the Unix socket.
-fn check_fixture(fixture: &str, plural: &str, body: Value) {
+/// misses a record of `plural` over the Unix socket. Returns the running server (and
+/// the project directory it needs) for further requests.
+fn check_fixture(fixture: &str, plural: &str, body: Value) -> (Server, tempfile::TempDir) {
     let design = design(fixture);
     let dir = write_project(&design);
     run_generated_tests(dir.path());
@@ -308,6 +309,7 @@ fn check_fixture(fixture: &str, plural: &str, body: Value) {
             .as_array()
             .is_some_and(|e| !e.is_empty())
     );
+    (server, dir)
 }
 
 #[test]
@@ -330,7 +332,7 @@ fn relations_enums_bounds_actions_and_api_key_auth() {
 
 #[test]
 fn every_field_type_and_jwt_auth() {
-    check_fixture(
+    let _running = check_fixture(
         "every_type",
         "specimens",
         json!({
@@ -354,7 +356,17 @@ fn ten_resources() {
 
 #[test]
 fn self_relations_missing_operations_and_custom_handlers() {
-    check_fixture("edge_cases", "categories", json!({"name": "Root"}));
+    let (server, _dir) = check_fixture("edge_cases", "categories", json!({"name": "Root"}));
+    // The custom handler body from the design runs as written.
+    let count = server.request("GET", "/categories/count", None);
+    assert_eq!(count.status, 200, "{:?}", count.body);
+    assert_eq!(count.body, json!({"total": 1}));
+    let ping = server.request("POST", "/ping", None);
+    assert_eq!(ping.status, 501);
+    assert_eq!(
+        ping.header("content-type"),
+        Some("application/problem+json")
+    );
 }
 
 #[test]
