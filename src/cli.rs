@@ -7,6 +7,7 @@ mod db;
 mod design;
 mod doctor;
 mod jobs;
+mod runtimes;
 mod sandbox;
 mod templates;
 
@@ -58,6 +59,8 @@ pub enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// Design an API from a prompt (or change a design with --base) and print it.
     Design(design::DesignArgs),
+    /// Install or inspect the language runtimes generated projects run on.
+    Runtimes(runtimes::RuntimesArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -96,6 +99,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Templates(args) => templates::run(&ctx, args).await,
             Command::Sandbox(args) => sandbox::run(&ctx, args).await,
             Command::Design(args) => design::run(&ctx, args).await,
+            Command::Runtimes(args) => runtimes::run(&ctx, args).await,
         }
     });
     match outcome {

@@ -68,6 +68,7 @@ async fn collect(ctx: &Context) -> Vec<Check> {
     checks.push(doctor::process_sandbox(crate::sandbox::default_workspace_root(&ctx.dirs)).await);
     checks.push(doctor::docker_sandbox_image(&cfg.sandbox).await);
     checks.push(crate::provider::openai::check(&ctx.config.provider));
+    checks.push(doctor::python_runtime(&ctx.dirs.cache, &cfg.runtimes));
     checks
 }
 
