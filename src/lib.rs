@@ -9,4 +9,5 @@ pub mod config;
 pub mod design;
 pub mod doctor;
 pub mod provider;
+pub mod runtimes;
 pub mod telemetry;

@@ -1,0 +1,3 @@
+//! Prepared, shared, read-only dependency sets for generated projects.
+
+pub mod node;
