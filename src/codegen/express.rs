@@ -1,0 +1,167 @@
+//! The Express project generator: design → every file of a CommonJS Express project
+//! (server, one router per resource, validation, SQLite persistence through sql.js,
+//! auth, a `node:test` suite, README) except the spec files and `apiforge.json`.
+//!
+//! The code needs only the packages pinned in `assets/runtimes/package.json`, so it runs
+//! against the shared runtime with `NODE_PATH=<runtime>/node_modules`.
+
+mod field_examples;
+mod js_value;
+mod pattern_example;
+mod project_view;
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, context};
+
+use crate::codegen::{CodegenError, GeneratedFiles};
+use crate::design::ApiDesign;
+use project_view::ProjectView;
+
+/// Template name → source, embedded so the binary needs no asset directory.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("package.json", include_str!("../../assets/codegen/express/package.json")),
+    ("gitignore", include_str!("../../assets/codegen/express/gitignore")),
+    ("README.md", include_str!("../../assets/codegen/express/README.md")),
+    ("server.js", include_str!("../../assets/codegen/express/server.js")),
+    ("src/app.js", include_str!("../../assets/codegen/express/src/app.js")),
+    ("src/auth.js", include_str!("../../assets/codegen/express/src/auth.js")),
+    ("src/actions.js", include_str!("../../assets/codegen/express/src/actions.js")),
+    ("src/database.js", include_str!("../../assets/codegen/express/src/database.js")),
+    ("src/problem.js", include_str!("../../assets/codegen/express/src/problem.js")),
+    ("src/repository.js", include_str!("../../assets/codegen/express/src/repository.js")),
+    ("src/resources.js", include_str!("../../assets/codegen/express/src/resources.js")),
+    ("src/routes/resource.js", include_str!("../../assets/codegen/express/src/routes/resource.js")),
+    ("src/validation.js", include_str!("../../assets/codegen/express/src/validation.js")),
+    ("test/actions.test.js", include_str!("../../assets/codegen/express/test/actions.test.js")),
+    ("test/auth.test.js", include_str!("../../assets/codegen/express/test/auth.test.js")),
+    ("test/factories.js", include_str!("../../assets/codegen/express/test/factories.js")),
+    ("test/health.test.js", include_str!("../../assets/codegen/express/test/health.test.js")),
+    ("test/helpers.js", include_str!("../../assets/codegen/express/test/helpers.js")),
+    ("test/resource.test.js", include_str!("../../assets/codegen/express/test/resource.test.js")),
+];
+
+/// Renders the Express project for `design`. Same design in, byte-identical files out.
+pub fn render(design: &ApiDesign) -> Result<GeneratedFiles, CodegenError> {
+    let view = ProjectView::new(design)?;
+    let env = environment()?;
+    let mut files = GeneratedFiles::new();
+    let mut emit = |output: String, template: &str, ctx: minijinja::Value| {
+        let text = env
+            .get_template(template)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| CodegenError::Template {
+                template: template.to_owned(),
+                message: format!("{e:#}"),
+            })?;
+        files.insert(output, tidy(&text));
+        Ok::<(), CodegenError>(())
+    };
+    let project = minijinja::Value::from(Serde(&view));
+    let single = [
+        ("package.json", "package.json"),
+        (".gitignore", "gitignore"),
+        ("README.md", "README.md"),
+        ("server.js", "server.js"),
+        ("src/app.js", "src/app.js"),
+        ("src/database.js", "src/database.js"),
+        ("src/problem.js", "src/problem.js"),
+        ("src/repository.js", "src/repository.js"),
+        ("src/resources.js", "src/resources.js"),
+        ("src/validation.js", "src/validation.js"),
+        ("test/factories.js", "test/factories.js"),
+        ("test/health.test.js", "test/health.test.js"),
+        ("test/helpers.js", "test/helpers.js"),
+    ];
+    for (output, template) in single {
+        emit(output.to_owned(), template, project.clone())?;
+    }
+    if view.auth.kind != "none" {
+        emit("src/auth.js".to_owned(), "src/auth.js", project.clone())?;
+        emit("test/auth.test.js".to_owned(), "test/auth.test.js", project.clone())?;
+    }
+    if !view.actions.is_empty() {
+        emit("src/actions.js".to_owned(), "src/actions.js", project.clone())?;
+    }
+    if view.has_action_tests() {
+        emit("test/actions.test.js".to_owned(), "test/actions.test.js", project.clone())?;
+    }
+    for resource in &view.resources {
+        let ctx = context! { r => minijinja::Value::from(Serde(resource)), ..project.clone() };
+        emit(
+            format!("src/routes/{}.js", resource.plural),
+            "src/routes/resource.js",
+            ctx.clone(),
+        )?;
+        emit(
+            format!("test/{}.test.js", resource.plural),
+            "test/resource.test.js",
+            ctx,
+        )?;
+    }
+    Ok(files)
+}
+
+fn environment() -> Result<Environment<'static>, CodegenError> {
+    let mut env = Environment::new();
+    let syntax = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .map_err(|e| template_error("syntax", &e))?;
+    env.set_syntax(syntax);
+    // Values are pre-rendered as JavaScript/JSON where needed; nothing is HTML.
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .map_err(|e| template_error(name, &e))?;
+    }
+    Ok(env)
+}
+
+fn template_error(template: &str, error: &minijinja::Error) -> CodegenError {
+    CodegenError::Template {
+        template: template.to_owned(),
+        message: format!("{error:#}"),
+    }
+}
+
+/// Collapses the blank-line runs that skipped template blocks leave behind, and ends
+/// the file with exactly one newline.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let trimmed = out.trim_end_matches('\n').trim_start_matches('\n');
+    format!("{trimmed}\n")
+}
+
+/// A valid example request body for creating `resource` (foreign keys left out): the
+/// `index`-th of the samples the generated tests use. `None` for an unknown resource or
+/// a field no example can be derived for.
+pub fn example_body(
+    design: &ApiDesign,
+    resource: &str,
+    index: usize,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    design
+        .resource(resource)?
+        .fields
+        .iter()
+        .map(|f| field_examples::valid(f, index).map(|v| (f.name.clone(), v)))
+        .collect()
+}
