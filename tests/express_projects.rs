@@ -228,7 +228,10 @@ fn request(
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.get("transfer-encoding").is_some_and(|t| t == "chunked") {
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|t| t == "chunked")
+    {
         body = dechunk(&body);
     }
     Ok(Response {
@@ -342,7 +345,10 @@ fn base64url(bytes: &[u8]) -> String {
 fn jwt(secret: &str, exp: u64) -> String {
     let header = base64url(br#"{"alg":"HS256","typ":"JWT"}"#);
     let claims = base64url(json!({"sub": "tester", "exp": exp}).to_string().as_bytes());
-    let signature = base64url(&hmac_sha256(secret.as_bytes(), format!("{header}.{claims}").as_bytes()));
+    let signature = base64url(&hmac_sha256(
+        secret.as_bytes(),
+        format!("{header}.{claims}").as_bytes(),
+    ));
     format!("{header}.{claims}.{signature}")
 }
 
@@ -355,20 +361,31 @@ fn credentials(design: &ApiDesign) -> Vec<(String, String)> {
                 .duration_since(std::time::UNIX_EPOCH)
                 .expect("after 1970")
                 .as_secs();
-            vec![("Authorization".to_owned(), format!("Bearer {}", jwt(SECRET, now + 600)))]
+            vec![(
+                "Authorization".to_owned(),
+                format!("Bearer {}", jwt(SECRET, now + 600)),
+            )]
         }
     }
 }
 
 fn assert_problem(response: &Response, status: u16) {
-    assert_eq!(response.status, status, "{}", String::from_utf8_lossy(&response.body));
+    assert_eq!(
+        response.status,
+        status,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
     assert_eq!(
         response.headers.get("content-type").map(String::as_str),
         Some("application/problem+json")
     );
     let body = response.json();
     assert_eq!(body["status"], json!(status));
-    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
 }
 
 fn server_serves_requests(name: &str) {
@@ -388,7 +405,10 @@ fn server_serves_requests(name: &str) {
     );
     if !auth.is_empty() {
         let path = format!("/{}", design.resources[0].plural);
-        assert_problem(&request(&socket, "GET", &path, &[], None).expect("request"), 401);
+        assert_problem(
+            &request(&socket, "GET", &path, &[], None).expect("request"),
+            401,
+        );
     }
 
     // A resource the server can create without parents.
@@ -400,7 +420,12 @@ fn server_serves_requests(name: &str) {
     let collection = format!("/{}", resource.plural);
     let body = Value::Object(express::example_body(&design, &resource.name, 0).expect("example"));
     let created = request(&socket, "POST", &collection, &auth, Some(&body)).expect("create");
-    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
     let item = created.json();
     let id = item["id"].as_i64().expect("integer id");
     assert_eq!(
@@ -408,7 +433,11 @@ fn server_serves_requests(name: &str) {
         Some(&format!("{collection}/{id}"))
     );
     for (field, value) in body.as_object().expect("object") {
-        assert_eq!(&item[field], value, "{field}");
+        // JSON numbers compare by value: 1000.0 sent may come back as 1000.
+        match (item[field].as_f64(), value.as_f64()) {
+            (Some(got), Some(sent)) => assert_eq!(got, sent, "{field}"),
+            _ => assert_eq!(&item[field], value, "{field}"),
+        }
     }
     if resource.operations.list.is_some() {
         let list = request(&socket, "GET", &collection, &auth, None).expect("list");
@@ -419,8 +448,7 @@ fn server_serves_requests(name: &str) {
     }
     if resource.operations.get {
         assert_problem(
-            &request(&socket, "GET", &format!("{collection}/999999"), &auth, None)
-                .expect("get"),
+            &request(&socket, "GET", &format!("{collection}/999999"), &auth, None).expect("get"),
             404,
         );
     }
@@ -436,7 +464,10 @@ fn server_serves_requests(name: &str) {
     });
     let malformed = malformed.expect("malformed request");
     assert!(malformed.starts_with("HTTP/1.1 422"), "{malformed}");
-    assert!(malformed.contains("application/problem+json"), "{malformed}");
+    assert!(
+        malformed.contains("application/problem+json"),
+        "{malformed}"
+    );
 
     // Every change is on disk at once: a crash loses nothing, and the stale socket the
     // crash leaves behind does not stop the next start.
@@ -500,7 +531,11 @@ fn every_fixture_is_listed() {
         .map(|e| e.path())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 11, "add new fixtures to fixture_tests!: {names:?}");
+    assert_eq!(
+        names.len(),
+        11,
+        "add new fixtures to fixture_tests!: {names:?}"
+    );
 }
 
 #[test]
@@ -512,4 +547,16 @@ fn jwt_helper_matches_rfc_4231() {
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
     );
     assert_eq!(base64url(b"hello"), "aGVsbG8");
+}
+
+#[test]
+#[ignore = "writes a project to $DUMP_DIR for inspection"]
+fn dump() {
+    let name = std::env::var("DUMP_FIXTURE").expect("DUMP_FIXTURE");
+    let out = PathBuf::from(std::env::var("DUMP_DIR").expect("DUMP_DIR"));
+    for (path, contents) in express::render(&fixture(&name)).expect("renders") {
+        let target = out.join(path);
+        std::fs::create_dir_all(target.parent().expect("dir")).expect("mkdir");
+        std::fs::write(target, contents).expect("write");
+    }
 }

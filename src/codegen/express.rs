@@ -20,25 +20,82 @@ use project_view::ProjectView;
 
 /// Template name → source, embedded so the binary needs no asset directory.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("package.json", include_str!("../../assets/codegen/express/package.json")),
-    ("gitignore", include_str!("../../assets/codegen/express/gitignore")),
-    ("README.md", include_str!("../../assets/codegen/express/README.md")),
-    ("server.js", include_str!("../../assets/codegen/express/server.js")),
-    ("src/app.js", include_str!("../../assets/codegen/express/src/app.js")),
-    ("src/auth.js", include_str!("../../assets/codegen/express/src/auth.js")),
-    ("src/actions.js", include_str!("../../assets/codegen/express/src/actions.js")),
-    ("src/database.js", include_str!("../../assets/codegen/express/src/database.js")),
-    ("src/problem.js", include_str!("../../assets/codegen/express/src/problem.js")),
-    ("src/repository.js", include_str!("../../assets/codegen/express/src/repository.js")),
-    ("src/resources.js", include_str!("../../assets/codegen/express/src/resources.js")),
-    ("src/routes/resource.js", include_str!("../../assets/codegen/express/src/routes/resource.js")),
-    ("src/validation.js", include_str!("../../assets/codegen/express/src/validation.js")),
-    ("test/actions.test.js", include_str!("../../assets/codegen/express/test/actions.test.js")),
-    ("test/auth.test.js", include_str!("../../assets/codegen/express/test/auth.test.js")),
-    ("test/factories.js", include_str!("../../assets/codegen/express/test/factories.js")),
-    ("test/health.test.js", include_str!("../../assets/codegen/express/test/health.test.js")),
-    ("test/helpers.js", include_str!("../../assets/codegen/express/test/helpers.js")),
-    ("test/resource.test.js", include_str!("../../assets/codegen/express/test/resource.test.js")),
+    (
+        "package.json",
+        include_str!("../../assets/codegen/express/package.json"),
+    ),
+    (
+        "gitignore",
+        include_str!("../../assets/codegen/express/gitignore"),
+    ),
+    (
+        "README.md",
+        include_str!("../../assets/codegen/express/README.md"),
+    ),
+    (
+        "server.js",
+        include_str!("../../assets/codegen/express/server.js"),
+    ),
+    (
+        "src/app.js",
+        include_str!("../../assets/codegen/express/src/app.js"),
+    ),
+    (
+        "src/auth.js",
+        include_str!("../../assets/codegen/express/src/auth.js"),
+    ),
+    (
+        "src/actions.js",
+        include_str!("../../assets/codegen/express/src/actions.js"),
+    ),
+    (
+        "src/database.js",
+        include_str!("../../assets/codegen/express/src/database.js"),
+    ),
+    (
+        "src/problem.js",
+        include_str!("../../assets/codegen/express/src/problem.js"),
+    ),
+    (
+        "src/repository.js",
+        include_str!("../../assets/codegen/express/src/repository.js"),
+    ),
+    (
+        "src/resources.js",
+        include_str!("../../assets/codegen/express/src/resources.js"),
+    ),
+    (
+        "src/routes/resource.js",
+        include_str!("../../assets/codegen/express/src/routes/resource.js"),
+    ),
+    (
+        "src/validation.js",
+        include_str!("../../assets/codegen/express/src/validation.js"),
+    ),
+    (
+        "test/actions.test.js",
+        include_str!("../../assets/codegen/express/test/actions.test.js"),
+    ),
+    (
+        "test/auth.test.js",
+        include_str!("../../assets/codegen/express/test/auth.test.js"),
+    ),
+    (
+        "test/factories.js",
+        include_str!("../../assets/codegen/express/test/factories.js"),
+    ),
+    (
+        "test/health.test.js",
+        include_str!("../../assets/codegen/express/test/health.test.js"),
+    ),
+    (
+        "test/helpers.js",
+        include_str!("../../assets/codegen/express/test/helpers.js"),
+    ),
+    (
+        "test/resource.test.js",
+        include_str!("../../assets/codegen/express/test/resource.test.js"),
+    ),
 ];
 
 /// Renders the Express project for `design`. Same design in, byte-identical files out.
@@ -78,13 +135,25 @@ pub fn render(design: &ApiDesign) -> Result<GeneratedFiles, CodegenError> {
     }
     if view.auth.kind != "none" {
         emit("src/auth.js".to_owned(), "src/auth.js", project.clone())?;
-        emit("test/auth.test.js".to_owned(), "test/auth.test.js", project.clone())?;
+        emit(
+            "test/auth.test.js".to_owned(),
+            "test/auth.test.js",
+            project.clone(),
+        )?;
     }
     if !view.actions.is_empty() {
-        emit("src/actions.js".to_owned(), "src/actions.js", project.clone())?;
+        emit(
+            "src/actions.js".to_owned(),
+            "src/actions.js",
+            project.clone(),
+        )?;
     }
     if view.has_action_tests() {
-        emit("test/actions.test.js".to_owned(), "test/actions.test.js", project.clone())?;
+        emit(
+            "test/actions.test.js".to_owned(),
+            "test/actions.test.js",
+            project.clone(),
+        )?;
     }
     for resource in &view.resources {
         let ctx = context! { r => minijinja::Value::from(Serde(resource)), ..project.clone() };

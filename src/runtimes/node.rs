@@ -168,9 +168,7 @@ pub fn install(
     let root = runtime_root(cache_root);
     let tmp = cache_root.join(format!(
         "{}.tmp-{}",
-        root.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("node"),
+        root.file_name().and_then(|n| n.to_str()).unwrap_or("node"),
         std::process::id()
     ));
     let result = install_into(&tmp, node, npm_registry, progress).and_then(|()| {
@@ -251,7 +249,12 @@ fn install_into(
         });
     }
     for (name, _) in pinned_dependencies() {
-        if !dir.join("node_modules").join(&name).join("package.json").is_file() {
+        if !dir
+            .join("node_modules")
+            .join(&name)
+            .join("package.json")
+            .is_file()
+        {
             return Err(NodeRuntimeError::Incomplete {
                 root: dir.to_path_buf(),
                 package: name,
@@ -323,15 +326,15 @@ mod tests {
         }
         let mut lines = Vec::new();
         // Port 9 on loopback: connection refused at once, no real network involved.
-        let err = install(
-            dir.path(),
-            node,
-            Some("http://127.0.0.1:9/"),
-            &mut |line| lines.push(line.to_owned()),
-        )
+        let err = install(dir.path(), node, Some("http://127.0.0.1:9/"), &mut |line| {
+            lines.push(line.to_owned())
+        })
         .expect_err("no registry is listening on port 9");
         assert!(err.to_string().contains("registry"), "{err}");
-        assert!(matches!(status(dir.path()), NodeRuntimeStatus::Missing { .. }));
+        assert!(matches!(
+            status(dir.path()),
+            NodeRuntimeStatus::Missing { .. }
+        ));
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .expect("read")
             .filter_map(Result::ok)

@@ -24,7 +24,11 @@ pub fn valid(field: &Field, index: usize) -> Option<Value> {
         FieldType::Time => Value::String(format!("09:{:02}:00", 10 + index % 50)),
         FieldType::Uuid => Value::String(format!("00000000-0000-4000-8000-{:012}", index + 1)),
         FieldType::Json => json!({ "label": format!("sample {}", index + 1), "count": index + 1 }),
-        FieldType::String | FieldType::Text | FieldType::Email | FieldType::Url | FieldType::Phone => {
+        FieldType::String
+        | FieldType::Text
+        | FieldType::Email
+        | FieldType::Url
+        | FieldType::Phone => {
             return textual_candidates(field, index)
                 .into_iter()
                 .map(Value::String)
@@ -77,7 +81,11 @@ fn textual_candidates(field: &Field, index: usize) -> Vec<String> {
         _ => format!("{} {n}", field.name.replace('_', " ")),
     };
     if field.ty == FieldType::String || field.ty == FieldType::Text {
-        candidates.push(fit_length(&field.name.replace('_', " "), &n.to_string(), field));
+        candidates.push(fit_length(
+            &field.name.replace('_', " "),
+            &n.to_string(),
+            field,
+        ));
     }
     candidates.push(base);
     candidates
@@ -270,7 +278,10 @@ mod tests {
         f.max_length = Some(4);
         f.pattern = Some("^[a-z]+$".to_owned());
         for (value, why) in invalid(&f) {
-            assert!(!fits(&f, &value) || !value.is_string(), "{value} ({why}) fits");
+            assert!(
+                !fits(&f, &value) || !value.is_string(),
+                "{value} ({why}) fits"
+            );
         }
     }
 

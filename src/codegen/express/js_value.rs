@@ -26,10 +26,17 @@ impl JsValue {
         JsValue::Object(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
-    /// The literal, laid out for a line that already has `indent` spaces of indentation.
+    /// The literal, laid out for a line that already has `indent` spaces of indentation
+    /// and nothing else before the value.
     pub fn render(&self, indent: usize) -> String {
+        self.render_at(indent, indent)
+    }
+
+    /// `column` is where the value starts (for the width check); `indent` is the
+    /// indentation of the line it starts on (for the lines it breaks into).
+    fn render_at(&self, indent: usize, column: usize) -> String {
         let inline = self.inline();
-        if indent + inline.len() <= WIDTH {
+        if column + inline.len() < WIDTH {
             return inline;
         }
         let pad = " ".repeat(indent + 2);
@@ -46,7 +53,7 @@ impl JsValue {
                     .iter()
                     .map(|(key, value)| {
                         let key = key_literal(key);
-                        let value = value.render(indent + 2 + key.len() + 2);
+                        let value = value.render_at(indent + 2, indent + 2 + key.len() + 2);
                         format!("{pad}{key}: {value},\n")
                     })
                     .collect();
@@ -60,7 +67,13 @@ impl JsValue {
         match self {
             JsValue::Null => "null".to_owned(),
             JsValue::Bool(b) => b.to_string(),
-            JsValue::Number(n) => n.to_string(),
+            // 1000.0 reads as 1000 in JavaScript.
+            JsValue::Number(n) => match n.as_f64() {
+                Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
+                    format!("{}", f as i64)
+                }
+                _ => n.to_string(),
+            },
             JsValue::Str(s) => string_literal(s),
             JsValue::Array(items) => {
                 let items: Vec<String> = items.iter().map(JsValue::inline).collect();
@@ -103,12 +116,54 @@ impl From<Value> for JsValue {
 
 /// Words that cannot be bare identifiers in strict-mode JavaScript.
 const RESERVED: &[&str] = &[
-    "arguments", "await", "break", "case", "catch", "class", "const", "continue",
-    "debugger", "default", "delete", "do", "else", "enum", "eval", "export", "extends",
-    "false", "finally", "for", "function", "if", "implements", "import", "in",
-    "instanceof", "interface", "let", "new", "null", "package", "private", "protected",
-    "public", "return", "static", "super", "switch", "this", "throw", "true", "try",
-    "typeof", "var", "void", "while", "with", "yield",
+    "arguments",
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "eval",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "new",
+    "null",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
 ];
 
 pub fn is_reserved(word: &str) -> bool {
@@ -191,10 +246,17 @@ mod tests {
 
     #[test]
     fn long_literals_break_lines() {
-        let long = JsValue::Array(vec![JsValue::str("x".repeat(60)), JsValue::str("y".repeat(60))]);
+        let long = JsValue::Array(vec![
+            JsValue::str("x".repeat(60)),
+            JsValue::str("y".repeat(60)),
+        ]);
         assert_eq!(
             long.render(2),
-            format!("[\n    '{}',\n    '{}',\n  ]", "x".repeat(60), "y".repeat(60))
+            format!(
+                "[\n    '{}',\n    '{}',\n  ]",
+                "x".repeat(60),
+                "y".repeat(60)
+            )
         );
     }
 

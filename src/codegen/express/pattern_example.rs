@@ -7,9 +7,16 @@
 enum Node {
     Literal(char),
     /// Inclusive ranges; `negated` picks a printable character outside them.
-    Class { ranges: Vec<(char, char)>, negated: bool },
+    Class {
+        ranges: Vec<(char, char)>,
+        negated: bool,
+    },
     Alternatives(Vec<Vec<Node>>),
-    Repeat { node: Box<Node>, min: u32, max: Option<u32> },
+    Repeat {
+        node: Box<Node>,
+        min: u32,
+        max: Option<u32>,
+    },
 }
 
 /// A string matching `pattern`; `variant` varies the choices so different variants
@@ -171,7 +178,14 @@ impl Parser {
                     Some((lo, hi)) => {
                         let lo = lo.trim().parse().ok()?;
                         let hi = hi.trim();
-                        (lo, if hi.is_empty() { None } else { Some(hi.parse().ok()?) })
+                        (
+                            lo,
+                            if hi.is_empty() {
+                                None
+                            } else {
+                                Some(hi.parse().ok()?)
+                            },
+                        )
                     }
                 }
             }

@@ -68,6 +68,8 @@ pub struct Ops {
 #[derive(Debug, Serialize)]
 pub struct ResourceView {
     pub name: String,
+    /// "a book", "an author".
+    pub a_name: String,
     pub plural: String,
     pub path: String,
     pub summary: String,
@@ -111,8 +113,10 @@ pub struct FilterView {
     pub distinct: bool,
     /// A query value the server must reject (URL-safe), when the type has one.
     pub invalid: Option<String>,
-    /// Tests can exercise this filter (not a JSON field).
+    /// Tests can exercise this filter (not a JSON field; a parent can be created).
     pub testable: bool,
+    /// For a foreign key: the parent resource, created explicitly for each record.
+    pub parent: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -126,6 +130,7 @@ pub struct SearchView {
 pub struct RelationView {
     pub field: String,
     pub target: String,
+    pub a_target: String,
     pub target_path: String,
     pub on_delete: &'static str,
     pub testable: bool,
@@ -225,10 +230,21 @@ impl ProjectView {
     }
 
     pub fn has_action_tests(&self) -> bool {
-        self.actions.iter().any(|a| {
-            (a.behavior == "set_field" && a.testable) || a.behavior == "not_implemented"
-        })
+        self.actions
+            .iter()
+            .any(|a| (a.behavior == "set_field" && a.testable) || a.behavior == "not_implemented")
     }
+}
+
+/// "a book", "an author" (by spelling, which is right often enough for test names).
+fn with_article(name: &str) -> String {
+    let words = name.replace('_', " ");
+    let article = if words.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {words}")
 }
 
 fn unsupported(message: String) -> CodegenError {
@@ -263,7 +279,9 @@ fn check_names(design: &ApiDesign) -> Result<(), CodegenError> {
             .map(|f| &f.name)
             .chain(r.relations.iter().map(|rel| &rel.field));
         for name in names {
-            if !is_snake_identifier(name) || ["id", "created_at", "updated_at"].contains(&name.as_str()) {
+            if !is_snake_identifier(name)
+                || ["id", "created_at", "updated_at"].contains(&name.as_str())
+            {
                 return Err(unsupported(format!(
                     "field {}.{name} must be a snake_case name other than id, created_at, updated_at",
                     r.name
@@ -309,7 +327,10 @@ fn auth_view(auth: &AuthScheme) -> Result<AuthView, CodegenError> {
         )));
     }
     if kind == "api_key"
-        && (header.is_empty() || !header.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && (header.is_empty()
+            || !header
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-'))
     {
         return Err(unsupported(format!(
             "API key header {header:?} must be a header name like X-API-Key"
@@ -372,8 +393,17 @@ fn identifier(base: String, taken: &[&str], suffix: &str) -> String {
 
 /// Identifiers a route module already uses.
 const ROUTE_NAMES: &[&str] = &[
-    "express", "resource", "router", "db", "req", "res", "id", "parseId", "parseListQuery",
-    "validateBody", "Repository",
+    "express",
+    "resource",
+    "router",
+    "db",
+    "req",
+    "res",
+    "id",
+    "parseId",
+    "parseListQuery",
+    "validateBody",
+    "Repository",
 ];
 
 fn type_name(ty: FieldType) -> String {
@@ -485,7 +515,10 @@ fn definition(design: &ApiDesign, r: &Resource, var: &str) -> String {
         (
             "list",
             JsValue::object([
-                ("defaultPageSize", JsValue::Number(list.default_page_size.into())),
+                (
+                    "defaultPageSize",
+                    JsValue::Number(list.default_page_size.into()),
+                ),
                 ("maxPageSize", JsValue::Number(list.max_page_size.into())),
                 ("filters", strings(&list.filters)),
                 ("search", strings(&list.search)),
@@ -662,18 +695,22 @@ fn resource_view(
     };
 
     let field_type = |name: &str| -> Option<FieldType> {
-        r.field(name)
-            .map(|f| f.ty)
-            .or_else(|| r.relations.iter().any(|rel| rel.field == name).then_some(FieldType::Integer))
+        r.field(name).map(|f| f.ty).or_else(|| {
+            r.relations
+                .iter()
+                .any(|rel| rel.field == name)
+                .then_some(FieldType::Integer)
+        })
     };
     let filters = list
         .filters
         .iter()
         .filter_map(|name| {
             let ty = field_type(name)?;
-            let is_relation = r.field(name).is_none();
-            let distinct = is_relation
-                || sample_value(sample0, name) != sample_value(sample1, name);
+            let relation = r.relations.iter().find(|rel| &rel.field == name);
+            let is_relation = relation.is_some();
+            let distinct =
+                is_relation || sample_value(sample0, name) != sample_value(sample1, name);
             let invalid = match ty {
                 FieldType::Integer | FieldType::Number | FieldType::Decimal => Some("ten"),
                 FieldType::Boolean => Some("maybe"),
@@ -686,7 +723,9 @@ fn resource_view(
                 field: name.clone(),
                 distinct,
                 invalid: invalid.map(str::to_owned),
-                testable: ty != FieldType::Json,
+                testable: ty != FieldType::Json
+                    && relation.is_none_or(|rel| creatable.contains(&rel.target)),
+                parent: relation.map(|rel| rel.target.clone()),
             })
         })
         .filter(|f| f.testable)
@@ -738,6 +777,7 @@ fn resource_view(
             Some(RelationView {
                 field: rel.field.clone(),
                 target: target.name.clone(),
+                a_target: with_article(&target.name),
                 target_path: format!("/{}", target.plural),
                 on_delete,
                 testable,
@@ -755,6 +795,7 @@ fn resource_view(
 
     Ok(ResourceView {
         name: r.name.clone(),
+        a_name: with_article(&r.name),
         plural: r.plural.clone(),
         path: format!("/{}", r.plural),
         summary: if r.description.is_empty() {
@@ -811,20 +852,25 @@ fn search_view(
     let text = fields
         .iter()
         .find_map(|name| sample_value(sample0, name)?.as_str())?;
+    let others: Vec<String> = fields
+        .iter()
+        .filter_map(|name| sample_value(sample1, name)?.as_str().map(str::to_lowercase))
+        .collect();
     let chars: Vec<char> = text.chars().collect();
-    let needle: String = if chars.len() <= 3 {
-        text.to_owned()
-    } else {
-        let start = (chars.len() - 3) / 2;
-        chars[start..start + 3].iter().collect()
-    }
-    .to_uppercase();
-    let lower = needle.to_lowercase();
-    let excludes_second = fields.iter().all(|name| {
-        sample_value(sample1, name)
-            .and_then(Value::as_str)
-            .is_none_or(|s| !s.to_lowercase().contains(&lower))
+    // The shortest piece of sample 0 (3+ characters) that sample 1 lacks, so the search
+    // must tell the two apart; the middle of the text when every piece is shared.
+    let distinct = (3..=chars.len()).find_map(|len| {
+        (0..=chars.len() - len)
+            .map(|start| chars[start..start + len].iter().collect::<String>())
+            .find(|piece| !others.iter().any(|o| o.contains(&piece.to_lowercase())))
     });
+    let excludes_second = distinct.is_some();
+    let needle = distinct
+        .unwrap_or_else(|| {
+            let start = chars.len().saturating_sub(3) / 2;
+            chars[start..(start + 3).min(chars.len())].iter().collect()
+        })
+        .to_uppercase();
     Some(SearchView {
         needle: JsValue::str(needle).render(0),
         excludes_second,
@@ -854,7 +900,10 @@ fn action_view(
     let mut rest = a.path.as_str();
     while let Some(open) = rest.find('{') {
         let close = rest[open..].find('}').map(|c| c + open).ok_or_else(|| {
-            unsupported(format!("action {} path {:?} has an unclosed {{", a.name, a.path))
+            unsupported(format!(
+                "action {} path {:?} has an unclosed {{",
+                a.name, a.path
+            ))
         })?;
         let param = &rest[open + 1..close];
         if !is_snake_identifier(param) {
@@ -877,13 +926,15 @@ fn action_view(
     test_path.push_str(rest);
     placeholder_path.push_str(rest);
     if express_path.contains('}') {
-        return Err(unsupported(format!("action {} path {:?} has a stray }}", a.name, a.path)));
+        return Err(unsupported(format!(
+            "action {} path {:?} has a stray }}",
+            a.name, a.path
+        )));
     }
 
     let resource = a.resource.as_deref().and_then(|name| design.resource(name));
-    let input = (!a.input.is_empty()).then(|| {
-        JsValue::Array(a.input.iter().map(field_definition).collect()).render(4)
-    });
+    let input = (!a.input.is_empty())
+        .then(|| JsValue::Array(a.input.iter().map(field_definition).collect()).render(4));
     let input_sample = if a.input.is_empty() {
         None
     } else {
@@ -893,7 +944,11 @@ fn action_view(
             .collect::<Option<Vec<_>>>()
             .map(|entries| JsValue::Object(entries).render(4))
     };
-    let fn_name = identifier(camel_case(&a.name), &["actionsRouter", "resources", "express"], "Action");
+    let fn_name = identifier(
+        camel_case(&a.name),
+        &["actionsRouter", "resources", "express"],
+        "Action",
+    );
     let mut view = ActionView {
         name: a.name.clone(),
         method: a.method.as_str(),

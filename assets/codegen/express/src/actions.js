@@ -38,7 +38,11 @@ function actionsRouter(db) {
   router.{{ a.method_lower }}('{{ a.express_path }}', (req, res) => {
     const repository = repositories.{{ a.resource_var }};
     const id = parseId(req.params.id);
+{% if a.from %}
     const current = repository.get(id);
+{% else %}
+    repository.get(id);
+{% endif %}
 {% if a.input %}
     validateBody({{ a.input }}, req.body ?? {}, 'create');
 {% endif %}
@@ -48,11 +52,11 @@ function actionsRouter(db) {
       throw new HttpError(409, `Cannot {{ a.name | replace("_", " ") }}: {{ a.field }} is ${JSON.stringify(current.{{ a.field }})}, it must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}.`);
     }
 {% endif %}
-    const updated = repository.update(id, { {{ a.field }}: {{ a.value }} });
 {% if a.output_empty %}
+    repository.update(id, { {{ a.field }}: {{ a.value }} });
     res.status(204).end();
 {% else %}
-    res.json(updated);
+    res.json(repository.update(id, { {{ a.field }}: {{ a.value }} }));
 {% endif %}
   });
 {% elif a.behavior == "custom" %}

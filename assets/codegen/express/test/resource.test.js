@@ -6,6 +6,21 @@ const {
   startApi, assertProblem, assertInvalid, assertFields, assertRepresentation, compare,
 } = require('./helpers');
 const { SAMPLES, buildBody, create } = require('./factories');
+{% if r.required %}
+
+/** Fields a create must carry. */
+const REQUIRED = {{ r.required }};
+{% endif %}
+{% if r.invalid %}
+
+/** [field, value, why]: values the server must reject. */
+const INVALID = {{ r.invalid }};
+{% endif %}
+{% if r.defaults %}
+
+/** [field, default]: what an omitted optional field becomes. */
+const DEFAULTS = {{ r.defaults }};
+{% endif %}
 
 describe('{{ r.path }}', () => {
   let api;
@@ -19,7 +34,7 @@ describe('{{ r.path }}', () => {
   });
 {% if r.creatable %}
 
-  test('POST {{ r.path }} creates a {{ r.name }}', async () => {
+  test('POST {{ r.path }} creates {{ r.a_name }}', async () => {
     const body = await buildBody(api, '{{ r.name }}', 0);
     const response = await api.post('{{ r.path }}', body);
     assert.equal(response.status, 201, response.text);
@@ -35,7 +50,7 @@ describe('{{ r.path }}', () => {
   });
 {% if r.required %}
 
-  for (const field of {{ r.required }}) {
+  for (const field of REQUIRED) {
     test(`POST {{ r.path }} without ${field} is rejected`, async () => {
       const body = await buildBody(api, '{{ r.name }}', 0);
       delete body[field];
@@ -45,7 +60,7 @@ describe('{{ r.path }}', () => {
 {% endif %}
 {% if r.invalid %}
 
-  for (const [field, value, why] of {{ r.invalid }}) {
+  for (const [field, value, why] of INVALID) {
     test(`POST {{ r.path }} rejects ${field}: ${why}`, async () => {
       const body = await buildBody(api, '{{ r.name }}', 0);
       assertInvalid(await api.post('{{ r.path }}', { ...body, [field]: value }), ['body', field]);
@@ -63,7 +78,7 @@ describe('{{ r.path }}', () => {
   });
 {% if r.defaults %}
 
-  for (const [field, expected] of {{ r.defaults }}) {
+  for (const [field, expected] of DEFAULTS) {
     test(`POST {{ r.path }} without ${field} applies its default`, async () => {
       const body = await buildBody(api, '{{ r.name }}', 0);
       delete body[field];
@@ -140,9 +155,15 @@ describe('{{ r.path }}', () => {
 {% for filter in r.filters %}
 
   test('GET {{ r.path }}?{{ filter.field }}= filters', async () => {
+{% if filter.parent %}
+    // Parents 2 and 3, so they never collide with the parents samples 0 and 1 create.
+    const first = await create(api, '{{ r.name }}', 0, { {{ filter.field }}: (await create(api, '{{ filter.parent }}', 2)).id });
+    const second = await create(api, '{{ r.name }}', 1, { {{ filter.field }}: (await create(api, '{{ filter.parent }}', 3)).id });
+{% else %}
     const first = await create(api, '{{ r.name }}', 0);
 {% if filter.distinct %}
     const second = await create(api, '{{ r.name }}', 1);
+{% endif %}
 {% endif %}
     const response = await api.get(`{{ r.path }}?{{ filter.field }}=${encodeURIComponent(String(first.{{ filter.field }}))}`);
     assert.equal(response.status, 200, response.text);
@@ -185,7 +206,7 @@ describe('{{ r.path }}', () => {
 {% endif %}
 {% if r.ops.replace and r.creatable %}
 
-  test('PUT {{ r.path }}/{id} replaces a {{ r.name }}', async () => {
+  test('PUT {{ r.path }}/{id} replaces {{ r.a_name }}', async () => {
     const original = await create(api, '{{ r.name }}', 0);
     const keep = Object.fromEntries({{ r.relation_fields }}.map((field) => [field, original[field]]));
     const body = { ...SAMPLES.{{ r.name }}[1], ...keep };
@@ -205,7 +226,7 @@ describe('{{ r.path }}', () => {
 
   test('PUT {{ r.path }}/{id} validates the body', async () => {
     const original = await create(api, '{{ r.name }}', 0);
-    const [field, value] = {{ r.invalid }}[0];
+    const [field, value] = INVALID[0];
     const body = await buildBody(api, '{{ r.name }}', 1, { [field]: value });
     assertInvalid(await api.put(`{{ r.path }}/${original.id}`, body), ['body', field]);
   });
@@ -228,14 +249,14 @@ describe('{{ r.path }}', () => {
 
   test('PATCH {{ r.path }}/{id} validates the given fields', async () => {
     const original = await create(api, '{{ r.name }}', 0);
-    const [field, value] = {{ r.invalid }}[0];
+    const [field, value] = INVALID[0];
     assertInvalid(await api.patch(`{{ r.path }}/${original.id}`, { [field]: value }), ['body', field]);
   });
 {% endif %}
 {% endif %}
 {% if r.ops.delete and r.creatable %}
 
-  test('DELETE {{ r.path }}/{id} removes a {{ r.name }}', async () => {
+  test('DELETE {{ r.path }}/{id} removes {{ r.a_name }}', async () => {
     const original = await create(api, '{{ r.name }}', 0);
     const response = await api.delete(`{{ r.path }}/${original.id}`);
     assert.equal(response.status, 204, response.text);
@@ -249,13 +270,13 @@ describe('{{ r.path }}', () => {
 {% for rel in r.relations %}
 {% if r.creatable %}
 
-  test('POST {{ r.path }} with a {{ rel.field }} that names no {{ rel.target }} is rejected', async () => {
+  test('POST {{ r.path }} with an unknown {{ rel.field }} is rejected', async () => {
     const body = await buildBody(api, '{{ r.name }}', 0, { {{ rel.field }}: 999999 });
     assertInvalid(await api.post('{{ r.path }}', body), ['body', '{{ rel.field }}']);
   });
 {% if rel.testable %}
 
-  test('deleting a {{ rel.target }} {{ rel.effect }}', async () => {
+  test('deleting {{ rel.a_target }} {{ rel.effect }}', async () => {
     const parent = await create(api, '{{ rel.target }}', 0);
     const child = await create(api, '{{ r.name }}', 0, { {{ rel.field }}: parent.id });
     assert.equal(child.{{ rel.field }}, parent.id);
