@@ -234,3 +234,131 @@ pub fn example_body(
         .map(|f| field_examples::valid(f, index).map(|v| (f.name.clone(), v)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::design::{
+        Action, ActionBehavior, ActionOutput, Field, FieldType, HttpMethod, Resource,
+    };
+
+    fn shop() -> ApiDesign {
+        let mut design = ApiDesign::new("Shop */ API\nv2");
+        let mut product = Resource::new("product", "products");
+        let mut name = Field::new("name", FieldType::String);
+        name.required = true;
+        product.fields.push(name);
+        product.description = "Things we sell\u{2028}and more".to_owned();
+        design.resources.push(product);
+        design
+    }
+
+    #[test]
+    fn same_design_same_bytes() {
+        let design = shop();
+        assert_eq!(
+            render(&design).expect("renders"),
+            render(&design).expect("renders")
+        );
+    }
+
+    #[test]
+    fn free_text_cannot_break_out_of_comments() {
+        let files = render(&shop()).expect("renders");
+        let app = &files["src/app.js"];
+        assert!(
+            app.contains("Builds the Shop * / API v2 application."),
+            "{app}"
+        );
+        assert!(files["src/routes/products.js"].contains("// /products: Things we sell and more"));
+    }
+
+    #[test]
+    fn auth_files_only_when_the_design_has_auth() {
+        let design = shop();
+        assert!(
+            !render(&design)
+                .expect("renders")
+                .contains_key("src/auth.js")
+        );
+        let mut secured = design;
+        secured.auth = crate::design::AuthScheme::ApiKey {
+            header: "X-Key".to_owned(),
+            env_var: "SHOP_KEY".to_owned(),
+        };
+        let files = render(&secured).expect("renders");
+        assert!(files["src/auth.js"].contains("const HEADER = 'X-Key';"));
+        assert!(files["test/helpers.js"].contains("SHOP_KEY: TEST_SECRET"));
+    }
+
+    #[test]
+    fn unsafe_names_are_refused_not_rendered() {
+        type Breakage = Box<dyn Fn(&mut ApiDesign)>;
+        let cases: Vec<Breakage> = vec![
+            Box::new(|d| d.resources[0].plural = "pro'ducts".to_owned()),
+            Box::new(|d| d.resources[0].fields[0].name = "na-me".to_owned()),
+            Box::new(|d| d.resources[0].fields[0].name = "id".to_owned()),
+            Box::new(|d| {
+                d.auth = crate::design::AuthScheme::BearerJwt {
+                    env_var: "JWT SECRET".to_owned(),
+                }
+            }),
+            Box::new(|d| d.resources.clear()),
+            Box::new(|d| {
+                d.actions.push(Action {
+                    name: "go".to_owned(),
+                    method: HttpMethod::Post,
+                    path: "/products/{id}/go'".to_owned(),
+                    summary: String::new(),
+                    resource: Some("product".to_owned()),
+                    input: Vec::new(),
+                    output: ActionOutput::Resource,
+                    behavior: ActionBehavior::NotImplemented,
+                })
+            }),
+            Box::new(|d| {
+                let f = &mut d.resources[0].fields[0];
+                f.ty = FieldType::Integer;
+                f.min = Some(5.0);
+                f.max = Some(1.0);
+            }),
+        ];
+        for (i, break_it) in cases.iter().enumerate() {
+            let mut design = shop();
+            break_it(&mut design);
+            let err = render(&design).expect_err("an unsafe design must be refused");
+            assert!(
+                matches!(err, CodegenError::Unsupported(_)),
+                "case {i}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn set_field_needs_an_existing_field() {
+        let mut design = shop();
+        design.actions.push(Action {
+            name: "archive".to_owned(),
+            method: HttpMethod::Post,
+            path: "/products/{id}/archive".to_owned(),
+            summary: String::new(),
+            resource: Some("product".to_owned()),
+            input: Vec::new(),
+            output: ActionOutput::Resource,
+            behavior: ActionBehavior::SetField {
+                field: "archived".to_owned(),
+                value: serde_json::json!(true),
+                from: Vec::new(),
+            },
+        });
+        let err = render(&design).expect_err("unknown field");
+        assert!(err.to_string().contains("product.archived"), "{err}");
+    }
+
+    #[test]
+    fn example_bodies_fit_the_fields() {
+        let body = example_body(&shop(), "product", 0).expect("derivable");
+        assert_eq!(body["name"], serde_json::json!("name 1"));
+        assert!(example_body(&shop(), "nothing", 0).is_none());
+    }
+}

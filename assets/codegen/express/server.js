@@ -1,6 +1,6 @@
 'use strict';
 
-// Starts {{ title }} on APIFORGE_LISTEN: `unix:/absolute/path.sock` or `host:port`
+// Starts {{ title_line }} on APIFORGE_LISTEN: `unix:/absolute/path.sock` or `host:port`
 // (default 127.0.0.1:8000). The SQLite file comes from APIFORGE_DB (default app.db).
 
 const fs = require('node:fs');

@@ -115,10 +115,10 @@ fn fit_length(word: &str, suffix: &str, field: &Field) -> String {
 
 /// Whether `value` respects `field`'s bounds, lengths and pattern.
 pub fn fits(field: &Field, value: &Value) -> bool {
-    if let Some(n) = value.as_f64() {
-        if field.min.is_some_and(|min| n < min) || field.max.is_some_and(|max| n > max) {
-            return false;
-        }
+    if let Some(n) = value.as_f64()
+        && (field.min.is_some_and(|min| n < min) || field.max.is_some_and(|max| n > max))
+    {
+        return false;
     }
     if let Some(s) = value.as_str() {
         let length = s.chars().count() as u32;

@@ -21,6 +21,8 @@ const SAMPLE_COUNT: usize = 8;
 #[derive(Debug, Serialize)]
 pub struct ProjectView {
     pub title: String,
+    /// The title made safe for a JavaScript comment.
+    pub title_line: String,
     pub description: String,
     pub description_json: String,
     pub version: String,
@@ -208,6 +210,7 @@ impl ProjectView {
             });
         Ok(Self {
             title: design.title.clone(),
+            title_line: comment_text(&design.title),
             description: design.description.clone(),
             description_json: serde_json::to_string(&design.description).unwrap_or_default(),
             version: design.version.clone(),
@@ -245,6 +248,12 @@ fn with_article(name: &str) -> String {
         "a"
     };
     format!("{article} {words}")
+}
+
+/// One line that cannot end a JavaScript comment early.
+fn comment_text(text: &str) -> String {
+    text.replace(['\r', '\n', '\u{2028}', '\u{2029}'], " ")
+        .replace("*/", "* /")
 }
 
 fn unsupported(message: String) -> CodegenError {
@@ -801,7 +810,7 @@ fn resource_view(
         summary: if r.description.is_empty() {
             format!("the {} collection", r.plural)
         } else {
-            r.description.replace('\n', " ")
+            comment_text(&r.description)
         },
         definition: definition(design, r, &var),
         var,
@@ -955,7 +964,7 @@ fn action_view(
         method_lower: a.method.as_str().to_ascii_lowercase(),
         path: a.path.clone(),
         express_path,
-        summary: a.summary.replace('\n', " "),
+        summary: comment_text(&a.summary),
         behavior: "not_implemented",
         fn_name,
         custom_body: String::new(),

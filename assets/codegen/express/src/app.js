@@ -14,7 +14,7 @@ const { {{ r.router_fn }} } = require('./routes/{{ r.plural }}');
 {% endfor %}
 
 /**
- * Builds the {{ title }} application.
+ * Builds the {{ title_line }} application.
  *
  * Options: `dbPath`, the SQLite file (default: APIFORGE_DB, else app.db), and `env`,
  * where secrets are read from (default: process.env).

@@ -1,6 +1,6 @@
 'use strict';
 
-// The resources of {{ title }} as the design describes them. `fields` holds every
+// The resources of {{ title_line }} as the design describes them. `fields` holds every
 // writable property, foreign keys included; validation, persistence and listing are
 // all driven by these definitions.
 {% for r in resources %}
