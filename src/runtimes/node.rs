@@ -166,6 +166,7 @@ pub fn install(
         return Ok(runtime);
     }
     let root = runtime_root(cache_root);
+    remove_abandoned_installs(cache_root, progress);
     let tmp = cache_root.join(format!(
         "{}.tmp-{}",
         root.file_name().and_then(|n| n.to_str()).unwrap_or("node"),
@@ -183,6 +184,21 @@ pub fn install(
     // Dropping the file releases the lock.
     drop(lock);
     Ok(runtime_at(root))
+}
+
+/// Temp dirs left by installers that died. Only called while holding the lock, so none
+/// of them belongs to a running install.
+fn remove_abandoned_installs(cache_root: &Path, progress: &mut dyn FnMut(&str)) {
+    let Ok(entries) = fs::read_dir(cache_root) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("node-") && name.contains(".tmp-") {
+            progress(&format!("removing abandoned install {name}"));
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn install_into(
@@ -320,6 +336,9 @@ mod tests {
     #[test]
     fn unreachable_registry_fails_cleanly_and_leaves_nothing() {
         let dir = tempfile::tempdir().expect("temp dir");
+        // An install that died half-way must not survive the next attempt.
+        let abandoned = dir.path().join(format!("node-{}.tmp-1", pinned_hash()));
+        fs::create_dir_all(abandoned.join("node_modules")).expect("create");
         let node = Path::new("/usr/bin/node");
         if !node.exists() {
             return;
@@ -335,6 +354,7 @@ mod tests {
             status(dir.path()),
             NodeRuntimeStatus::Missing { .. }
         ));
+        assert!(lines.iter().any(|l| l.starts_with("npm ci: express@")), "{lines:?}");
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .expect("read")
             .filter_map(Result::ok)
@@ -342,5 +362,6 @@ mod tests {
             .filter(|name| name.starts_with("node-"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+        assert!(!abandoned.exists());
     }
 }
