@@ -560,3 +560,19 @@ fn dump() {
         std::fs::write(target, contents).expect("write");
     }
 }
+
+/// A measurement, not a check: `cargo test --test express_projects render_timing --
+/// --ignored --nocapture` prints how long rendering the ten-resource design takes.
+#[test]
+#[ignore = "prints a timing figure"]
+fn render_timing() {
+    let design = fixture("ten_resources");
+    let runs = 50;
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        let files = express::render(&design).expect("renders");
+        std::hint::black_box(files);
+    }
+    let per_render = start.elapsed() / runs;
+    println!("ten_resources: {per_render:?} per render ({runs} runs)");
+}

@@ -354,7 +354,10 @@ mod tests {
             status(dir.path()),
             NodeRuntimeStatus::Missing { .. }
         ));
-        assert!(lines.iter().any(|l| l.starts_with("npm ci: express@")), "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.starts_with("npm ci: express@")),
+            "{lines:?}"
+        );
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .expect("read")
             .filter_map(Result::ok)
