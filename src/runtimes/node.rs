@@ -334,6 +334,43 @@ mod tests {
     }
 
     #[test]
+    fn an_install_waits_for_the_lock_and_reuses_what_the_holder_installed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = dir.path().to_path_buf();
+        let lock = File::create(cache.join("node.lock")).expect("lock file");
+        lock.lock().expect("lock");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let installer = std::thread::spawn(move || {
+            // The registry is unreachable: only reusing the other install can succeed.
+            install(
+                &cache,
+                Path::new("/usr/bin/node"),
+                Some("http://127.0.0.1:9/"),
+                &mut |line| {
+                    let _ = tx.send(line.to_owned());
+                },
+            )
+        });
+        let first = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the installer reports progress");
+        assert_eq!(first, "waiting for the runtime install lock");
+        // Play the other process: finish an install, then release the lock.
+        let NodeRuntimeStatus::Missing { expected_root } = status(dir.path()) else {
+            panic!("nothing is installed yet");
+        };
+        fs::create_dir_all(expected_root.join("node_modules")).expect("create");
+        drop(lock);
+        let runtime = installer
+            .join()
+            .expect("the installer thread does not panic")
+            .expect("the finished install is reused");
+        assert_eq!(runtime.root, expected_root);
+        let rest: Vec<String> = rx.try_iter().collect();
+        assert_eq!(rest, ["Express runtime already installed"]);
+    }
+
+    #[test]
     fn unreachable_registry_fails_cleanly_and_leaves_nothing() {
         let dir = tempfile::tempdir().expect("temp dir");
         // An install that died half-way must not survive the next attempt.
