@@ -161,7 +161,7 @@ fn renders_deterministically(name: &str) {
         "README.md",
         ".gitignore",
         "src/app.js",
-        "test/helpers.js",
+        "test-support/helpers.js",
     ] {
         assert!(first.contains_key(required), "{name} lacks {required}");
     }

@@ -81,16 +81,16 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/codegen/express/test/auth.test.js"),
     ),
     (
-        "test/factories.js",
-        include_str!("../../assets/codegen/express/test/factories.js"),
+        "test-support/factories.js",
+        include_str!("../../assets/codegen/express/test-support/factories.js"),
     ),
     (
         "test/health.test.js",
         include_str!("../../assets/codegen/express/test/health.test.js"),
     ),
     (
-        "test/helpers.js",
-        include_str!("../../assets/codegen/express/test/helpers.js"),
+        "test-support/helpers.js",
+        include_str!("../../assets/codegen/express/test-support/helpers.js"),
     ),
     (
         "test/resource.test.js",
@@ -126,9 +126,9 @@ pub fn render(design: &ApiDesign) -> Result<GeneratedFiles, CodegenError> {
         ("src/repository.js", "src/repository.js"),
         ("src/resources.js", "src/resources.js"),
         ("src/validation.js", "src/validation.js"),
-        ("test/factories.js", "test/factories.js"),
+        ("test-support/factories.js", "test-support/factories.js"),
         ("test/health.test.js", "test/health.test.js"),
-        ("test/helpers.js", "test/helpers.js"),
+        ("test-support/helpers.js", "test-support/helpers.js"),
     ];
     for (output, template) in single {
         emit(output.to_owned(), template, project.clone())?;
@@ -288,7 +288,7 @@ mod tests {
         };
         let files = render(&secured).expect("renders");
         assert!(files["src/auth.js"].contains("const HEADER = 'X-Key';"));
-        assert!(files["test/helpers.js"].contains("SHOP_KEY: TEST_SECRET"));
+        assert!(files["test-support/helpers.js"].contains("SHOP_KEY: TEST_SECRET"));
     }
 
     #[test]

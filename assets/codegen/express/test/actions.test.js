@@ -2,8 +2,8 @@
 
 const assert = require('node:assert/strict');
 const { afterEach, beforeEach, describe, test } = require('node:test');
-const { startApi, assertProblem } = require('./helpers');
-const { create } = require('./factories');
+const { startApi, assertProblem } = require('../test-support/helpers');
+const { create } = require('../test-support/factories');
 
 describe('actions', () => {
   let api;

@@ -3,9 +3,9 @@
 const assert = require('node:assert/strict');
 const { afterEach, beforeEach, describe, test } = require('node:test');
 {% if auth.kind == "api_key" %}
-const { startApi, assertProblem, TEST_SECRET } = require('./helpers');
+const { startApi, assertProblem, TEST_SECRET } = require('../test-support/helpers');
 {% else %}
-const { startApi, assertProblem, signJwt, nowSeconds, TEST_SECRET } = require('./helpers');
+const { startApi, assertProblem, signJwt, nowSeconds, TEST_SECRET } = require('../test-support/helpers');
 const { verifyJwt } = require('../src/auth');
 {% endif %}
 

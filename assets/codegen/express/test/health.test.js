@@ -2,7 +2,7 @@
 
 const assert = require('node:assert/strict');
 const { afterEach, beforeEach, describe, test } = require('node:test');
-const { startApi, assertProblem } = require('./helpers');
+const { startApi, assertProblem } = require('../test-support/helpers');
 
 describe('service', () => {
   let api;

@@ -4,8 +4,8 @@ const assert = require('node:assert/strict');
 const { afterEach, beforeEach, describe, test } = require('node:test');
 const {
   startApi, assertProblem, assertInvalid, assertFields, assertRepresentation, compare,
-} = require('./helpers');
-const { SAMPLES, buildBody, create } = require('./factories');
+} = require('../test-support/helpers');
+const { SAMPLES, buildBody, create } = require('../test-support/factories');
 {% if r.required %}
 
 /** Fields a create must carry. */
