@@ -296,6 +296,23 @@ impl Server {
         server
     }
 
+    /// SIGTERM, then the exit code (the server closes connections and exits).
+    fn terminate(&mut self) -> Option<i32> {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(nix::sys::wait::waitpid(pid, None));
+        });
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal");
+        match rx
+            .recv_timeout(START_TIMEOUT)
+            .expect("the server exits after SIGTERM")
+        {
+            Ok(nix::sys::wait::WaitStatus::Exited(_, code)) => Some(code),
+            _ => None,
+        }
+    }
+
     fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -305,6 +322,63 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// `host:port` listening (port 0: the OS picks one, the server prints it), and a
+/// clear refusal of a malformed APIFORGE_LISTEN.
+#[test]
+fn server_listens_on_tcp_and_refuses_bad_listen_values() {
+    let design = fixture("one_resource");
+    let dir = write_project(&design);
+    let mut child = Command::new(NODE)
+        .arg("server.js")
+        .current_dir(dir.path())
+        .env("NODE_PATH", &runtime().node_modules)
+        .env("APIFORGE_LISTEN", "127.0.0.1:0")
+        .env("APIFORGE_DB", dir.path().join("tcp.db"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(START_TIMEOUT)
+        .expect("the server announces itself");
+    let port: u16 = line
+        .trim()
+        .strip_prefix("listening on 127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected announcement {line:?}"));
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.ends_with(r#"{"status":"ok"}"#), "{response}");
+
+    for bad in ["localhost", "unix:", "127.0.0.1:99999"] {
+        let mut command = Command::new(NODE);
+        command
+            .arg("server.js")
+            .current_dir(dir.path())
+            .env("NODE_PATH", &runtime().node_modules)
+            .env("APIFORGE_LISTEN", bad)
+            .env("APIFORGE_DB", dir.path().join("bad.db"));
+        let output = run_with_timeout(command, START_TIMEOUT);
+        assert_eq!(output.status.code(), Some(1), "{bad}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("APIFORGE_LISTEN"), "{bad}: {stderr}");
     }
 }
 
@@ -473,13 +547,15 @@ fn server_serves_requests(name: &str) {
     // crash leaves behind does not stop the next start.
     server.kill();
     assert!(socket.exists(), "a killed server leaves its socket behind");
-    let _server = Server::start(dir.path(), &socket, &env);
+    let mut server = Server::start(dir.path(), &socket, &env);
     if resource.operations.get {
         let again = request(&socket, "GET", &format!("{collection}/{id}"), &auth, None)
             .expect("get after restart");
         assert_eq!(again.status, 200);
         assert_eq!(again.json(), item);
     }
+    assert_eq!(server.terminate(), Some(0), "SIGTERM is a clean shutdown");
+    assert!(!socket.exists(), "a clean shutdown removes its socket");
 }
 
 macro_rules! fixture_tests {
