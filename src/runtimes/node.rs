@@ -141,6 +141,62 @@ pub fn status(cache_root: &Path) -> NodeRuntimeStatus {
     }
 }
 
+/// The oldest Node major version the generated code supports (`Object.hasOwn`,
+/// `server.closeAllConnections`, `node --test`).
+pub const MIN_NODE_MAJOR: u32 = 20;
+
+/// The doctor's verdict on Node and the Express runtime under `cache_root`.
+pub fn doctor_check(cache_root: &Path, node: &Path) -> crate::doctor::Check {
+    use crate::doctor::{Check, version_of};
+    const NAME: &str = "express runtime";
+    let Some(version) = version_of(node, "--version") else {
+        return Check::fail(
+            NAME,
+            format!("{} does not run", node.display()),
+            "install Node.js 20 or newer with npm (Debian: apt-get install nodejs npm) or set \
+             runtimes.node",
+        );
+    };
+    let major = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    if major.is_none_or(|m| m < MIN_NODE_MAJOR) {
+        return Check::fail(
+            NAME,
+            format!(
+                "{} is Node {version}; generated Express projects need {MIN_NODE_MAJOR}+",
+                node.display()
+            ),
+            "install Node.js 20 or newer and point runtimes.node at it",
+        );
+    }
+    let pinned: Vec<String> = pinned_dependencies()
+        .iter()
+        .map(|(name, version)| format!("{name} {version}"))
+        .collect();
+    match status(cache_root) {
+        NodeRuntimeStatus::Installed { runtime } => Check::ok(
+            NAME,
+            format!(
+                "Node {version}; {} in {}",
+                pinned.join(", "),
+                runtime.root.display()
+            ),
+        ),
+        NodeRuntimeStatus::Missing { expected_root } => Check::warn(
+            NAME,
+            format!(
+                "Node {version}; {} not installed yet ({})",
+                pinned.join(", "),
+                expected_root.display()
+            ),
+            "run `apiforge runtimes install` once with access to the npm registry",
+        ),
+    }
+}
+
 /// Installs the pinned runtime under `cache_root` unless it is already there, and returns
 /// it. Idempotent and safe to call from several processes at once: an exclusive lock
 /// serialises installers, the install happens in a temporary directory beside the final
@@ -316,6 +372,29 @@ mod tests {
                 "{name}@{version} is not pinned to an exact version"
             );
         }
+    }
+
+    #[test]
+    fn doctor_reports_missing_node_missing_runtime_and_installed_runtime() {
+        use crate::doctor::Verdict;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let no_node = doctor_check(dir.path(), &dir.path().join("no-such-node"));
+        assert_eq!(no_node.verdict, Verdict::Fail);
+        assert!(no_node.fix.contains("Node.js"), "{}", no_node.fix);
+        let node = Path::new("/usr/bin/node");
+        if !node.exists() {
+            return;
+        }
+        let missing = doctor_check(dir.path(), node);
+        assert_eq!(missing.verdict, Verdict::Warn, "{}", missing.detail);
+        assert!(missing.fix.contains("runtimes install"));
+        let NodeRuntimeStatus::Missing { expected_root } = status(dir.path()) else {
+            panic!("nothing installed");
+        };
+        fs::create_dir_all(expected_root.join("node_modules")).expect("create");
+        let installed = doctor_check(dir.path(), node);
+        assert_eq!(installed.verdict, Verdict::Ok, "{}", installed.detail);
+        assert!(installed.detail.contains("express"), "{}", installed.detail);
     }
 
     #[test]
