@@ -596,6 +596,7 @@ fixture_tests!(
     api_key_auth,
     jwt_auth,
     set_field_action,
+    limited_operations,
 );
 
 #[test]

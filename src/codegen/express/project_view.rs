@@ -829,9 +829,9 @@ fn resource_view(
                 target: rel.target.clone(),
             })
             .collect(),
-        required: nonempty(required, 2),
-        invalid: nonempty(invalid, 2),
-        defaults: nonempty(defaults, 2),
+        required: nonempty(required, 0),
+        invalid: nonempty(invalid, 0),
+        defaults: nonempty(defaults, 0),
         unique: r
             .fields
             .iter()

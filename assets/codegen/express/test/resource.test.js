@@ -2,21 +2,25 @@
 
 const assert = require('node:assert/strict');
 const { afterEach, beforeEach, describe, test } = require('node:test');
+{% if r.creatable %}
 const {
-  startApi, assertProblem, assertInvalid, assertFields, assertRepresentation, compare,
+  startApi, assertProblem, assertInvalid, assertFields, assertRepresentation{% if r.sort and r.ops.list %}, compare{% endif %},
 } = require('../test-support/helpers');
-const { SAMPLES, buildBody, create } = require('../test-support/factories');
-{% if r.required %}
+const { {% if r.ops.replace %}SAMPLES, {% endif %}buildBody, create } = require('../test-support/factories');
+{% else %}
+const { startApi, assertProblem, assertInvalid } = require('../test-support/helpers');
+{% endif %}
+{% if r.required and r.creatable %}
 
 /** Fields a create must carry. */
 const REQUIRED = {{ r.required }};
 {% endif %}
-{% if r.invalid %}
+{% if r.invalid and r.creatable %}
 
 /** [field, value, why]: values the server must reject. */
 const INVALID = {{ r.invalid }};
 {% endif %}
-{% if r.defaults %}
+{% if r.defaults and r.creatable %}
 
 /** [field, default]: what an omitted optional field becomes. */
 const DEFAULTS = {{ r.defaults }};
