@@ -99,7 +99,18 @@ pub struct ResourceView {
     pub relation_fields: String,
     pub patch: String,
     pub relations: Vec<RelationView>,
+    pub disabled: Vec<DisabledOp>,
     pub curl_body: String,
+}
+
+/// An operation the design leaves out: its route must not exist.
+#[derive(Debug, Serialize)]
+pub struct DisabledOp {
+    pub method: &'static str,
+    /// As documented (`/things/{id}`).
+    pub path: String,
+    pub request_path: String,
+    pub body: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -846,8 +857,40 @@ fn resource_view(
         relation_fields,
         patch,
         relations,
+        disabled: disabled_ops(r, design),
         curl_body,
     })
+}
+
+fn disabled_ops(r: &Resource, design: &ApiDesign) -> Vec<DisabledOp> {
+    let collection = format!("/{}", r.plural);
+    let item = format!("{collection}/{{id}}");
+    let ops = &r.operations;
+    let candidates = [
+        (ops.list.is_none(), "GET", &collection, false),
+        (!ops.create, "POST", &collection, true),
+        (!ops.get, "GET", &item, false),
+        (!ops.replace, "PUT", &item, true),
+        (!ops.patch, "PATCH", &item, true),
+        (!ops.delete, "DELETE", &item, false),
+    ];
+    candidates
+        .into_iter()
+        .filter(|(disabled, ..)| *disabled)
+        // A custom action may legitimately claim the same method and path.
+        .filter(|(_, method, path, _)| {
+            !design
+                .actions
+                .iter()
+                .any(|a| a.method.as_str() == *method && a.path == **path)
+        })
+        .map(|(_, method, path, body)| DisabledOp {
+            method,
+            path: path.clone(),
+            request_path: path.replace("{id}", "1"),
+            body,
+        })
+        .collect()
 }
 
 fn search_view(

@@ -1,6 +1,8 @@
 'use strict';
 
+{% if r.creatable or r.ops.list or r.disabled %}
 const assert = require('node:assert/strict');
+{% endif %}
 const { afterEach, beforeEach, describe, test } = require('node:test');
 {% if r.creatable %}
 const {
@@ -271,6 +273,14 @@ describe('{{ r.path }}', () => {
     assertProblem(await api.delete(`{{ r.path }}/${original.id}`), 404);
   });
 {% endif %}
+{% for op in r.disabled %}
+
+  test('{{ op.method }} {{ op.path }} is not offered', async () => {
+    const response = await api.request('{{ op.method }}', '{{ op.request_path }}'{% if op.body %}, { body: {} }{% endif %});
+    assertProblem(response, 404);
+    assert.match(response.body.detail, /^No route matches/);
+  });
+{% endfor %}
 {% for rel in r.relations %}
 {% if r.creatable %}
 

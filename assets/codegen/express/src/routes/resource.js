@@ -5,7 +5,7 @@
 const express = require('express');
 const { {{ r.var }}: resource } = require('../resources');
 const { Repository } = require('../repository');
-const { parseId, {% if r.ops.list %}parseListQuery, {% endif %}validateBody } = require('../validation');
+const { parseId{% if r.ops.list %}, parseListQuery{% endif %}{% if r.ops.create or r.ops.replace or r.ops.patch %}, validateBody{% endif %} } = require('../validation');
 
 function {{ r.router_fn }}(db) {
   const router = express.Router();
