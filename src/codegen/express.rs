@@ -168,6 +168,12 @@ pub fn render(design: &ApiDesign) -> Result<GeneratedFiles, CodegenError> {
             ctx,
         )?;
     }
+    // Handler bodies go in last, after the whitespace clean-up, exactly as written.
+    if let Some(actions) = files.get_mut("src/actions.js") {
+        for (placeholder, body) in view.custom_bodies() {
+            *actions = actions.replace(placeholder, body);
+        }
+    }
     Ok(files)
 }
 
@@ -353,6 +359,32 @@ mod tests {
         });
         let err = render(&design).expect_err("unknown field");
         assert!(err.to_string().contains("product.archived"), "{err}");
+    }
+
+    #[test]
+    fn custom_handler_bodies_are_inserted_verbatim() {
+        let mut design = shop();
+        let body = "  const note = `two\n\n\nblank lines   `;  \n\n\n  return { note };";
+        design.actions.push(Action {
+            name: "note".to_owned(),
+            method: HttpMethod::Get,
+            path: "/note".to_owned(),
+            summary: String::new(),
+            resource: None,
+            input: Vec::new(),
+            output: ActionOutput::Empty,
+            behavior: ActionBehavior::Custom {
+                fastapi: None,
+                express: Some(body.to_owned()),
+            },
+        });
+        let files = render(&design).expect("renders");
+        let expected = format!("{{ req, res, input, db, repositories }}) {{\n{body}\n}}");
+        assert!(
+            files["src/actions.js"].contains(&expected),
+            "{}",
+            files["src/actions.js"]
+        );
     }
 
     #[test]

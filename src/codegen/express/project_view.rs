@@ -161,7 +161,12 @@ pub struct ActionView {
     /// `set_field`, `custom` or `not_implemented`.
     pub behavior: &'static str,
     pub fn_name: String,
+    /// A placeholder line for the handler body; see [`ProjectView::custom_bodies`].
     pub custom_body: String,
+    /// The handler body itself, swapped in after rendering so that not even
+    /// whitespace clean-up touches it.
+    #[serde(skip)]
+    pub custom_source: String,
     /// JS array of input field definitions, when the action takes a body.
     pub input: Option<String>,
     pub input_sample: Option<String>,
@@ -241,6 +246,14 @@ impl ProjectView {
             resources,
             actions,
         })
+    }
+
+    /// (placeholder, handler body) for every custom handler.
+    pub fn custom_bodies(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.actions
+            .iter()
+            .filter(|a| a.behavior == "custom")
+            .map(|a| (a.custom_body.as_str(), a.custom_source.as_str()))
     }
 
     pub fn has_action_tests(&self) -> bool {
@@ -1011,6 +1024,7 @@ fn action_view(
         behavior: "not_implemented",
         fn_name,
         custom_body: String::new(),
+        custom_source: String::new(),
         input,
         input_sample: input_sample.clone(),
         field: String::new(),
@@ -1032,7 +1046,8 @@ fn action_view(
         ActionBehavior::Custom { express, .. } => {
             if let Some(body) = express.as_ref().filter(|b| !b.trim().is_empty()) {
                 view.behavior = "custom";
-                view.custom_body = body.clone();
+                view.custom_body = format!("/*@apiforge-handler:{}@*/", a.name);
+                view.custom_source = body.clone();
             }
         }
         ActionBehavior::SetField { field, value, from } => {
