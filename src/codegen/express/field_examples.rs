@@ -38,17 +38,27 @@ pub fn valid(field: &Field, index: usize) -> Option<Value> {
     fits(field, &value).then_some(value)
 }
 
+/// Integers JavaScript represents exactly (Number.MAX_SAFE_INTEGER).
+const SAFE_INTEGER: i64 = (1 << 53) - 1;
+
 fn integer(field: &Field, i: i64) -> Option<i64> {
-    let lo = field.min.map(|m| m.ceil() as i64);
-    let hi = field.max.map(|m| m.floor() as i64);
+    let clamp = |m: f64| (m as i64).clamp(-SAFE_INTEGER, SAFE_INTEGER);
+    let lo = field.min.map(|m| clamp(m.ceil()));
+    let hi = field.max.map(|m| clamp(m.floor()));
     Some(match (lo, hi) {
         (Some(lo), Some(hi)) if hi < lo => return None,
-        (Some(lo), Some(hi)) => lo + i % (hi - lo + 1),
+        (Some(lo), Some(hi)) => lo + i % (hi - lo + 1).min(SAMPLE_SPREAD),
         (Some(lo), None) => lo + i,
-        (None, Some(hi)) => hi - 8 + i,
+        (None, Some(hi)) => hi - SAMPLE_SPREAD + i,
         (None, None) => 10 + i,
     })
 }
+
+/// How far apart the examples of one field may spread.
+const SAMPLE_SPREAD: i64 = 8;
+
+/// Longer length bounds are not worth examples (nor megabyte-sized test files).
+const MAX_EXAMPLE_LENGTH: u32 = 10_000;
 
 fn number(field: &Field, i: i64) -> Option<Number> {
     let i = i as f64;
@@ -69,6 +79,9 @@ fn number(field: &Field, i: i64) -> Option<Number> {
 }
 
 fn textual_candidates(field: &Field, index: usize) -> Vec<String> {
+    if field.min_length.is_some_and(|m| m > MAX_EXAMPLE_LENGTH) {
+        return Vec::new();
+    }
     let n = index + 1;
     let mut candidates = Vec::new();
     if let Some(pattern) = &field.pattern {
@@ -174,14 +187,14 @@ pub fn invalid(field: &Field) -> Vec<(Value, String)> {
         let whole = field.ty == FieldType::Integer;
         let below = |bound: f64| {
             if whole {
-                json!(bound.ceil() as i64 - 1)
+                json!((bound.ceil() as i64).saturating_sub(1))
             } else {
                 json!(bound - 1.0)
             }
         };
         let above = |bound: f64| {
             if whole {
-                json!(bound.floor() as i64 + 1)
+                json!((bound.floor() as i64).saturating_add(1))
             } else {
                 json!(bound + 1.0)
             }
@@ -194,13 +207,16 @@ pub fn invalid(field: &Field) -> Vec<(Value, String)> {
         }
     }
     if field.ty.is_textual() {
-        if let Some(min) = field.min_length.filter(|&m| m > 0) {
+        if let Some(min) = field
+            .min_length
+            .filter(|&m| m > 0 && m <= MAX_EXAMPLE_LENGTH)
+        {
             cases.push((
                 json!("a".repeat(min as usize - 1)),
                 format!("shorter than {min} characters"),
             ));
         }
-        if let Some(max) = field.max_length {
+        if let Some(max) = field.max_length.filter(|&m| m < MAX_EXAMPLE_LENGTH) {
             cases.push((
                 json!("a".repeat(max as usize + 1)),
                 format!("longer than {max} characters"),

@@ -26,6 +26,8 @@ pub struct ProjectView {
     pub description: String,
     pub description_json: String,
     pub version: String,
+    /// The version as a JSON string literal (package.json).
+    pub version_json: String,
     pub slug: String,
     pub auth: AuthView,
     pub curl_auth: String,
@@ -230,6 +232,7 @@ impl ProjectView {
             description: design.description.clone(),
             description_json: serde_json::to_string(&design.description).unwrap_or_default(),
             version: design.version.clone(),
+            version_json: serde_json::to_string(&design.version).unwrap_or_default(),
             slug: slug(&design.title),
             auth,
             curl_auth,
@@ -297,6 +300,40 @@ fn is_snake_identifier(s: &str) -> bool {
 fn check_names(design: &ApiDesign) -> Result<(), CodegenError> {
     if design.resources.is_empty() {
         return Err(unsupported("the design has no resources".to_owned()));
+    }
+    let mut seen = BTreeSet::new();
+    for r in &design.resources {
+        for name in [&r.name, &r.plural] {
+            // Singular and plural may coincide ("sheep"), but not across resources.
+            if !seen.insert(camel_case(name)) && r.name != r.plural {
+                return Err(unsupported(format!(
+                    "two resources are both called {name:?}"
+                )));
+            }
+        }
+        let mut fields = BTreeSet::new();
+        for name in r
+            .fields
+            .iter()
+            .map(|f| &f.name)
+            .chain(r.relations.iter().map(|rel| &rel.field))
+        {
+            if !fields.insert(name) {
+                return Err(unsupported(format!(
+                    "{} has two fields called {name:?}",
+                    r.name
+                )));
+            }
+        }
+    }
+    let mut actions = BTreeSet::new();
+    for a in &design.actions {
+        if !is_snake_identifier(&a.name) || !actions.insert(&a.name) {
+            return Err(unsupported(format!(
+                "action name {:?} must be a unique snake_case name",
+                a.name
+            )));
+        }
     }
     for r in &design.resources {
         for name in [&r.name, &r.plural] {
