@@ -439,7 +439,7 @@ mod tests {
                     resource.fields.push(field);
                 }
                 if r > 0 && rng.random_bool(0.6) {
-                    let target = format!("{}", design.resources[0].name);
+                    let target = design.resources[0].name.clone();
                     resource.relations.push(Relation {
                         field: format!("{target}_id"),
                         target,
