@@ -53,6 +53,7 @@
 //!   at start-up. Auth secrets from the env var the design names (`API_KEY`,
 //!   `JWT_SECRET`).
 
+pub mod express;
 pub mod fastapi;
 pub mod framework;
 pub mod openapi;

@@ -10,6 +10,7 @@
 //! Adding a kind takes a `pub mod <kind>;` providing the same three functions as
 //! [`python`] (`dir_name`, `build`, `probe`) and one arm in each `match` below.
 
+pub mod node;
 pub mod python;
 
 use std::fmt;
@@ -59,8 +60,8 @@ impl FromStr for RuntimeKind {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("the {0} runtime is not available in this build of apiforge yet")]
-    Unsupported(RuntimeKind),
+    #[error(transparent)]
+    Node(#[from] node::NodeRuntimeError),
     #[error("cannot run {program}: {source}; check runtimes.{kind} in the config")]
     Interpreter {
         kind: RuntimeKind,
@@ -138,7 +139,7 @@ impl Runtimes {
     pub fn dir(&self, kind: RuntimeKind) -> Result<PathBuf, RuntimeError> {
         let name = match kind {
             RuntimeKind::Python => python::dir_name(),
-            RuntimeKind::Node => return Err(RuntimeError::Unsupported(kind)),
+            RuntimeKind::Node => format!("node-{}", node::pinned_hash()),
         };
         Ok(self.root.join(name))
     }
@@ -147,11 +148,22 @@ impl Runtimes {
         let dir = self.dir(kind)?;
         let (interpreter, version) = match kind {
             RuntimeKind::Python => (python::interpreter(&dir), python::probe(&dir)),
-            RuntimeKind::Node => return Err(RuntimeError::Unsupported(kind)),
+            // Node packages run on the configured system node.
+            RuntimeKind::Node => (
+                self.config.node.clone(),
+                crate::doctor::version_of(&self.config.node, "--version"),
+            ),
+        };
+        let installed = match kind {
+            RuntimeKind::Python => is_complete(&dir),
+            RuntimeKind::Node => matches!(
+                node::status(&self.root),
+                node::NodeRuntimeStatus::Installed { .. }
+            ),
         };
         Ok(RuntimeStatus {
             kind,
-            installed: is_complete(&dir),
+            installed,
             dir,
             interpreter,
             version,
@@ -165,18 +177,16 @@ impl Runtimes {
         kind: RuntimeKind,
         progress: &mut dyn FnMut(&str),
     ) -> Result<RuntimeStatus, RuntimeError> {
+        if kind == RuntimeKind::Node {
+            let registry = Some(self.config.npm_registry.as_str()).filter(|r| !r.is_empty());
+            node::install(&self.root, &self.config.node, registry, progress)?;
+            return self.status(kind);
+        }
         let dir = self.dir(kind)?;
         let config = self.config.clone();
-        install_atomically(
-            &self.root,
-            &dir,
-            kind,
-            progress,
-            |tmp, progress| match kind {
-                RuntimeKind::Python => python::build(&config, tmp, progress),
-                RuntimeKind::Node => Err(RuntimeError::Unsupported(kind)),
-            },
-        )?;
+        install_atomically(&self.root, &dir, kind, progress, |tmp, progress| {
+            python::build(&config, tmp, progress)
+        })?;
         self.status(kind)
     }
 }

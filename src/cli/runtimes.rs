@@ -34,16 +34,13 @@ pub enum RuntimesCommand {
     },
 }
 
-/// The kinds this build can install; node joins once its module lands.
-const AVAILABLE: [RuntimeKind; 1] = [RuntimeKind::Python];
-
 pub async fn run(ctx: &Context, args: RuntimesArgs) -> Result<ExitCode, Failure> {
     let runtimes = Runtimes::new(&ctx.dirs.cache, &ctx.config.runtimes);
     match args.command {
         RuntimesCommand::Install { only, json } => {
             let kinds: Vec<RuntimeKind> = match only {
                 Some(kind) => vec![kind],
-                None => AVAILABLE.to_vec(),
+                None => RuntimeKind::ALL.to_vec(),
             };
             let mut statuses = Vec::new();
             for kind in kinds {
@@ -60,7 +57,7 @@ pub async fn run(ctx: &Context, args: RuntimesArgs) -> Result<ExitCode, Failure>
             report(&statuses, json)
         }
         RuntimesCommand::Status { json } => {
-            let statuses = AVAILABLE
+            let statuses = RuntimeKind::ALL
                 .iter()
                 .map(|kind| runtimes.status(*kind))
                 .collect::<Result<Vec<_>, _>>()
@@ -72,8 +69,8 @@ pub async fn run(ctx: &Context, args: RuntimesArgs) -> Result<ExitCode, Failure>
 
 fn install_failure(e: RuntimeError) -> Failure {
     match e {
-        RuntimeError::Unsupported(_)
-        | RuntimeError::Interpreter { .. }
+        RuntimeError::Interpreter { .. }
+        | RuntimeError::Node(crate::runtimes::node::NodeRuntimeError::NpmMissing { .. })
         | RuntimeError::RegistryUnreachable { .. } => Failure::environment(e.to_string()),
         other => Failure::failed(other.to_string()),
     }
