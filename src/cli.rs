@@ -9,6 +9,7 @@ mod doctor;
 mod jobs;
 mod runtimes;
 mod sandbox;
+mod scaffold;
 mod templates;
 
 use std::path::PathBuf;
@@ -59,6 +60,8 @@ pub enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// Design an API from a prompt (or change a design with --base) and print it.
     Design(design::DesignArgs),
+    /// Write a complete project (spec, code, tests) from a prompt, design, template or spec.
+    Scaffold(scaffold::ScaffoldArgs),
     /// Install or inspect the language runtimes generated projects run on.
     Runtimes(runtimes::RuntimesArgs),
 }
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Templates(args) => templates::run(&ctx, args).await,
             Command::Sandbox(args) => sandbox::run(&ctx, args).await,
             Command::Design(args) => design::run(&ctx, args).await,
+            Command::Scaffold(args) => scaffold::run(&ctx, args).await,
             Command::Runtimes(args) => runtimes::run(&ctx, args).await,
         }
     });

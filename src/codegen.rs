@@ -57,6 +57,7 @@ pub mod express;
 pub mod fastapi;
 pub mod framework;
 pub mod openapi;
+pub mod project;
 pub mod spec_check;
 pub mod spec_import;
 

@@ -8,7 +8,6 @@ use clap::Args;
 use super::context::{Context, Failure, print_json};
 use crate::design::validate::type_name;
 use crate::design::{ApiDesign, AuthScheme, Field, FieldType, validate};
-use crate::provider::rules::RulesProvider;
 use crate::provider::{DesignRequest, ProviderKind};
 
 #[derive(Debug, Args)]
@@ -32,25 +31,41 @@ pub async fn run(ctx: &Context, args: DesignArgs) -> Result<ExitCode, Failure> {
         .clone()
         .unwrap_or_else(|| ctx.config.provider.default.clone());
     let kind: ProviderKind = provider_name.parse().map_err(Failure::usage)?;
-    if kind != ProviderKind::Rules {
-        return Err(Failure::usage(format!(
-            "the {kind} provider is not available in `apiforge design` yet; use --provider rules"
-        )));
-    }
     let base = args.base.as_deref().map(read_design).transpose()?;
     let request = DesignRequest {
         prompt: &args.prompt,
         base: base.as_ref(),
     };
-    let design = RulesProvider::new()
-        .handle(&request)
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let design = design_with(ctx, kind, request).await?;
     if args.json {
         print_json(&design)?;
     } else {
         print!("{}", summary(&design));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the provider, showing its progress on stderr; errors map to exit codes.
+pub async fn design_with(
+    ctx: &Context,
+    kind: ProviderKind,
+    request: DesignRequest<'_>,
+) -> Result<ApiDesign, Failure> {
+    let mut on_event = |event: crate::provider::ProviderEvent| {
+        if let crate::provider::ProviderEvent::Progress { message } = event {
+            tracing::info!("{message}");
+            eprintln!("{kind}: {message}");
+        }
+    };
+    crate::provider::design(&ctx.config.provider, kind, request, &mut on_event)
+        .await
+        .map_err(|e| {
+            if e.is_usage() {
+                Failure::usage(e.to_string())
+            } else {
+                Failure::failed(e.to_string())
+            }
+        })
 }
 
 /// Reads and validates a design file; every problem is a usage error (exit 2).
