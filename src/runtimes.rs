@@ -7,8 +7,9 @@
 //! used; a lock file (`<root>/.<kind>.lock`, `flock`) keeps two processes from
 //! installing the same kind at once. A changed pin list hashes to a new directory.
 //!
-//! Adding a kind takes a `pub mod <kind>;` providing the same three functions as
-//! [`python`] (`dir_name`, `build`, `probe`) and one arm in each `match` below.
+//! Adding a kind takes a `pub mod <kind>;` providing the same four functions as
+//! [`python`] (`dir_name`, `interpreter`, `probe`, `build`), one arm in each `match`
+//! below, and the kind in `AVAILABLE` in `src/cli/runtimes.rs`.
 
 pub mod node;
 pub mod python;

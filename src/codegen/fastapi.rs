@@ -32,7 +32,7 @@ use serde::Serialize;
 
 use super::{CodegenError, GeneratedFiles};
 use crate::design::ApiDesign;
-use project::{Project, Res, Tests};
+use project::{Project, Res, Suite};
 
 /// Every template, by name; embedded so the binary is self-contained.
 const TEMPLATES: [(&str, &str); 23] = [
@@ -245,7 +245,7 @@ struct Scoped<'a> {
     #[serde(flatten)]
     project: &'a Project,
     r: &'a Res,
-    t: &'a Tests,
+    t: &'a Suite,
 }
 
 fn render_one<T: Serialize>(
