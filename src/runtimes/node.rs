@@ -115,8 +115,28 @@ pub fn pinned_dependencies() -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// `node-<hash>`: a changed pin list installs into a new directory.
+pub fn dir_name() -> String {
+    format!("node-{}", pinned_hash())
+}
+
 fn runtime_root(cache_root: &Path) -> PathBuf {
-    cache_root.join(format!("node-{}", pinned_hash()))
+    cache_root.join(dir_name())
+}
+
+/// The installed pinned packages with their versions ("express 5.2.1, sql.js 1.13.0"),
+/// or `None` when `dir` lacks one of them.
+pub fn probe(dir: &Path) -> Option<String> {
+    let installed: Option<Vec<String>> = pinned_dependencies()
+        .into_iter()
+        .map(|(name, _)| {
+            let manifest = dir.join("node_modules").join(&name).join("package.json");
+            let text = fs::read_to_string(manifest).ok()?;
+            let parsed: serde_json::Value = serde_json::from_str(&text).ok()?;
+            Some(format!("{name} {}", parsed.get("version")?.as_str()?))
+        })
+        .collect();
+    installed.map(|packages| packages.join(", "))
 }
 
 fn runtime_at(root: PathBuf) -> NodeRuntime {
@@ -228,7 +248,7 @@ pub fn install(
         root.file_name().and_then(|n| n.to_str()).unwrap_or("node"),
         std::process::id()
     ));
-    let result = install_into(&tmp, node, npm_registry, progress).and_then(|()| {
+    let result = build(node, npm_registry, &tmp, progress).and_then(|()| {
         fs::rename(&tmp, &root).map_err(io_error("move the finished runtime to", &root))
     });
     if result.is_err() {
@@ -257,10 +277,12 @@ fn remove_abandoned_installs(cache_root: &Path, progress: &mut dyn FnMut(&str)) 
     }
 }
 
-fn install_into(
-    dir: &Path,
+/// Installs the pinned packages into `dir` (created or emptied first) with `npm ci`.
+/// Not atomic by itself: [`install`] runs it in a temp dir and renames the result.
+pub fn build(
     node: &Path,
     npm_registry: Option<&str>,
+    dir: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), NodeRuntimeError> {
     if dir.exists() {
@@ -395,6 +417,21 @@ mod tests {
         let installed = doctor_check(dir.path(), node);
         assert_eq!(installed.verdict, Verdict::Ok, "{}", installed.detail);
         assert!(installed.detail.contains("express"), "{}", installed.detail);
+    }
+
+    #[test]
+    fn probe_reads_the_installed_versions() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(probe(dir.path()), None);
+        for (name, version) in pinned_dependencies() {
+            let package = dir.path().join("node_modules").join(&name);
+            fs::create_dir_all(&package).expect("create");
+            let manifest = serde_json::json!({ "name": name, "version": version });
+            fs::write(package.join("package.json"), manifest.to_string()).expect("write");
+        }
+        let found = probe(dir.path()).expect("all packages present");
+        assert!(found.starts_with("express 5."), "{found}");
+        assert!(found.contains("sql.js 1."), "{found}");
     }
 
     #[test]
