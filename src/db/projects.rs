@@ -169,15 +169,13 @@ pub async fn create_named(
     .fetch_all(&mut *conn)
     .await?;
     let taken: std::collections::HashSet<String> = taken.into_iter().collect();
-    let mut n = 1u32;
     // Bounded so a pathological run of conflicts ends with an error, not a loop.
-    for _ in 0..1000 {
+    for n in 1..=1000u32 {
         let slug = if n == 1 {
             base.clone()
         } else {
             with_suffix(&base, n)
         };
-        n += 1;
         if taken.contains(&slug) {
             continue;
         }
