@@ -34,6 +34,8 @@ use crate::db::DbError;
 use crate::db::projects;
 use crate::design::ApiDesign;
 
+// The design diff's types, wherever the diff comes from (see `design_diff`).
+pub use design_diff::{ChangeKind, DesignChange, DesignDiff};
 pub use merge::{ConflictKind, FileConflict, MergeOutcome, merge};
 pub use test_run::{NewTestRun, TestRun, record_test_run, test_runs};
 pub use version_diff::{FileChange, FileDiff, VersionDiff, diff};
