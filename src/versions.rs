@@ -12,6 +12,10 @@
 //! row-level security hides other users' rows, or the worker's owner transaction inside
 //! a durable step. No session is set in the latter, so nothing here relies on column
 //! defaults for the owner: it is taken from the project row.
+//!
+//! Writers must run inside a transaction: [`record_version`] and [`restore`] lock the
+//! project row (`FOR UPDATE`) to number versions, and that lock lasts only as long as
+//! the transaction.
 
 pub mod design_diff;
 pub mod merge;
@@ -599,6 +603,30 @@ pub async fn set_git_commit(
         return Err(VersionError::VersionIdNotFound(version));
     }
     Ok(())
+}
+
+/// The contents of `paths` in the version with id `version` (absent paths are left out).
+async fn read_paths(
+    conn: &mut PgConnection,
+    version: Uuid,
+    paths: &[String],
+) -> Result<GeneratedFiles, VersionError> {
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT f.path, b.content
+         FROM version_files f
+         JOIN blobs b ON b.owner_id = f.owner_id AND b.hash = f.blob_hash
+         WHERE f.version_id = $1 AND f.path = ANY($2::text[])",
+    )
+    .bind(version)
+    .bind(paths)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(path, content)| {
+            let content = utf8(&path, content)?;
+            Ok((path, content))
+        })
+        .collect()
 }
 
 /// Records a new version whose design, spec, framework and files (with their generated

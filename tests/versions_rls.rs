@@ -3,16 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "versions_support/draft.rs"]
+mod draft;
 mod support;
-mod versions_support;
 
 use apiforge::codegen::Framework;
 use apiforge::db::projects::{self, NamedProject};
 use apiforge::sandbox::Backend;
 use apiforge::versions::{self, NewTestRun, VersionError};
 use chrono::Utc;
+use draft::{Draft, count_all, design, files, project};
 use support::TestDb;
-use versions_support::{Draft, count_all, design, files, project};
 
 #[tokio::test]
 async fn another_user_sees_none_of_a_users_versions() {

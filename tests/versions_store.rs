@@ -4,8 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "versions_support/draft.rs"]
+mod draft;
 mod support;
-mod versions_support;
 
 use std::collections::BTreeSet;
 
@@ -16,8 +17,8 @@ use apiforge::versions::{
     self, ChangeKind, CheckStatus, ConflictKind, FileChange, NewTestRun, Origin, VersionError,
 };
 use chrono::Utc;
+use draft::{Draft, count_all, design, design_with_field, files, project, spec};
 use support::TestDb;
-use versions_support::{Draft, count_all, design, design_with_field, files, project, spec};
 
 #[tokio::test]
 async fn numbers_count_up_and_history_reads_back() {

@@ -1,7 +1,7 @@
 //! What changed between two versions of a project: the design (breaking changes
 //! marked) and unified diffs of the files that were added, removed or changed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::design_diff::{DesignDiff, diff as design_diff};
-use super::{VersionError, get, read_contents};
+use super::{VersionError, get, read_paths};
 use crate::codegen::Framework;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,20 +63,29 @@ pub async fn diff(
 ) -> Result<VersionDiff, VersionError> {
     let old = get(conn, project, a).await?;
     let new = get(conn, project, b).await?;
-    // Files with equal hashes are equal: only fetch contents when something changed.
-    let same_files = old
-        .files
-        .iter()
-        .map(|f| (&f.path, &f.sha256))
-        .eq(new.files.iter().map(|f| (&f.path, &f.sha256)));
-    let files = if same_files {
+    // Files with equal hashes are equal: only the others' contents are fetched.
+    let hashes = |v: &super::Version| -> BTreeMap<String, String> {
+        v.files
+            .iter()
+            .map(|f| (f.path.clone(), f.sha256.clone()))
+            .collect()
+    };
+    let (before, after) = (hashes(&old), hashes(&new));
+    let changed: Vec<String> = before
+        .keys()
+        .chain(after.keys())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter(|p| before.get(*p) != after.get(*p))
+        .cloned()
+        .collect();
+    let files = if changed.is_empty() {
         Vec::new()
     } else {
-        let before = read_contents(conn, project, a).await?;
-        let after = read_contents(conn, project, b).await?;
-        let paths: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-        paths
-            .into_iter()
+        let before = read_paths(conn, old.summary.id, &changed).await?;
+        let after = read_paths(conn, new.summary.id, &changed).await?;
+        changed
+            .iter()
             .filter_map(|path| {
                 file_diff(
                     path,
