@@ -164,3 +164,81 @@ fn changed(path: &str, old: &Value, new: &Value, out: &mut Vec<DesignChange>) {
         breaking,
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::design::{Field, FieldType};
+
+    fn design() -> ApiDesign {
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1,
+            "title": "Shop",
+            "resources": [{
+                "name": "item",
+                "plural": "items",
+                "fields": [
+                    {"name": "title", "type": "string", "required": true},
+                    {"name": "state", "type": "enum", "enum_values": ["new", "sold"]}
+                ]
+            }]
+        }))
+        .expect("a valid design")
+    }
+
+    fn change<'a>(d: &'a DesignDiff, path: &str) -> &'a DesignChange {
+        d.changes
+            .iter()
+            .find(|c| c.path == path)
+            .unwrap_or_else(|| panic!("no change at {path}: {d:?}"))
+    }
+
+    #[test]
+    fn equal_designs_have_no_changes() {
+        assert!(diff(&design(), &design()).is_empty());
+    }
+
+    #[test]
+    fn removals_and_narrowing_break_clients_additions_do_not() {
+        let old = design();
+        let mut new = design();
+        new.title = "Shop 2".into();
+        new.resources[0].fields.retain(|f| f.name != "title");
+        new.resources[0].fields[0].enum_values = vec!["new".into()];
+        new.resources[0]
+            .fields
+            .push(Field::new("note", FieldType::Text));
+        let mut price = Field::new("price", FieldType::Number);
+        price.required = true;
+        new.resources[0].fields.push(price);
+        let d = diff(&old, &new);
+        assert!(!change(&d, "title").breaking);
+        let removed = change(&d, "resources.item.fields.title");
+        assert_eq!(
+            (removed.kind, removed.breaking),
+            (ChangeKind::Removed, true)
+        );
+        assert!(change(&d, "resources.item.fields.state.enum_values").breaking);
+        let note = change(&d, "resources.item.fields.note");
+        assert_eq!((note.kind, note.breaking), (ChangeKind::Added, false));
+        assert!(change(&d, "resources.item.fields.price").breaking);
+        assert!(d.is_breaking());
+
+        // The other way round: widening the enum breaks nothing; the re-added `title`
+        // is required without a default, so old create calls now fail.
+        let back = diff(&new, &old);
+        assert!(!change(&back, "resources.item.fields.state.enum_values").breaking);
+        let title = change(&back, "resources.item.fields.title");
+        assert_eq!((title.kind, title.breaking), (ChangeKind::Added, true));
+    }
+
+    #[test]
+    fn a_changed_type_breaks() {
+        let old = design();
+        let mut new = design();
+        new.resources[0].fields[0].ty = FieldType::Integer;
+        let d = diff(&old, &new);
+        let c = change(&d, "resources.item.fields.title.type");
+        assert_eq!((c.kind, c.breaking), (ChangeKind::Changed, true));
+    }
+}

@@ -11,6 +11,12 @@
 //! and changed on the other is a conflict too; its content then holds the changed side
 //! between markers with an empty deleted side, so it can never pass for a resolved file.
 //! Nothing is ever silently overwritten: every conflicting path is listed.
+//!
+//! Choosing the base: stored versions hold merged content (generated files with hand
+//! edits carried in), so the base for an iteration should be the files generated from
+//! the parent's design — codegen is deterministic, so regenerating them gives exactly
+//! what the edits started from. Using a stored version with carried edits as the base
+//! would make those edits look unchanged and lose them.
 
 use std::collections::BTreeSet;
 
