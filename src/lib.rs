@@ -16,3 +16,4 @@ pub mod runtimes;
 pub mod sandbox;
 pub mod telemetry;
 pub mod templates;
+pub mod versions;
