@@ -9,9 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use apiforge::auth::SessionToken;
-use apiforge::db::local_cluster::{CLIENT_ROLE, DATABASE, LocalCluster, OWNER_ROLE, PgBinaries, ServiceUser};
+use apiforge::db::local_cluster::{
+    CLIENT_ROLE, DATABASE, LocalCluster, OWNER_ROLE, PgBinaries, ServiceUser,
+};
 use apiforge::db::{Db, Location};
-use apiforge::engine::{JobContext, JobHandler, JobRequest, Registry, RetryPolicy, StepError, Worker, WorkerOptions, queue};
+use apiforge::engine::{
+    JobContext, JobHandler, JobRequest, Registry, RetryPolicy, StepError, Worker, WorkerOptions,
+    queue,
+};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -36,7 +41,8 @@ fn no_steps(_ctx: &mut JobContext) -> BoxFuture<'_, Result<Value, StepError>> {
 
 fn one_step(ctx: &mut JobContext) -> BoxFuture<'_, Result<Value, StepError>> {
     async move {
-        ctx.step("noop", RetryPolicy::once(), |_| async { Ok(()) }).await?;
+        ctx.step("noop", RetryPolicy::once(), |_| async { Ok(()) })
+            .await?;
         Ok(Value::Null)
     }
     .boxed()
@@ -67,7 +73,9 @@ async fn throughput(db: &Db, owner: uuid::Uuid, kind: &str, n: i64) -> f64 {
         .execute(db.owner().unwrap())
         .await
         .unwrap();
-    let registry = Registry::new().register("none", no_steps).register("one", one_step);
+    let registry = Registry::new()
+        .register("none", no_steps)
+        .register("one", one_step);
     let stop = CancellationToken::new();
     let start = Instant::now();
     let mut handles = Vec::new();
@@ -82,11 +90,13 @@ async fn throughput(db: &Db, owner: uuid::Uuid, kind: &str, n: i64) -> f64 {
         handles.push(tokio::spawn(async move { worker.run(s).await.unwrap() }));
     }
     loop {
-        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = $1 AND state <> 'succeeded'")
-            .bind(kind)
-            .fetch_one(db.owner().unwrap())
-            .await
-            .unwrap();
+        let left: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM jobs WHERE kind = $1 AND state <> 'succeeded'",
+        )
+        .bind(kind)
+        .fetch_one(db.owner().unwrap())
+        .await
+        .unwrap();
         if left == 0 {
             break;
         }
@@ -101,9 +111,20 @@ async fn throughput(db: &Db, owner: uuid::Uuid, kind: &str, n: i64) -> f64 {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let root = tempfile::Builder::new().prefix("apiforge-bench-").tempdir().unwrap();
-    let cluster = LocalCluster::with(PgBinaries::find().unwrap(), root.path(), ServiceUser::for_current_process().unwrap()).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let root = tempfile::Builder::new()
+        .prefix("apiforge-bench-")
+        .tempdir()
+        .unwrap();
+    let cluster = LocalCluster::with(
+        PgBinaries::find().unwrap(),
+        root.path(),
+        ServiceUser::for_current_process().unwrap(),
+    )
+    .unwrap();
     cluster.ensure_running().unwrap();
     rt.block_on(async {
         apiforge::db::bootstrap(cluster.admin_options(), DATABASE).await.unwrap();

@@ -5,8 +5,8 @@ mod account;
 mod context;
 mod db;
 mod doctor;
-mod templates;
 mod sandbox;
+mod templates;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -15,3 +15,4 @@ pub mod provider;
 pub mod sandbox;
 pub mod telemetry;
 pub mod templates;
+pub mod verify;
