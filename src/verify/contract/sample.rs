@@ -92,11 +92,7 @@ fn string_for(schema: &Value, base: Option<&Value>, n: u64) -> String {
         _ => {}
     }
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
-        let extra = u32::try_from(n).unwrap_or(u32::MAX);
-        return shortest_match(pattern, extra)
-            .filter(|s| fits(schema, s))
-            .or_else(|| base.map(str::to_owned))
-            .unwrap_or_default();
+        return pattern_value(schema, pattern, base, n);
     }
     let min = length(schema, "minLength").unwrap_or(0);
     let max = length(schema, "maxLength").unwrap_or(usize::MAX);
@@ -114,6 +110,58 @@ fn string_for(schema: &Value, base: Option<&Value>, n: u64) -> String {
         s.push('x');
     }
     s
+}
+
+/// A string matching `pattern` within the schema's lengths, distinct for each `n`
+/// where the pattern allows it: the shortest match long enough for the lengths, with
+/// its tail replaced by `n` in digits or letters when the pattern still matches.
+fn pattern_value(schema: &Value, pattern: &str, base: Option<&str>, n: u64) -> String {
+    let Ok(re) = regex::Regex::new(pattern) else {
+        return base.unwrap_or_default().to_owned();
+    };
+    let ok = |s: &str| re.is_match(s) && fits(schema, s);
+    let Some(plain) = (0..64).find_map(|extra| shortest_match(pattern, extra).filter(|s| ok(s)))
+    else {
+        return base.unwrap_or_default().to_owned();
+    };
+    let letters = |alphabet: &[u8]| {
+        let mut v = n;
+        let mut out = Vec::new();
+        loop {
+            let radix = alphabet.len() as u64;
+            out.push(alphabet[usize::try_from(v % radix).unwrap_or(0)]);
+            v /= radix;
+            if v == 0 {
+                break;
+            }
+        }
+        out.reverse();
+        String::from_utf8(out).unwrap_or_default()
+    };
+    let tails = [
+        n.to_string(),
+        letters(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        letters(b"abcdefghijklmnopqrstuvwxyz"),
+    ];
+    for source in [Some(plain.clone()), base.map(str::to_owned)]
+        .into_iter()
+        .flatten()
+    {
+        let chars: Vec<char> = source.chars().collect();
+        for tail in &tails {
+            let tail_len = tail.chars().count();
+            // Replace the end, or append when the string is too short to hold the tail.
+            let keep = chars.len().saturating_sub(tail_len);
+            let candidates = [
+                chars[..keep].iter().collect::<String>() + tail,
+                source.clone() + tail,
+            ];
+            if let Some(found) = candidates.into_iter().find(|c| ok(c)) {
+                return found;
+            }
+        }
+    }
+    plain
 }
 
 fn length(schema: &Value, key: &str) -> Option<usize> {
@@ -225,6 +273,20 @@ mod tests {
             let len = v.as_str().map(|s| s.chars().count()).unwrap_or(0);
             assert!((3..=6).contains(&len), "{v}");
         }
+    }
+
+    #[test]
+    fn pattern_values_match_and_differ() {
+        let schema =
+            json!({"type": "string", "pattern": "^[A-Z0-9]+$", "minLength": 6, "maxLength": 12});
+        let values: Vec<Value> = (1..40).map(|n| value_for(&schema, n)).collect();
+        let re = regex::Regex::new("^[A-Z0-9]{6,12}$").unwrap_or_else(|e| panic!("{e}"));
+        for v in &values {
+            assert!(re.is_match(v.as_str().unwrap_or("")), "{v}");
+        }
+        let distinct: std::collections::BTreeSet<String> =
+            values.iter().map(Value::to_string).collect();
+        assert_eq!(distinct.len(), values.len());
     }
 
     #[test]
