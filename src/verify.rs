@@ -10,6 +10,7 @@
 
 pub mod contract;
 pub mod credentials;
+pub mod native;
 pub mod report;
 
 pub use credentials::Credentials;
