@@ -4,8 +4,12 @@
 mod account;
 mod context;
 mod db;
+mod design;
 mod doctor;
+mod jobs;
+mod runtimes;
 mod sandbox;
+mod scaffold;
 mod templates;
 
 use std::path::PathBuf;
@@ -44,10 +48,22 @@ pub enum Command {
     Whoami(account::JsonArgs),
     /// List your projects.
     Projects(account::JsonArgs),
+    /// Your jobs (queued and running; --all for finished ones too).
+    Jobs(jobs::JobsArgs),
+    /// One job: its steps with timings and its events.
+    Job(jobs::JobArgs),
+    /// Cancel a job: a queued one at once, a running one at its next step (its sandbox is killed now).
+    Cancel(jobs::JobArgs),
     /// The starter designs (todo, blog, shop, …); give a NAME to print its design.
     Templates(templates::TemplatesArgs),
     /// Run commands in a sandbox (namespaces or Docker) with apiforge's limits.
     Sandbox(sandbox::SandboxArgs),
+    /// Design an API from a prompt (or change a design with --base) and print it.
+    Design(design::DesignArgs),
+    /// Write a complete project (spec, code, tests) from a prompt, design, template or spec.
+    Scaffold(scaffold::ScaffoldArgs),
+    /// Install or inspect the language runtimes generated projects run on.
+    Runtimes(runtimes::RuntimesArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -80,8 +96,14 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Db(args) => db::run(&ctx, args).await,
             Command::Whoami(args) => account::whoami(&ctx, args).await,
             Command::Projects(args) => account::projects(&ctx, args).await,
+            Command::Jobs(args) => jobs::list(&ctx, args).await,
+            Command::Job(args) => jobs::show(&ctx, args).await,
+            Command::Cancel(args) => jobs::cancel(&ctx, args).await,
             Command::Templates(args) => templates::run(&ctx, args).await,
             Command::Sandbox(args) => sandbox::run(&ctx, args).await,
+            Command::Design(args) => design::run(&ctx, args).await,
+            Command::Scaffold(args) => scaffold::run(&ctx, args).await,
+            Command::Runtimes(args) => runtimes::run(&ctx, args).await,
         }
     });
     match outcome {

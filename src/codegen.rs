@@ -53,8 +53,11 @@
 //!   at start-up. Auth secrets from the env var the design names (`API_KEY`,
 //!   `JWT_SECRET`).
 
+pub mod express;
+pub mod fastapi;
 pub mod framework;
 pub mod openapi;
+pub mod project;
 pub mod spec_check;
 pub mod spec_import;
 

@@ -224,3 +224,36 @@ pub async fn docker_sandbox_image(config: &crate::config::SandboxConfig) -> Chec
         )
     }
 }
+
+/// Whether the prepared Python runtime for the current pin list is installed.
+pub fn python_runtime(cache_dir: &Path, config: &crate::config::RuntimesConfig) -> Check {
+    const NAME: &str = "python runtime";
+    let runtimes = crate::runtimes::Runtimes::new(cache_dir, config);
+    match runtimes.status(crate::runtimes::RuntimeKind::Python) {
+        Ok(s) if s.installed && s.version.is_some() => Check::ok(
+            NAME,
+            format!("{} ({})", s.dir.display(), s.version.unwrap_or_default()),
+        ),
+        Ok(s) if s.installed => Check::fail(
+            NAME,
+            format!(
+                "{} is installed but its python does not run",
+                s.dir.display()
+            ),
+            format!(
+                "remove {} and run: apiforge runtimes install --only python",
+                s.dir.display()
+            ),
+        ),
+        Ok(s) => Check::warn(
+            NAME,
+            format!("not installed (would live in {})", s.dir.display()),
+            "apiforge runtimes install --only python",
+        ),
+        Err(e) => Check::fail(
+            NAME,
+            e.to_string(),
+            "apiforge runtimes install --only python",
+        ),
+    }
+}

@@ -12,6 +12,7 @@ pub mod design;
 pub mod doctor;
 pub mod engine;
 pub mod provider;
+pub mod runtimes;
 pub mod sandbox;
 pub mod telemetry;
 pub mod templates;

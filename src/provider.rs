@@ -64,3 +64,52 @@ pub enum ProviderEvent {
     /// Streamed output arrived (number of characters so far).
     Streamed { chars: usize },
 }
+
+pub mod rules;
+
+/// Everything a provider can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error(transparent)]
+    Rules(#[from] rules::RulesError),
+    #[error(transparent)]
+    OpenAi(#[from] openai::OpenAiError),
+    #[error("the provider produced an invalid design: {0}")]
+    Invalid(#[from] crate::design::validate::DesignErrors),
+}
+
+impl ProviderError {
+    /// Whether the person asking must change something (the prompt, the config)
+    /// rather than try again.
+    pub fn is_usage(&self) -> bool {
+        match self {
+            ProviderError::Rules(_) => true,
+            ProviderError::OpenAi(e) => matches!(
+                e,
+                openai::OpenAiError::NotConfigured { .. } | openai::OpenAiError::InvalidConfig(_)
+            ),
+            ProviderError::Invalid(_) => false,
+        }
+    }
+}
+
+/// Designs an API with the chosen provider. Every design returned passes
+/// [`crate::design::validate`]; the openai provider is sent the validation problems
+/// for repair.
+pub async fn design(
+    config: &crate::config::ProviderConfig,
+    kind: ProviderKind,
+    request: DesignRequest<'_>,
+    on_event: &mut (dyn FnMut(ProviderEvent) + Send),
+) -> Result<ApiDesign, ProviderError> {
+    let design = match kind {
+        ProviderKind::Rules => rules::RulesProvider::new().handle(&request)?,
+        ProviderKind::Openai => {
+            let provider = openai::OpenAiProvider::from_config(&config.openai)?;
+            let validate = |d: &ApiDesign| crate::design::validate(d).map_err(|e| e.to_lines());
+            provider.design(request, &validate, on_event).await?
+        }
+    };
+    crate::design::validate(&design)?;
+    Ok(design)
+}

@@ -53,16 +53,30 @@ pub async fn local_sign_in(
     let token = SessionToken::generate();
     let owner = db.owner()?;
     let mut tx = owner.begin().await?;
-    let user_id: Uuid = sqlx::query_scalar(
-        "INSERT INTO users (email, display_name, os_user) VALUES ($1, $2, $2)
-         ON CONFLICT (os_user) WHERE os_user IS NOT NULL
-         DO UPDATE SET os_user = EXCLUDED.os_user
-         RETURNING id",
-    )
-    .bind(&email)
-    .bind(&os_user)
-    .fetch_one(&mut *tx)
-    .await?;
+    // Several processes may sign the same person in at once; serialise them so the
+    // user row is created once (it has two unique keys, email and os_user).
+    sqlx::query("SELECT pg_advisory_xact_lock(7270963, hashtext($1))")
+        .bind(&os_user)
+        .execute(&mut *tx)
+        .await?;
+    let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE os_user = $1")
+        .bind(&os_user)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let user_id = match existing {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO users (email, display_name, os_user) VALUES ($1, $2, $2)
+                 ON CONFLICT (email) DO UPDATE SET os_user = EXCLUDED.os_user
+                 RETURNING id",
+            )
+            .bind(&email)
+            .bind(&os_user)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
     sqlx::query(
         "INSERT INTO sessions (user_id, token_hash, kind, expires_at)
          VALUES ($1, $2, 'local', now() + make_interval(days => $3))",

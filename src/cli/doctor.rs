@@ -67,7 +67,8 @@ async fn collect(ctx: &Context) -> Vec<Check> {
     checks.extend(database_checks(ctx).await);
     checks.push(doctor::process_sandbox(crate::sandbox::default_workspace_root(&ctx.dirs)).await);
     checks.push(doctor::docker_sandbox_image(&cfg.sandbox).await);
-    checks.push(llm_check(ctx));
+    checks.push(crate::provider::openai::check(&ctx.config.provider));
+    checks.push(doctor::python_runtime(&ctx.dirs.cache, &cfg.runtimes));
     checks
 }
 
@@ -177,38 +178,4 @@ async fn database_checks(ctx: &Context) -> Vec<Check> {
         )),
     }
     checks
-}
-
-fn llm_check(ctx: &Context) -> Check {
-    const NAME: &str = "llm provider";
-    let openai = &ctx.config.provider.openai;
-    let has_key = std::env::var_os(&openai.api_key_env).is_some_and(|v| !v.is_empty());
-    let local = openai.base_url.contains("127.0.0.1") || openai.base_url.contains("localhost");
-    if ctx.config.provider.default == "openai" && !has_key && !local {
-        Check::fail(
-            NAME,
-            format!(
-                "provider \"openai\" is the default but ${} is not set",
-                openai.api_key_env
-            ),
-            format!(
-                "export {}=…, or set provider.default = \"rules\"",
-                openai.api_key_env
-            ),
-        )
-    } else if has_key || local {
-        Check::ok(
-            NAME,
-            format!("openai-compatible: {} ({})", openai.base_url, openai.model),
-        )
-    } else {
-        Check::warn(
-            NAME,
-            "no LLM configured; the built-in rules provider is used",
-            format!(
-                "optional: export {} and use --provider openai",
-                openai.api_key_env
-            ),
-        )
-    }
 }

@@ -1,0 +1,184 @@
+//! `apiforge jobs`, `apiforge job JOB`, `apiforge cancel JOB`: the caller's jobs, through
+//! the client role.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::context::{Context, Failure, db_failure, print_json};
+use crate::engine::events::{self, JobEvent};
+use crate::engine::queue::{self, CancelOutcome};
+use crate::engine::{JobId, JobRecord, StepRecord};
+
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// Include finished jobs (default: queued and running only).
+    #[arg(long)]
+    pub all: bool,
+    /// At most this many jobs, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JobArgs {
+    /// The job's number (from `apiforge jobs`).
+    pub job: JobId,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn list(ctx: &Context, args: JobsArgs) -> Result<ExitCode, Failure> {
+    let session = ctx.session().await?;
+    let mut tx = session
+        .db
+        .begin_as(&session.token)
+        .await
+        .map_err(db_failure)?;
+    let jobs = queue::list(&mut tx, args.all, args.limit.clamp(1, 10_000))
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    tx.commit()
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    if args.json {
+        print_json(&jobs)?;
+    } else if jobs.is_empty() {
+        println!(
+            "{}",
+            if args.all {
+                "no jobs yet"
+            } else {
+                "no queued or running jobs (--all shows finished ones)"
+            }
+        );
+    } else {
+        println!(
+            "{:>6}  {:<10} {:<10} {:>8}  {:<19}  error",
+            "job", "kind", "state", "duration", "created"
+        );
+        for j in &jobs {
+            println!(
+                "{:>6}  {:<10} {:<10} {:>8}  {:<19}  {}",
+                j.id,
+                j.kind,
+                j.state,
+                duration(j),
+                j.created_at.format("%Y-%m-%d %H:%M:%S"),
+                j.error.as_deref().unwrap_or("")
+            );
+        }
+    }
+    session.db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct JobDetail {
+    job: JobRecord,
+    steps: Vec<StepRecord>,
+    events: Vec<JobEvent>,
+}
+
+pub async fn show(ctx: &Context, args: JobArgs) -> Result<ExitCode, Failure> {
+    let session = ctx.session().await?;
+    let mut tx = session
+        .db
+        .begin_as(&session.token)
+        .await
+        .map_err(db_failure)?;
+    let sql = |e: sqlx::Error| Failure::failed(e.to_string());
+    let Some(job) = queue::get(&mut tx, args.job).await.map_err(sql)? else {
+        return Err(Failure::usage(format!("no job {} of yours", args.job)));
+    };
+    let steps = queue::steps(&mut tx, args.job).await.map_err(sql)?;
+    let events = events::since(&mut tx, 0, Some(args.job))
+        .await
+        .map_err(sql)?;
+    tx.commit().await.map_err(sql)?;
+    if args.json {
+        print_json(&JobDetail { job, steps, events })?;
+    } else {
+        println!(
+            "job {} · {} · {} · {}",
+            job.id,
+            job.kind,
+            job.state,
+            duration(&job)
+        );
+        if let Some(e) = &job.error {
+            println!("error: {e}");
+        }
+        for s in &steps {
+            let ms = s.finished_at.map(|f| (f - s.started_at).num_milliseconds());
+            println!(
+                "  {:<2} {:<14} {:<10} attempts {}  {}",
+                s.seq,
+                s.name,
+                s.state,
+                s.attempts,
+                ms.map(|m| format!("{m} ms")).unwrap_or_default()
+            );
+        }
+        for e in &events {
+            let step = e
+                .step
+                .as_deref()
+                .map(|s| format!("[{s}] "))
+                .unwrap_or_default();
+            println!(
+                "  {} {:<5} {:<13} {step}{}",
+                e.at.format("%H:%M:%S%.3f"),
+                e.level,
+                e.kind,
+                e.message
+            );
+        }
+    }
+    session.db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn cancel(ctx: &Context, args: JobArgs) -> Result<ExitCode, Failure> {
+    let session = ctx.session().await?;
+    let mut tx = session
+        .db
+        .begin_as(&session.token)
+        .await
+        .map_err(db_failure)?;
+    let outcome = queue::cancel(&mut tx, args.job)
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    tx.commit()
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    session.db.close().await;
+    if args.json {
+        print_json(&serde_json::json!({ "job": args.job, "outcome": outcome }))?;
+    } else {
+        match outcome {
+            CancelOutcome::Cancelled => println!("job {} cancelled", args.job),
+            CancelOutcome::Requested => println!(
+                "job {} is stopping (its running step is being killed)",
+                args.job
+            ),
+            CancelOutcome::AlreadyFinished => println!("job {} had already finished", args.job),
+            CancelOutcome::NotFound => {}
+        }
+    }
+    match outcome {
+        CancelOutcome::NotFound => Err(Failure::usage(format!("no job {} of yours", args.job))),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn duration(j: &JobRecord) -> String {
+    match (j.started_at, j.finished_at) {
+        (Some(s), Some(f)) => format!("{:.1}s", (f - s).num_milliseconds() as f64 / 1000.0),
+        (Some(s), None) => format!("{:.0}s…", (chrono::Utc::now() - s).num_seconds()),
+        _ => "-".to_owned(),
+    }
+}

@@ -1,0 +1,163 @@
+//! `apiforge design` as a person runs it: the real binary, a private APIFORGE_HOME.
+
+use std::process::{Command, Output};
+
+use apiforge::design::{ApiDesign, validate};
+
+fn apiforge(home: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_apiforge"))
+        .args(args)
+        .env("APIFORGE_HOME", home)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn json_output_is_a_valid_design() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let o = apiforge(
+        home.path(),
+        &[
+            "design",
+            "--json",
+            "Bookstore API with books (title, isbn unique, price) and publishers (name). Each book belongs to a publisher.",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d: ApiDesign = serde_json::from_str(&stdout(&o)).expect("stdout is a design");
+    validate(&d).expect("valid");
+    assert_eq!(d.title, "Bookstore API");
+    assert!(
+        d.resource("book")
+            .and_then(|b| b.relation_to("publisher"))
+            .is_some()
+    );
+}
+
+#[test]
+fn summary_lists_resources_fields_relations_and_filters() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let o = apiforge(
+        home.path(),
+        &[
+            "design",
+            "tasks with a title, a priority (low, high) and a due date; tasks belong to projects; secured with an API key",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "task (/tasks)",
+        "priority",
+        "enum (low, high)",
+        "due_date",
+        "date",
+        "project_id",
+        "-> project",
+        "filters: priority, project_id",
+        "auth: API key in header X-API-Key",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+}
+
+#[test]
+fn base_applies_a_followup() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let o = apiforge(
+        home.path(),
+        &["design", "--json", "Books with title and author"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = home.path().join("apiforge.json");
+    std::fs::write(&file, stdout(&o)).expect("writes");
+    let base = file.to_str().expect("utf-8 path");
+    let o = apiforge(
+        home.path(),
+        &[
+            "design",
+            "--json",
+            "--base",
+            base,
+            "add a published year to books",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d: ApiDesign = serde_json::from_str(&stdout(&o)).expect("a design");
+    assert!(
+        d.resource("book")
+            .and_then(|b| b.field("published_year"))
+            .is_some()
+    );
+}
+
+#[test]
+fn bad_base_files_exit_2_with_the_problems() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let broken = home.path().join("broken.json");
+    std::fs::write(&broken, "{not json").expect("writes");
+    let o = apiforge(
+        home.path(),
+        &[
+            "design",
+            "--base",
+            broken.to_str().expect("utf-8"),
+            "add a year to books",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a valid design file"),
+        "{}",
+        stderr(&o)
+    );
+
+    let invalid = home.path().join("invalid.json");
+    std::fs::write(&invalid, r#"{"schema_version": 1, "title": "X", "resources": [{"name": "Book", "plural": "books", "fields": [{"name": "price", "type": "integer", "min": 5, "max": 1}]}]}"#).expect("writes");
+    let o = apiforge(
+        home.path(),
+        &[
+            "design",
+            "--base",
+            invalid.to_str().expect("utf-8"),
+            "add a year to books",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("not a valid design")
+            && err.contains("snake_case")
+            && err.contains("min 5 greater than max 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unusable_prompts_and_providers_exit_2() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let o = apiforge(home.path(), &["design", "hello"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("for example"), "{}", stderr(&o));
+    let o = apiforge(
+        home.path(),
+        &["design", "--provider", "openai", "books with title"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--provider rules"), "{}", stderr(&o));
+    let o = apiforge(
+        home.path(),
+        &["design", "--provider", "magic", "books with title"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown provider"), "{}", stderr(&o));
+}
