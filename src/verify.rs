@@ -11,6 +11,7 @@
 pub mod contract;
 pub mod credentials;
 pub mod native;
+pub mod project;
 pub mod report;
 
 pub use credentials::Credentials;

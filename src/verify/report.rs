@@ -25,6 +25,9 @@ pub struct Report {
     /// Problems that stopped part of the verification (the server did not start, the
     /// test runner could not run). Any entry fails the report.
     pub errors: Vec<String>,
+    /// The server's last output lines (shown when something failed).
+    #[serde(default)]
+    pub server_output: Vec<String>,
     pub totals: Totals,
 }
 
@@ -188,6 +191,12 @@ impl Report {
             let _ = writeln!(out, "       expected: {}", c.expected);
             let _ = writeln!(out, "       got:      {}", c.got);
             let _ = writeln!(out, "       reproduce: {}", c.curl);
+        }
+        if !self.passed() && !self.server_output.is_empty() {
+            let _ = writeln!(out, "\nServer output (last lines):");
+            for line in &self.server_output {
+                let _ = writeln!(out, "  {line}");
+            }
         }
         let t = &self.timings;
         let _ = writeln!(
