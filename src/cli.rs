@@ -2,6 +2,7 @@
 //! data takes `--json`.
 
 mod account;
+mod check;
 mod context;
 mod db;
 mod design;
@@ -64,6 +65,8 @@ pub enum Command {
     Scaffold(scaffold::ScaffoldArgs),
     /// Install or inspect the language runtimes generated projects run on.
     Runtimes(runtimes::RuntimesArgs),
+    /// Run a project's own tests and apiforge's contract tests in a sandbox.
+    Check(check::CheckArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -104,6 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Design(args) => design::run(&ctx, args).await,
             Command::Scaffold(args) => scaffold::run(&ctx, args).await,
             Command::Runtimes(args) => runtimes::run(&ctx, args).await,
+            Command::Check(args) => check::run(&ctx, args).await,
         }
     });
     match outcome {

@@ -17,3 +17,4 @@ pub mod sandbox;
 pub mod telemetry;
 pub mod templates;
 pub mod versions;
+pub mod verify;
