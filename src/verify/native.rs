@@ -82,11 +82,16 @@ pub async fn run(
     workspace: &Workspace,
     suite: &NativeSuite,
     limits: Limits,
+    kill: Option<&crate::sandbox::KillSwitch>,
 ) -> Result<(NativeResults, Duration), NativeError> {
     let started = std::time::Instant::now();
     let mut tail: Vec<String> = Vec::new();
+    let mut exec = suite.exec(limits);
+    if let Some(kill) = kill {
+        exec = exec.kill_switch(kill.clone());
+    }
     let outcome = sandbox
-        .run(workspace, &suite.exec(limits), |line: &Line| {
+        .run(workspace, &exec, |line: &Line| {
             tail.push(line.text.clone());
             if tail.len() > TAIL_LINES {
                 tail.remove(0);

@@ -14,7 +14,9 @@ use super::report::Report;
 use crate::codegen::Framework;
 use crate::codegen::project::{DESIGN_FILE, detect_framework};
 use crate::design::{ApiDesign, AuthScheme};
-use crate::sandbox::{Exec, Limits, Sandbox, SandboxError, WORKSPACE, Workspace, WorkspaceSource};
+use crate::sandbox::{
+    Exec, KillSwitch, Limits, Sandbox, SandboxError, WORKSPACE, Workspace, WorkspaceSource,
+};
 
 /// The spec file every project carries.
 pub const SPEC_FILE: &str = "openapi.json";
@@ -40,9 +42,7 @@ pub enum ProjectError {
         "{0} has neither openapi.json nor apiforge.json; point `apiforge check` at a project made by `apiforge scaffold`"
     )]
     NoContract(PathBuf),
-    #[error(
-        "cannot tell the framework of {0}: expected main.py (FastAPI) or server.js (Express)"
-    )]
+    #[error("cannot tell the framework of {0}: expected main.py (FastAPI) or server.js (Express)")]
     UnknownFramework(PathBuf),
 }
 
@@ -88,8 +88,8 @@ impl Project {
         } else {
             return Err(ProjectError::NoContract(dir.to_path_buf()));
         };
-        let framework =
-            detect_framework(dir).ok_or_else(|| ProjectError::UnknownFramework(dir.to_path_buf()))?;
+        let framework = detect_framework(dir)
+            .ok_or_else(|| ProjectError::UnknownFramework(dir.to_path_buf()))?;
         let title = design
             .as_ref()
             .map(|d| d.title.clone())
@@ -135,7 +135,9 @@ impl Project {
             .filter_map(Value::as_object)
             .flat_map(|o| o.keys())
             .next()?;
-        let scheme = self.spec.pointer(&format!("/components/securitySchemes/{name}"))?;
+        let scheme = self
+            .spec
+            .pointer(&format!("/components/securitySchemes/{name}"))?;
         let env_var = |default: &str| {
             scheme
                 .get("description")
@@ -174,7 +176,10 @@ pub enum PreparedRuntime {
     /// A venv: `python` is `<venv>/bin/python`.
     Python { venv: PathBuf, python: PathBuf },
     /// The system `node` and a prepared `node_modules` (put on `NODE_PATH`).
-    Node { node: PathBuf, node_modules: PathBuf },
+    Node {
+        node: PathBuf,
+        node_modules: PathBuf,
+    },
 }
 
 impl PreparedRuntime {
@@ -185,12 +190,10 @@ impl PreparedRuntime {
                 .arg("main.py")
                 .env("PYTHONDONTWRITEBYTECODE", "1")
                 .mount_ro(venv, venv),
-            PreparedRuntime::Node { node, node_modules } => {
-                Exec::new(node.display().to_string())
-                    .arg("server.js")
-                    .env("NODE_PATH", node_modules.display().to_string())
-                    .mount_ro(node_modules, node_modules)
-            }
+            PreparedRuntime::Node { node, node_modules } => Exec::new(node.display().to_string())
+                .arg("server.js")
+                .env("NODE_PATH", node_modules.display().to_string())
+                .mount_ro(node_modules, node_modules),
         }
     }
 
@@ -210,7 +213,7 @@ impl PreparedRuntime {
 }
 
 /// How a check runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CheckSettings {
     /// Limits for the server and for the test runner (each).
     pub limits: Limits,
@@ -218,6 +221,10 @@ pub struct CheckSettings {
     pub health_timeout: Duration,
     /// Run the project's own tests (the contract tests always run).
     pub native: bool,
+    /// When cancelled, the server and the test runner are killed at once (job
+    /// cancellation). Each has its own kill switch: stopping the server after the
+    /// contract tests must not stop the test runner.
+    pub cancel: Option<tokio_util::sync::CancellationToken>,
 }
 
 impl CheckSettings {
@@ -226,6 +233,7 @@ impl CheckSettings {
             limits,
             health_timeout: Duration::from_secs(30),
             native: true,
+            cancel: None,
         }
     }
 }
@@ -257,13 +265,38 @@ pub async fn check(
         .prepare(WorkspaceSource::CopyOf(&project.dir), &settings.limits)
         .await?;
     report.timings.prepare = started.elapsed();
+    let (server_kill, native_kill) = (KillSwitch::new(), KillSwitch::new());
+    let watcher = settings.cancel.clone().map(|cancel| {
+        let (s, n) = (server_kill.clone(), native_kill.clone());
+        tokio::spawn(async move {
+            cancel.cancelled().await;
+            s.kill();
+            n.kill();
+        })
+    });
     let native_run = async {
         if !settings.native {
             return None;
         }
-        Some(native::run(sandbox, &workspace, &runtime.native_suite(), settings.limits).await)
+        Some(
+            native::run(
+                sandbox,
+                &workspace,
+                &runtime.native_suite(),
+                settings.limits,
+                Some(&native_kill),
+            )
+            .await,
+        )
     };
-    let contract_run = serve_and_check(sandbox, &workspace, project, runtime, settings);
+    let contract_run = serve_and_check(
+        sandbox,
+        &workspace,
+        project,
+        runtime,
+        &settings,
+        &server_kill,
+    );
     let (native_result, served) = tokio::join!(native_run, contract_run);
     match native_result {
         Some(Ok((results, took))) => {
@@ -280,6 +313,9 @@ pub async fn check(
     report.server_output = served.server_output;
     report.timings.total = started.elapsed();
     report.tally();
+    if let Some(w) = watcher {
+        w.abort();
+    }
     Ok(CheckRun { report, workspace })
 }
 
@@ -296,7 +332,8 @@ async fn serve_and_check(
     workspace: &Workspace,
     project: &Project,
     runtime: &PreparedRuntime,
-    settings: CheckSettings,
+    settings: &CheckSettings,
+    kill: &KillSwitch,
 ) -> Served {
     let mut served = Served {
         startup: Duration::ZERO,
@@ -309,7 +346,8 @@ async fn serve_and_check(
     let mut exec = runtime
         .server_exec()
         .env("APIFORGE_DB", format!("{WORKSPACE}/{CHECK_DB}"))
-        .limits(settings.limits);
+        .limits(settings.limits)
+        .kill_switch(kill.clone());
     if let Some(c) = &credentials {
         let (var, value) = c.server_env();
         exec = exec.env(var, value);
@@ -318,7 +356,9 @@ async fn serve_and_check(
     let mut server = match sandbox.start(workspace, &exec, |_| {}).await {
         Ok(s) => s,
         Err(e) => {
-            served.errors.push(format!("the server could not start: {e}"));
+            served
+                .errors
+                .push(format!("the server could not start: {e}"));
             return served;
         }
     };
@@ -348,10 +388,7 @@ impl CheckRun {
     /// copy's path. A copy rather than the workspace itself because workspaces are
     /// swept by the next apiforge run and may be a size-capped tmpfs.
     pub async fn keep(self, root: &Path) -> Result<PathBuf, SandboxError> {
-        let name = format!(
-            "check-{}",
-            chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
-        );
+        let name = format!("check-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
         let target = root.join(name);
         let from = self.workspace.dir().to_path_buf();
         let to = target.clone();
@@ -386,4 +423,37 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Installs (on first use; a blocking call — run it off the async workers) and returns
+/// the runtime a `framework` project runs on.
+pub fn prepare_runtime(
+    runtimes: &crate::runtimes::Runtimes,
+    framework: Framework,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PreparedRuntime, crate::runtimes::RuntimeError> {
+    use crate::runtimes::{RuntimeKind, node};
+    let kind = match framework {
+        Framework::Fastapi => RuntimeKind::Python,
+        Framework::Express => RuntimeKind::Node,
+    };
+    let status = runtimes.install(kind, progress)?;
+    match kind {
+        RuntimeKind::Python => Ok(PreparedRuntime::Python {
+            venv: status.dir,
+            python: status.interpreter,
+        }),
+        RuntimeKind::Node => match node::status(runtimes.root()) {
+            node::NodeRuntimeStatus::Installed { runtime } => Ok(PreparedRuntime::Node {
+                node: status.interpreter,
+                node_modules: runtime.node_modules,
+            }),
+            node::NodeRuntimeStatus::Missing { expected_root } => {
+                Err(crate::runtimes::RuntimeError::Step {
+                    step: "the Express runtime install".into(),
+                    detail: format!("{} is missing after installing it", expected_root.display()),
+                })
+            }
+        },
+    }
 }
