@@ -16,5 +16,5 @@ pub mod runtimes;
 pub mod sandbox;
 pub mod telemetry;
 pub mod templates;
-pub mod versions;
 pub mod verify;
+pub mod versions;

@@ -40,9 +40,7 @@ pub enum ProjectError {
         "{0} has neither openapi.json nor apiforge.json; point `apiforge check` at a project made by `apiforge scaffold`"
     )]
     NoContract(PathBuf),
-    #[error(
-        "cannot tell the framework of {0}: expected main.py (FastAPI) or server.js (Express)"
-    )]
+    #[error("cannot tell the framework of {0}: expected main.py (FastAPI) or server.js (Express)")]
     UnknownFramework(PathBuf),
 }
 
@@ -88,8 +86,8 @@ impl Project {
         } else {
             return Err(ProjectError::NoContract(dir.to_path_buf()));
         };
-        let framework =
-            detect_framework(dir).ok_or_else(|| ProjectError::UnknownFramework(dir.to_path_buf()))?;
+        let framework = detect_framework(dir)
+            .ok_or_else(|| ProjectError::UnknownFramework(dir.to_path_buf()))?;
         let title = design
             .as_ref()
             .map(|d| d.title.clone())
@@ -135,7 +133,9 @@ impl Project {
             .filter_map(Value::as_object)
             .flat_map(|o| o.keys())
             .next()?;
-        let scheme = self.spec.pointer(&format!("/components/securitySchemes/{name}"))?;
+        let scheme = self
+            .spec
+            .pointer(&format!("/components/securitySchemes/{name}"))?;
         let env_var = |default: &str| {
             scheme
                 .get("description")
@@ -174,7 +174,10 @@ pub enum PreparedRuntime {
     /// A venv: `python` is `<venv>/bin/python`.
     Python { venv: PathBuf, python: PathBuf },
     /// The system `node` and a prepared `node_modules` (put on `NODE_PATH`).
-    Node { node: PathBuf, node_modules: PathBuf },
+    Node {
+        node: PathBuf,
+        node_modules: PathBuf,
+    },
 }
 
 impl PreparedRuntime {
@@ -185,12 +188,10 @@ impl PreparedRuntime {
                 .arg("main.py")
                 .env("PYTHONDONTWRITEBYTECODE", "1")
                 .mount_ro(venv, venv),
-            PreparedRuntime::Node { node, node_modules } => {
-                Exec::new(node.display().to_string())
-                    .arg("server.js")
-                    .env("NODE_PATH", node_modules.display().to_string())
-                    .mount_ro(node_modules, node_modules)
-            }
+            PreparedRuntime::Node { node, node_modules } => Exec::new(node.display().to_string())
+                .arg("server.js")
+                .env("NODE_PATH", node_modules.display().to_string())
+                .mount_ro(node_modules, node_modules),
         }
     }
 
@@ -261,7 +262,15 @@ pub async fn check(
         if !settings.native {
             return None;
         }
-        Some(native::run(sandbox, &workspace, &runtime.native_suite(), settings.limits).await)
+        Some(
+            native::run(
+                sandbox,
+                &workspace,
+                &runtime.native_suite(),
+                settings.limits,
+            )
+            .await,
+        )
     };
     let contract_run = serve_and_check(sandbox, &workspace, project, runtime, settings);
     let (native_result, served) = tokio::join!(native_run, contract_run);
@@ -318,7 +327,9 @@ async fn serve_and_check(
     let mut server = match sandbox.start(workspace, &exec, |_| {}).await {
         Ok(s) => s,
         Err(e) => {
-            served.errors.push(format!("the server could not start: {e}"));
+            served
+                .errors
+                .push(format!("the server could not start: {e}"));
             return served;
         }
     };
@@ -348,10 +359,7 @@ impl CheckRun {
     /// copy's path. A copy rather than the workspace itself because workspaces are
     /// swept by the next apiforge run and may be a size-capped tmpfs.
     pub async fn keep(self, root: &Path) -> Result<PathBuf, SandboxError> {
-        let name = format!(
-            "check-{}",
-            chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
-        );
+        let name = format!("check-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
         let target = root.join(name);
         let from = self.workspace.dir().to_path_buf();
         let to = target.clone();
