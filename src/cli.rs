@@ -55,6 +55,8 @@ pub enum Command {
     Projects(account::JsonArgs),
     /// Create a project from a prompt: design, code, tests, sandbox check, version 1.
     New(new::NewArgs),
+    /// Change a project with a follow-up prompt: a new version, hand edits merged in.
+    Iterate(new::IterateArgs),
     /// Check a version of a project again in a sandbox (default: the latest).
     Test(new::TestArgs),
     /// A project's versions.
@@ -118,6 +120,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Whoami(args) => account::whoami(&ctx, args).await,
             Command::Projects(args) => account::projects(&ctx, args).await,
             Command::New(args) => new::new(&ctx, args).await,
+            Command::Iterate(args) => new::iterate(&ctx, args).await,
             Command::Test(args) => new::test(&ctx, args).await,
             Command::Versions(args) => versions::list(&ctx, args).await,
             Command::Files(args) => versions::files(&ctx, args).await,

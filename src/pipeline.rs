@@ -1,6 +1,7 @@
 //! The product's workflows, each a durable job made of engine steps:
 //!
 //! * `generate` — prompt → design → spec → code + tests → sandbox check → version;
+//! * `iterate` — a follow-up prompt → a new version, hand edits merged in;
 //! * `test` — check a recorded version again (e.g. after a hand edit).
 //!
 //! A failed check does not fail the job: the version is recorded with its report and
@@ -8,6 +9,7 @@
 
 pub mod check_step;
 pub mod generate;
+pub mod iterate;
 pub mod test_version;
 
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use crate::provider::ProviderKind;
 use crate::sandbox::Backend;
 
 pub const GENERATE: &str = "generate";
+pub const ITERATE: &str = "iterate";
 pub const TEST: &str = "test";
 
 /// What the pipelines need from the machine they run on.
@@ -35,6 +38,7 @@ pub struct PipelineEnv {
 pub fn registry(env: Arc<PipelineEnv>) -> Registry {
     Registry::new()
         .register(GENERATE, generate::Generate(env.clone()))
+        .register(ITERATE, iterate::Iterate(env.clone()))
         .register(TEST, test_version::TestVersion(env))
 }
 
@@ -45,6 +49,16 @@ pub struct GenerateInput {
     pub prompt: String,
     pub framework: Framework,
     pub provider: ProviderKind,
+    pub sandbox: Backend,
+}
+
+/// Input of an `iterate` job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IterateInput {
+    pub project: Uuid,
+    pub prompt: String,
+    /// Default: the provider the project was made with.
+    pub provider: Option<ProviderKind>,
     pub sandbox: Backend,
 }
 
@@ -64,4 +78,8 @@ pub struct PipelineOutput {
     /// `passing` or `failing`.
     pub check_status: String,
     pub totals: crate::verify::Totals,
+    /// Files whose hand edits conflicted with regenerated code (iterate only); they
+    /// hold conflict markers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
 }

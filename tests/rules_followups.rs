@@ -233,3 +233,35 @@ fn state_changes_become_actions() {
         matches!(&d.actions[0].behavior, ActionBehavior::SetField { field, value, .. } if field == "published" && *value == serde_json::json!(true))
     );
 }
+
+/// Words that merely start with "auth" are fields, not authentication: "remove the
+/// author field" once switched auth off and left the field in place.
+#[test]
+fn removing_an_author_field_is_not_about_auth() {
+    let p = RulesProvider::new();
+    let base = p
+        .design("Books with title and author, secured with an API key")
+        .unwrap();
+    assert!(matches!(
+        base.auth,
+        apiforge::design::AuthScheme::ApiKey { .. }
+    ));
+    for followup in [
+        "remove the author field",
+        "drop author from books",
+        "delete the author column",
+    ] {
+        let next = p
+            .apply(&base, followup)
+            .unwrap_or_else(|e| panic!("{followup}: {e}"));
+        let book = next.resource("book").unwrap();
+        assert!(
+            book.field("author").is_none(),
+            "{followup}: author is still there"
+        );
+        assert!(book.field("title").is_some());
+        assert_eq!(next.auth, base.auth, "{followup}: auth must not change");
+    }
+    let open = p.apply(&base, "remove the api key auth").unwrap();
+    assert_eq!(open.auth, apiforge::design::AuthScheme::None);
+}

@@ -148,6 +148,12 @@ pub async fn follow(
             output,
         })?;
     } else if let Some(o) = &output {
+        if !o.conflicts.is_empty() {
+            println!(
+                "conflicts (hand edits vs regenerated code, marked in the files): {}",
+                o.conflicts.join(", ")
+            );
+        }
         let t = &o.totals;
         println!(
             "v{} {} · tests {}/{} · contract {}/{} · job {job}",

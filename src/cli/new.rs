@@ -9,7 +9,7 @@ use super::follow::{follow, submit};
 use crate::codegen::Framework;
 use crate::db::projects::{self, NamedProject};
 use crate::engine::JobRequest;
-use crate::pipeline::{GENERATE, GenerateInput, TEST, TestInput};
+use crate::pipeline::{GENERATE, GenerateInput, ITERATE, IterateInput, TEST, TestInput};
 use crate::provider::ProviderKind;
 use crate::sandbox::Backend;
 
@@ -35,6 +35,23 @@ pub struct NewArgs {
     /// Submitting the same key again within 24 hours returns the same job.
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IterateArgs {
+    /// The project's slug (see `apiforge projects`).
+    pub project: String,
+    /// The change, in plain English ("add a due date to tasks").
+    pub prompt: String,
+    /// rules or openai (default: the provider the project was made with).
+    #[arg(long)]
+    pub provider: Option<String>,
+    #[arg(long)]
+    pub sandbox: Option<String>,
+    #[arg(long)]
+    pub detach: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -157,6 +174,53 @@ pub async fn new(ctx: &Context, args: NewArgs) -> Result<ExitCode, Failure> {
             submitted.job,
             sandbox.as_str()
         );
+    }
+    finish(
+        ctx,
+        &session,
+        submitted.job,
+        args.detach,
+        args.json,
+        &project.slug,
+    )
+    .await
+}
+
+pub async fn iterate(ctx: &Context, args: IterateArgs) -> Result<ExitCode, Failure> {
+    if args.prompt.trim().is_empty() {
+        return Err(Failure::usage(
+            "the prompt is empty: say what to change, e.g. \"add a due date to tasks\"",
+        ));
+    }
+    let provider = args
+        .provider
+        .as_deref()
+        .map(str::parse::<ProviderKind>)
+        .transpose()
+        .map_err(Failure::usage)?;
+    let sandbox = parse_backend(ctx, args.sandbox.as_deref())?;
+    let session = ctx.session().await?;
+    let project = find_project(&session, &args.project).await?;
+    if project.latest_version.is_none() {
+        return Err(Failure::usage(format!(
+            "{} has no version yet; wait for its first job or create it with `apiforge new`",
+            project.slug
+        )));
+    }
+    let input = IterateInput {
+        project: project.id,
+        prompt: args.prompt.clone(),
+        provider,
+        sandbox,
+    };
+    let request = JobRequest::new(
+        ITERATE,
+        serde_json::to_value(&input).map_err(|e| Failure::failed(e.to_string()))?,
+    )
+    .project(project.id);
+    let submitted = submit(&session, &request).await?;
+    if !args.json {
+        println!("iterating {} · job {}", project.slug, submitted.job);
     }
     finish(
         ctx,

@@ -129,6 +129,7 @@ async fn record(
                 version: recorded.number,
                 check_status: status.as_str().to_owned(),
                 totals: report.totals,
+                conflicts: Vec::new(),
             })
         }
         .boxed()

@@ -64,6 +64,7 @@ impl JobHandler for TestVersion {
                             version: number,
                             check_status: status.as_str().to_owned(),
                             totals: report.totals,
+                            conflicts: Vec::new(),
                         })
                     }
                     .boxed()

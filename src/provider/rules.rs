@@ -77,7 +77,7 @@ impl RulesProvider {
     pub fn new() -> Self {
         Self {
             auth_off: compile(
-                r"\b(?:remove|drop|delete|disable|turn\s+off|get\s+rid\s+of|no|without|no\s+more)\b[^.;]{0,30}?(?:auth\w*|api[- _]?keys?|jwts?|login)\b|\bmake\s+(?:it|the\s+api|everything|all\s+routes)\s+public\b",
+                r"\b(?:remove|drop|delete|disable|turn\s+off|get\s+rid\s+of|no|without|no\s+more)\b[^.;]{0,30}?(?:auth(?:entication|enticated|ori[sz]ation)?|api[- _]?keys?|jwts?|login)\b|\bmake\s+(?:it|the\s+api|everything|all\s+routes)\s+public\b",
             ),
             api_key: compile(
                 r"(?:(?:secured?|secures|protect|protects|protected|authenticated|authorized|authorised|lock down|locked down|guarded|gated)\s+(?:(?:it|them|everything|the\s+api|all\s+(?:routes|endpoints|requests))\s+)?(?:with|by|using|via|behind|through)\s+(?:an?\s+|static\s+)*api[- _]?keys?(?:\s+(?:in\s+(?:the\s+|a\s+)?)?(?:x-[a-z0-9-]+\s+)?header)?|\bapi[- _]?key\s+(?:auth\w*|security|protection|header|access|required)|\brequires?\s+(?:an?\s+)?api[- _]?keys?|\b(?:using|via|behind|with)\s+(?:an?\s+)?api[- _]?keys?\s+(?:auth\w*|for\s+access)|\b(?:use|uses|using|add|adds|need|needs|require|requires)\s+(?:an?\s+)?api[- _]?keys?\b|\bx-api-key\b)",
