@@ -12,6 +12,9 @@ use crate::verify::report::NativeResults;
 
 /// Where the runner writes its JUnit XML, relative to the workspace.
 pub const REPORT_FILE: &str = ".apiforge-native.xml";
+/// The runner's temporary directory, inside the workspace (so it counts against the
+/// workspace cap and works where the sandbox's own `/tmp` is not writable).
+pub const TMP_DIR: &str = ".apiforge-tmp";
 /// How many output lines the results keep for failures the XML does not explain.
 const TAIL_LINES: usize = 40;
 
@@ -84,9 +87,16 @@ pub async fn run(
     limits: Limits,
 ) -> Result<(NativeResults, Duration), NativeError> {
     let started = std::time::Instant::now();
+    let tmp = workspace.dir().join(TMP_DIR);
+    tokio::fs::create_dir_all(&tmp)
+        .await
+        .map_err(|e| SandboxError::io(format!("cannot create {}", tmp.display()), e))?;
+    let exec = suite
+        .exec(limits)
+        .env("TMPDIR", format!("{WORKSPACE}/{TMP_DIR}"));
     let mut tail: Vec<String> = Vec::new();
     let outcome = sandbox
-        .run(workspace, &suite.exec(limits), |line: &Line| {
+        .run(workspace, &exec, |line: &Line| {
             tail.push(line.text.clone());
             if tail.len() > TAIL_LINES {
                 tail.remove(0);

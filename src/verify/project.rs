@@ -1,5 +1,5 @@
 //! `apiforge check`'s whole run on one project directory: read it, copy it into a
-//! sandbox workspace, run its own tests and (at the same time) start its server,
+//! sandbox workspace, run its own tests, then start its server,
 //! wait for `/health` and run the contract tests, then build the [`Report`].
 
 use std::path::{Path, PathBuf};
@@ -257,22 +257,19 @@ pub async fn check(
         .prepare(WorkspaceSource::CopyOf(&project.dir), &settings.limits)
         .await?;
     report.timings.prepare = started.elapsed();
-    let native_run = async {
-        if !settings.native {
-            return None;
+    // One after the other: each launch hands the workspace to the sandbox user
+    // (a walk over every file), which must not race with the other run's temporary
+    // files appearing and disappearing.
+    if settings.native {
+        match native::run(sandbox, &workspace, &runtime.native_suite(), settings.limits).await {
+            Ok((results, took)) => {
+                report.native = Some(results);
+                report.timings.native = took;
+            }
+            Err(e) => report.errors.push(e.to_string()),
         }
-        Some(native::run(sandbox, &workspace, &runtime.native_suite(), settings.limits).await)
-    };
-    let contract_run = serve_and_check(sandbox, &workspace, project, runtime, settings);
-    let (native_result, served) = tokio::join!(native_run, contract_run);
-    match native_result {
-        Some(Ok((results, took))) => {
-            report.native = Some(results);
-            report.timings.native = took;
-        }
-        Some(Err(e)) => report.errors.push(e.to_string()),
-        None => {}
     }
+    let served = serve_and_check(sandbox, &workspace, project, runtime, settings).await;
     report.timings.startup = served.startup;
     report.timings.contract = served.contract;
     report.contract = served.checks;
