@@ -42,7 +42,9 @@ async fn run(rounds: usize) {
         npm_registry: String::new(),
     };
     let status = Runtimes::at(root, &config)
-        .install(RuntimeKind::Python, &mut |l| eprintln!("python runtime: {l}"))
+        .install(RuntimeKind::Python, &mut |l| {
+            eprintln!("python runtime: {l}")
+        })
         .expect("the Python runtime installs");
     let prepared = PreparedRuntime::Python {
         venv: status.dir,
@@ -86,9 +88,8 @@ async fn run(rounds: usize) {
         totals.push(started.elapsed());
         phases.push(t);
     }
-    let pick = |f: fn(&apiforge::verify::Timings) -> Duration| {
-        median(phases.iter().map(f).collect())
-    };
+    let pick =
+        |f: fn(&apiforge::verify::Timings) -> Duration| median(phases.iter().map(f).collect());
     println!(
         "check, blog (3 resources, FastAPI), process sandbox: n={rounds} median {:.2} s (native {:.2} s, server start {:.2} s, contract {:.2} s); goal <= 5 s",
         median(totals).as_secs_f64(),

@@ -46,7 +46,9 @@ fn runtime(framework: Framework) -> PreparedRuntime {
         Framework::Fastapi => PYTHON
             .get_or_init(|| {
                 let status = runtimes
-                    .install(RuntimeKind::Python, &mut |l| eprintln!("python runtime: {l}"))
+                    .install(RuntimeKind::Python, &mut |l| {
+                        eprintln!("python runtime: {l}")
+                    })
                     .expect("the Python runtime installs");
                 PreparedRuntime::Python {
                     venv: status.dir,
@@ -130,7 +132,11 @@ async fn generated_projects_pass_check(backend: Backend) {
     let designs = [
         ("template todo", template("todo"), both),
         ("template blog", template("blog"), both),
-        ("relation_chain", fixture("relation_chain"), &[Framework::Express][..]),
+        (
+            "relation_chain",
+            fixture("relation_chain"),
+            &[Framework::Express][..],
+        ),
         ("jwt_auth", fixture("jwt_auth"), both),
         ("api_key_auth", fixture("api_key_auth"), both),
         ("every_field_type", fixture("every_field_type"), both),
@@ -204,15 +210,32 @@ async fn fastapi_wrong_status_code_fails_precisely() {
     )
     .await;
     assert!(!report.passed());
-    assert_eq!(failed_operations(&report), ["create_task"], "{}", report.render_text());
+    assert_eq!(
+        failed_operations(&report),
+        ["create_task"],
+        "{}",
+        report.render_text()
+    );
     let check = report
         .contract
         .iter()
         .find(|c| !c.passed && c.name == "create with a valid body → 201")
         .unwrap_or_else(|| panic!("{}", report.render_text()));
-    assert!(check.got.contains("status 200 instead of 201"), "{}", check.got);
-    assert!(check.curl.contains("-X POST --unix-socket"), "{}", check.curl);
-    assert!(check.curl.contains("'http://localhost/tasks'"), "{}", check.curl);
+    assert!(
+        check.got.contains("status 200 instead of 201"),
+        "{}",
+        check.got
+    );
+    assert!(
+        check.curl.contains("-X POST --unix-socket"),
+        "{}",
+        check.curl
+    );
+    assert!(
+        check.curl.contains("'http://localhost/tasks'"),
+        "{}",
+        check.curl
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,7 +247,12 @@ async fn fastapi_missing_field_and_crash_fail_precisely() {
         "    item = dict(crud.get(db, TASKS, id))\n    item.pop(\"title\")\n    return Response(content=__import__(\"json\").dumps(item, default=str), media_type=\"application/json\")",
     )
     .await;
-    assert_eq!(failed_operations(&report), ["get_task"], "{}", report.render_text());
+    assert_eq!(
+        failed_operations(&report),
+        ["get_task"],
+        "{}",
+        report.render_text()
+    );
     assert!(
         report
             .contract
@@ -250,7 +278,10 @@ async fn fastapi_missing_field_and_crash_fail_precisely() {
     assert!(!delete.passed, "{text}");
     assert!(delete.got.contains("status 500 instead of 204"), "{text}");
     for op in failed_operations(&report) {
-        assert!(op == "delete_task" || op == "get_task", "{op} failed:\n{text}");
+        assert!(
+            op == "delete_task" || op == "get_task",
+            "{op} failed:\n{text}"
+        );
     }
 }
 
@@ -263,13 +294,16 @@ async fn express_schema_violation_and_wrong_status_fail_precisely() {
         "    const page = tasks.list(parseListQuery(resource, req.query));\n    res.json({ ...page, total: String(page.total) });",
     )
     .await;
-    assert_eq!(failed_operations(&report), ["list_tasks"], "{}", report.render_text());
+    assert_eq!(
+        failed_operations(&report),
+        ["list_tasks"],
+        "{}",
+        report.render_text()
+    );
     assert!(
-        report
-            .contract
-            .iter()
-            .filter(|c| !c.passed)
-            .all(|c| c.got.contains("body at /total violates the schema /components/schemas/TaskList")),
+        report.contract.iter().filter(|c| !c.passed).all(|c| c
+            .got
+            .contains("body at /total violates the schema /components/schemas/TaskList")),
         "{}",
         report.render_text()
     );
@@ -280,7 +314,12 @@ async fn express_schema_violation_and_wrong_status_fail_precisely() {
         "res.status(200).location(`/tasks/${task.id}`)",
     )
     .await;
-    assert_eq!(failed_operations(&report), ["create_task"], "{}", report.render_text());
+    assert_eq!(
+        failed_operations(&report),
+        ["create_task"],
+        "{}",
+        report.render_text()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -292,7 +331,12 @@ async fn express_missing_field_fails_precisely() {
         "    const { title, ...rest } = tasks.get(parseId(req.params.id));\n    res.json(rest);",
     )
     .await;
-    assert_eq!(failed_operations(&report), ["get_task"], "{}", report.render_text());
+    assert_eq!(
+        failed_operations(&report),
+        ["get_task"],
+        "{}",
+        report.render_text()
+    );
 }
 
 #[test]
@@ -314,8 +358,15 @@ fn cli_exit_codes_json_and_keep() {
     // Bad input: not a project.
     let empty = tempfile::tempdir().expect("tempdir");
     let out = run(&["check", &empty.path().display().to_string()]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("neither openapi.json nor apiforge.json"));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("neither openapi.json nor apiforge.json")
+    );
 
     let dir = write_project(&template("todo"), Framework::Fastapi);
     let path = dir.path().display().to_string();
@@ -330,7 +381,10 @@ fn cli_exit_codes_json_and_keep() {
         .find_map(|l| l.strip_prefix("workspace kept in "))
         .unwrap_or_else(|| panic!("no kept path in: {stderr}"));
     assert!(Path::new(kept).join("main.py").is_file(), "{kept}");
-    assert!(Path::new(kept).join(".apiforge-native.xml").is_file(), "{kept}");
+    assert!(
+        Path::new(kept).join(".apiforge-native.xml").is_file(),
+        "{kept}"
+    );
 
     plant(
         dir.path(),
@@ -341,7 +395,48 @@ fn cli_exit_codes_json_and_keep() {
     let out = run(&["check", &path]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL create_task: create with a valid body → 201"), "{stdout}");
-    assert!(stdout.contains("reproduce: curl -sS -i -X POST --unix-socket"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL create_task: create with a valid body → 201"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("reproduce: curl -sS -i -X POST --unix-socket"),
+        "{stdout}"
+    );
     assert!(stdout.trim_end().ends_with("FAILED"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_gets_healthy_is_reported_with_its_last_output() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let sandbox = harness::open(Backend::Process, root.path())
+        .await
+        .expect("process backend opens");
+    let dir = write_project(&template("todo"), Framework::Fastapi);
+    std::fs::write(
+        dir.path().join("main.py"),
+        "import time\nprint('warming the cache forever', flush=True)\ntime.sleep(600)\n",
+    )
+    .expect("write main.py");
+    let project = Project::load(dir.path()).expect("the project loads");
+    let settings = CheckSettings {
+        health_timeout: Duration::from_secs(2),
+        native: false,
+        ..CheckSettings::new(limits())
+    };
+    let run = project::check(&sandbox, &project, &runtime(Framework::Fastapi), settings)
+        .await
+        .expect("the check runs");
+    let report = run.report;
+    run.workspace.remove().await.expect("workspace is removed");
+    assert!(!report.passed());
+    assert!(report.contract.is_empty());
+    let error = report.errors.first().map(String::as_str).unwrap_or("");
+    assert!(error.contains("did not answer GET /health"), "{error}");
+    assert!(error.contains("warming the cache forever"), "{error}");
+    assert!(
+        report
+            .render_text()
+            .contains("ERROR the server did not answer")
+    );
 }

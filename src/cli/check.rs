@@ -117,12 +117,12 @@ async fn prepare_runtime(ctx: &Context, framework: Framework) -> Result<Prepared
                 node: status.interpreter,
                 node_modules: runtime.node_modules,
             }),
-            node::NodeRuntimeStatus::Missing { expected_root } => Err(Failure::environment(
-                format!(
+            node::NodeRuntimeStatus::Missing { expected_root } => {
+                Err(Failure::environment(format!(
                     "the Express runtime is missing from {} after installing it; run `apiforge runtimes install node`",
                     expected_root.display()
-                ),
-            )),
+                )))
+            }
         },
     }
 }

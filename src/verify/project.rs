@@ -21,6 +21,9 @@ pub const SPEC_FILE: &str = "openapi.json";
 /// Where the server keeps its SQLite database during a check (inside the workspace,
 /// so `--keep` leaves it for inspection).
 const CHECK_DB: &str = "apiforge-check.db";
+/// How long one contract request may take before it counts as unanswered (a route
+/// that hangs must not stall the whole check).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many server output lines a report keeps.
 const SERVER_TAIL: usize = 30;
 
@@ -40,9 +43,7 @@ pub enum ProjectError {
         "{0} has neither openapi.json nor apiforge.json; point `apiforge check` at a project made by `apiforge scaffold`"
     )]
     NoContract(PathBuf),
-    #[error(
-        "cannot tell the framework of {0}: expected main.py (FastAPI) or server.js (Express)"
-    )]
+    #[error("cannot tell the framework of {0}: expected main.py (FastAPI) or server.js (Express)")]
     UnknownFramework(PathBuf),
 }
 
@@ -88,8 +89,8 @@ impl Project {
         } else {
             return Err(ProjectError::NoContract(dir.to_path_buf()));
         };
-        let framework =
-            detect_framework(dir).ok_or_else(|| ProjectError::UnknownFramework(dir.to_path_buf()))?;
+        let framework = detect_framework(dir)
+            .ok_or_else(|| ProjectError::UnknownFramework(dir.to_path_buf()))?;
         let title = design
             .as_ref()
             .map(|d| d.title.clone())
@@ -135,7 +136,9 @@ impl Project {
             .filter_map(Value::as_object)
             .flat_map(|o| o.keys())
             .next()?;
-        let scheme = self.spec.pointer(&format!("/components/securitySchemes/{name}"))?;
+        let scheme = self
+            .spec
+            .pointer(&format!("/components/securitySchemes/{name}"))?;
         let env_var = |default: &str| {
             scheme
                 .get("description")
@@ -174,7 +177,10 @@ pub enum PreparedRuntime {
     /// A venv: `python` is `<venv>/bin/python`.
     Python { venv: PathBuf, python: PathBuf },
     /// The system `node` and a prepared `node_modules` (put on `NODE_PATH`).
-    Node { node: PathBuf, node_modules: PathBuf },
+    Node {
+        node: PathBuf,
+        node_modules: PathBuf,
+    },
 }
 
 impl PreparedRuntime {
@@ -185,12 +191,10 @@ impl PreparedRuntime {
                 .arg("main.py")
                 .env("PYTHONDONTWRITEBYTECODE", "1")
                 .mount_ro(venv, venv),
-            PreparedRuntime::Node { node, node_modules } => {
-                Exec::new(node.display().to_string())
-                    .arg("server.js")
-                    .env("NODE_PATH", node_modules.display().to_string())
-                    .mount_ro(node_modules, node_modules)
-            }
+            PreparedRuntime::Node { node, node_modules } => Exec::new(node.display().to_string())
+                .arg("server.js")
+                .env("NODE_PATH", node_modules.display().to_string())
+                .mount_ro(node_modules, node_modules),
         }
     }
 
@@ -261,7 +265,14 @@ pub async fn check(
     // (a walk over every file), which must not race with the other run's temporary
     // files appearing and disappearing.
     if settings.native {
-        match native::run(sandbox, &workspace, &runtime.native_suite(), settings.limits).await {
+        match native::run(
+            sandbox,
+            &workspace,
+            &runtime.native_suite(),
+            settings.limits,
+        )
+        .await
+        {
             Ok((results, took)) => {
                 report.native = Some(results);
                 report.timings.native = took;
@@ -315,7 +326,9 @@ async fn serve_and_check(
     let mut server = match sandbox.start(workspace, &exec, |_| {}).await {
         Ok(s) => s,
         Err(e) => {
-            served.errors.push(format!("the server could not start: {e}"));
+            served
+                .errors
+                .push(format!("the server could not start: {e}"));
             return served;
         }
     };
@@ -327,7 +340,8 @@ async fn serve_and_check(
     }
     served.startup = started.elapsed();
     let contract_started = Instant::now();
-    match contract::run(&server.client(), &project.spec, credentials.as_ref()).await {
+    let client = server.client().with_timeout(REQUEST_TIMEOUT);
+    match contract::run(&client, &project.spec, credentials.as_ref()).await {
         Ok(checks) => served.checks = checks,
         Err(e) => served.errors.push(e.to_string()),
     }
@@ -345,10 +359,7 @@ impl CheckRun {
     /// copy's path. A copy rather than the workspace itself because workspaces are
     /// swept by the next apiforge run and may be a size-capped tmpfs.
     pub async fn keep(self, root: &Path) -> Result<PathBuf, SandboxError> {
-        let name = format!(
-            "check-{}",
-            chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
-        );
+        let name = format!("check-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
         let target = root.join(name);
         let from = self.workspace.dir().to_path_buf();
         let to = target.clone();
