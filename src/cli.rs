@@ -7,11 +7,15 @@ mod context;
 mod db;
 mod design;
 mod doctor;
+mod follow;
 mod jobs;
+mod new;
 mod runtimes;
 mod sandbox;
 mod scaffold;
 mod templates;
+mod versions;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +53,20 @@ pub enum Command {
     Whoami(account::JsonArgs),
     /// List your projects.
     Projects(account::JsonArgs),
+    /// Create a project from a prompt: design, code, tests, sandbox check, version 1.
+    New(new::NewArgs),
+    /// Check a version of a project again in a sandbox (default: the latest).
+    Test(new::TestArgs),
+    /// A project's versions.
+    Versions(versions::VersionsArgs),
+    /// A version's files, or one file's contents.
+    Files(versions::FilesArgs),
+    /// What changed between two versions: design (breaking changes marked) and files.
+    Diff(versions::DiffArgs),
+    /// Record a new version equal to an older one (history is never rewritten).
+    Restore(versions::RestoreArgs),
+    /// Run pipeline jobs for every user (needs the owner connection) until stopped.
+    Worker(worker::WorkerArgs),
     /// Your jobs (queued and running; --all for finished ones too).
     Jobs(jobs::JobsArgs),
     /// One job: its steps with timings and its events.
@@ -99,6 +117,13 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Db(args) => db::run(&ctx, args).await,
             Command::Whoami(args) => account::whoami(&ctx, args).await,
             Command::Projects(args) => account::projects(&ctx, args).await,
+            Command::New(args) => new::new(&ctx, args).await,
+            Command::Test(args) => new::test(&ctx, args).await,
+            Command::Versions(args) => versions::list(&ctx, args).await,
+            Command::Files(args) => versions::files(&ctx, args).await,
+            Command::Diff(args) => versions::diff(&ctx, args).await,
+            Command::Restore(args) => versions::restore(&ctx, args).await,
+            Command::Worker(args) => worker::run(&ctx, args).await,
             Command::Jobs(args) => jobs::list(&ctx, args).await,
             Command::Job(args) => jobs::show(&ctx, args).await,
             Command::Cancel(args) => jobs::cancel(&ctx, args).await,

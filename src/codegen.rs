@@ -76,3 +76,30 @@ pub enum CodegenError {
     #[error("the design cannot be generated: {0}")]
     Unsupported(String),
 }
+
+/// Collapses runs of more than `max_blank` blank lines (left where optional template
+/// blocks were skipped), trims trailing spaces, and ends a non-empty file with exactly
+/// one newline.
+pub(crate) fn tidy(text: &str, max_blank: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank_run += 1;
+            if blank_run > max_blank {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let trimmed = out.trim_end_matches('\n').trim_start_matches('\n');
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("{trimmed}\n")
+    }
+}

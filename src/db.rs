@@ -48,6 +48,9 @@ pub enum DbError {
         what: String,
         source: std::io::Error,
     },
+    /// A request the database would refuse, with the sentence to show.
+    #[error("{0}")]
+    Invalid(String),
     #[error("invalid database URL {url}: {message}")]
     BadUrl { url: String, message: String },
 }

@@ -58,7 +58,7 @@ async fn node_test_results_are_parsed_per_test() {
         node: PathBuf::from("/usr/bin/node"),
         node_modules: modules.path().to_path_buf(),
     };
-    let (results, _) = native::run(&sandbox, &workspace, &suite, limits())
+    let (results, _) = native::run(&sandbox, &workspace, &suite, limits(), None)
         .await
         .expect("node runs");
     let got: Vec<(&str, TestStatus)> = results
@@ -105,7 +105,7 @@ async fn a_runner_that_cannot_start_reports_no_tests_and_its_output() {
         python: venv.path().join("bin/python"),
         venv: venv.path().to_path_buf(),
     };
-    let outcome = native::run(&sandbox, &workspace, &suite, limits()).await;
+    let outcome = native::run(&sandbox, &workspace, &suite, limits(), None).await;
     match outcome {
         Ok((results, _)) => {
             assert!(results.tests.is_empty());

@@ -69,6 +69,10 @@ async fn collect(ctx: &Context) -> Vec<Check> {
     checks.push(doctor::docker_sandbox_image(&cfg.sandbox).await);
     checks.push(crate::provider::openai::check(&ctx.config.provider));
     checks.push(doctor::python_runtime(&ctx.dirs.cache, &cfg.runtimes));
+    checks.push(crate::runtimes::node::doctor_check(
+        &ctx.dirs.cache.join("runtimes"),
+        &cfg.runtimes.node,
+    ));
     checks
 }
 

@@ -1,7 +1,6 @@
 //! `apiforge scaffold`: design → spec → code → tests, written into a directory. No
 //! database and no sandbox.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -66,7 +65,8 @@ pub async fn run(ctx: &Context, args: ScaffoldArgs) -> Result<ExitCode, Failure>
     check_target(&args.out, args.force)?;
     let (design, warnings) = source_design(ctx, &args).await?;
     let files = render_project(&design, framework).map_err(|e| Failure::usage(e.to_string()))?;
-    write_files(&args.out, &files)?;
+    crate::codegen::project::write_files(&args.out, &files)
+        .map_err(|e| Failure::failed(e.to_string()))?;
     let report = Scaffolded {
         out: args.out.clone(),
         framework,
@@ -158,32 +158,4 @@ fn check_target(out: &Path, force: bool) -> Result<(), Failure> {
             out.display()
         ))),
     }
-}
-
-/// Writes each file through a temporary name and a rename, so an interrupted
-/// scaffold never leaves a half-written file.
-fn write_files(out: &Path, files: &crate::codegen::GeneratedFiles) -> Result<(), Failure> {
-    let io = |what: &str, p: &Path, e: std::io::Error| {
-        Failure::failed(format!("cannot {what} {}: {e}", p.display()))
-    };
-    let dirs: BTreeSet<PathBuf> = files
-        .keys()
-        .filter_map(|rel| out.join(rel).parent().map(Path::to_path_buf))
-        .chain(std::iter::once(out.to_path_buf()))
-        .collect();
-    for dir in dirs {
-        std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
-    }
-    for (rel, contents) in files {
-        let path = out.join(rel);
-        let tmp = path.with_file_name(format!(
-            ".{}.apiforge-tmp",
-            path.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        ));
-        std::fs::write(&tmp, contents).map_err(|e| io("write", &tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io("write", &path, e))?;
-    }
-    Ok(())
 }

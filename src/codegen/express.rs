@@ -111,7 +111,8 @@ pub fn render(design: &ApiDesign) -> Result<GeneratedFiles, CodegenError> {
                 template: template.to_owned(),
                 message: format!("{e:#}"),
             })?;
-        files.insert(output, tidy(&text));
+        // Express code keeps at most one blank line in a row.
+        files.insert(output, super::tidy(&text, 1));
         Ok::<(), CodegenError>(())
     };
     let project = minijinja::Value::from(Serde(&view));
@@ -201,28 +202,6 @@ fn template_error(template: &str, error: &minijinja::Error) -> CodegenError {
         template: template.to_owned(),
         message: format!("{error:#}"),
     }
-}
-
-/// Collapses the blank-line runs that skipped template blocks leave behind, and ends
-/// the file with exactly one newline.
-fn tidy(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut blank_run = 0;
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() {
-            blank_run += 1;
-            if blank_run > 1 {
-                continue;
-            }
-        } else {
-            blank_run = 0;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    let trimmed = out.trim_end_matches('\n').trim_start_matches('\n');
-    format!("{trimmed}\n")
 }
 
 /// A valid example request body for creating `resource` (foreign keys left out): the

@@ -259,31 +259,6 @@ fn render_one<T: Serialize>(
     };
     let template = env.get_template(name).map_err(fail)?;
     let text = template.render(Serde(ctx)).map_err(fail)?;
-    Ok(tidy(&text))
-}
-
-/// Collapses runs of more than two blank lines (left where optional blocks were
-/// skipped) and ends the file with exactly one newline.
-fn tidy(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut blank_run = 0;
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() {
-            blank_run += 1;
-            if blank_run > 2 {
-                continue;
-            }
-        } else {
-            blank_run = 0;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    let trimmed = out.trim_end_matches('\n').trim_start_matches('\n');
-    if trimmed.is_empty() {
-        String::new()
-    } else {
-        format!("{trimmed}\n")
-    }
+    // PEP 8 separates top-level definitions with two blank lines.
+    Ok(super::tidy(&text, 2))
 }

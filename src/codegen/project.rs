@@ -42,3 +42,32 @@ pub fn detect_framework(dir: &std::path::Path) -> Option<Framework> {
         None
     }
 }
+
+/// Writes `files` under `dir`, each through a temporary name and a rename, so an
+/// interrupted write never leaves a half-written file.
+pub fn write_files(dir: &std::path::Path, files: &GeneratedFiles) -> std::io::Result<()> {
+    use std::path::{Path, PathBuf};
+    let annotate = |what: &str, p: &Path, e: std::io::Error| {
+        std::io::Error::new(e.kind(), format!("cannot {what} {}: {e}", p.display()))
+    };
+    let dirs: std::collections::BTreeSet<PathBuf> = files
+        .keys()
+        .filter_map(|rel| dir.join(rel).parent().map(Path::to_path_buf))
+        .chain(std::iter::once(dir.to_path_buf()))
+        .collect();
+    for d in dirs {
+        std::fs::create_dir_all(&d).map_err(|e| annotate("create", &d, e))?;
+    }
+    for (rel, contents) in files {
+        let path = dir.join(rel);
+        let tmp = path.with_file_name(format!(
+            ".{}.apiforge-tmp",
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        ));
+        std::fs::write(&tmp, contents).map_err(|e| annotate("write", &tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| annotate("write", &path, e))?;
+    }
+    Ok(())
+}

@@ -85,16 +85,20 @@ pub async fn run(
     workspace: &Workspace,
     suite: &NativeSuite,
     limits: Limits,
+    kill: Option<&crate::sandbox::KillSwitch>,
 ) -> Result<(NativeResults, Duration), NativeError> {
     let started = std::time::Instant::now();
     let tmp = workspace.dir().join(TMP_DIR);
     tokio::fs::create_dir_all(&tmp)
         .await
         .map_err(|e| SandboxError::io(format!("cannot create {}", tmp.display()), e))?;
-    let exec = suite
+    let mut tail: Vec<String> = Vec::new();
+    let mut exec = suite
         .exec(limits)
         .env("TMPDIR", format!("{WORKSPACE}/{TMP_DIR}"));
-    let mut tail: Vec<String> = Vec::new();
+    if let Some(kill) = kill {
+        exec = exec.kill_switch(kill.clone());
+    }
     let outcome = sandbox
         .run(workspace, &exec, |line: &Line| {
             tail.push(line.text.clone());

@@ -14,7 +14,9 @@ use super::report::Report;
 use crate::codegen::Framework;
 use crate::codegen::project::{DESIGN_FILE, detect_framework};
 use crate::design::{ApiDesign, AuthScheme};
-use crate::sandbox::{Exec, Limits, Sandbox, SandboxError, WORKSPACE, Workspace, WorkspaceSource};
+use crate::sandbox::{
+    Exec, KillSwitch, Limits, Sandbox, SandboxError, WORKSPACE, Workspace, WorkspaceSource,
+};
 
 /// The spec file every project carries.
 pub const SPEC_FILE: &str = "openapi.json";
@@ -214,7 +216,7 @@ impl PreparedRuntime {
 }
 
 /// How a check runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CheckSettings {
     /// Limits for the server and for the test runner (each).
     pub limits: Limits,
@@ -222,6 +224,10 @@ pub struct CheckSettings {
     pub health_timeout: Duration,
     /// Run the project's own tests (the contract tests always run).
     pub native: bool,
+    /// When cancelled, the server and the test runner are killed at once (job
+    /// cancellation). Each has its own kill switch: stopping the server after the
+    /// contract tests must not stop the test runner.
+    pub cancel: Option<tokio_util::sync::CancellationToken>,
 }
 
 impl CheckSettings {
@@ -230,6 +236,7 @@ impl CheckSettings {
             limits,
             health_timeout: Duration::from_secs(30),
             native: true,
+            cancel: None,
         }
     }
 }
@@ -261,6 +268,15 @@ pub async fn check(
         .prepare(WorkspaceSource::CopyOf(&project.dir), &settings.limits)
         .await?;
     report.timings.prepare = started.elapsed();
+    let (server_kill, native_kill) = (KillSwitch::new(), KillSwitch::new());
+    let watcher = settings.cancel.clone().map(|cancel| {
+        let (s, n) = (server_kill.clone(), native_kill.clone());
+        tokio::spawn(async move {
+            cancel.cancelled().await;
+            s.kill();
+            n.kill();
+        })
+    });
     // One after the other: each launch hands the workspace to the sandbox user
     // (a walk over every file), which must not race with the other run's temporary
     // files appearing and disappearing.
@@ -270,6 +286,7 @@ pub async fn check(
             &workspace,
             &runtime.native_suite(),
             settings.limits,
+            Some(&native_kill),
         )
         .await
         {
@@ -280,7 +297,21 @@ pub async fn check(
             Err(e) => report.errors.push(e.to_string()),
         }
     }
-    let served = serve_and_check(sandbox, &workspace, project, runtime, settings).await;
+    let cancelled = settings.cancel.as_ref().is_some_and(|c| c.is_cancelled());
+    let served = if cancelled {
+        report.errors.push("the check was cancelled".to_owned());
+        Served::default()
+    } else {
+        serve_and_check(
+            sandbox,
+            &workspace,
+            project,
+            runtime,
+            &settings,
+            &server_kill,
+        )
+        .await
+    };
     report.timings.startup = served.startup;
     report.timings.contract = served.contract;
     report.contract = served.checks;
@@ -288,9 +319,13 @@ pub async fn check(
     report.server_output = served.server_output;
     report.timings.total = started.elapsed();
     report.tally();
+    if let Some(w) = watcher {
+        w.abort();
+    }
     Ok(CheckRun { report, workspace })
 }
 
+#[derive(Default)]
 struct Served {
     startup: Duration,
     contract: Duration,
@@ -304,7 +339,8 @@ async fn serve_and_check(
     workspace: &Workspace,
     project: &Project,
     runtime: &PreparedRuntime,
-    settings: CheckSettings,
+    settings: &CheckSettings,
+    kill: &KillSwitch,
 ) -> Served {
     let mut served = Served {
         startup: Duration::ZERO,
@@ -317,7 +353,8 @@ async fn serve_and_check(
     let mut exec = runtime
         .server_exec()
         .env("APIFORGE_DB", format!("{WORKSPACE}/{CHECK_DB}"))
-        .limits(settings.limits);
+        .limits(settings.limits)
+        .kill_switch(kill.clone());
     if let Some(c) = &credentials {
         let (var, value) = c.server_env();
         exec = exec.env(var, value);
@@ -394,4 +431,37 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Installs (on first use; a blocking call — run it off the async workers) and returns
+/// the runtime a `framework` project runs on.
+pub fn prepare_runtime(
+    runtimes: &crate::runtimes::Runtimes,
+    framework: Framework,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PreparedRuntime, crate::runtimes::RuntimeError> {
+    use crate::runtimes::{RuntimeKind, node};
+    let kind = match framework {
+        Framework::Fastapi => RuntimeKind::Python,
+        Framework::Express => RuntimeKind::Node,
+    };
+    let status = runtimes.install(kind, progress)?;
+    match kind {
+        RuntimeKind::Python => Ok(PreparedRuntime::Python {
+            venv: status.dir,
+            python: status.interpreter,
+        }),
+        RuntimeKind::Node => match node::status(runtimes.root()) {
+            node::NodeRuntimeStatus::Installed { runtime } => Ok(PreparedRuntime::Node {
+                node: status.interpreter,
+                node_modules: runtime.node_modules,
+            }),
+            node::NodeRuntimeStatus::Missing { expected_root } => {
+                Err(crate::runtimes::RuntimeError::Step {
+                    step: "the Express runtime install".into(),
+                    detail: format!("{} is missing after installing it", expected_root.display()),
+                })
+            }
+        },
+    }
 }

@@ -345,7 +345,8 @@ pub fn apiforge(home: &Path) -> Command {
     cmd.env("APIFORGE_HOME", home)
         .env_remove("DATABASE_URL")
         .env_remove("APIFORGE_CONFIG")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .env_remove("OPENAI_API_KEY");
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("APIFORGE_") && k != "APIFORGE_HOME" {
             cmd.env_remove(k);

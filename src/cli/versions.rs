@@ -1,0 +1,194 @@
+//! `apiforge versions`, `files`, `diff`, `restore`: a project's immutable history.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::context::{Context, Failure, db_failure, print_json};
+use super::new::find_project;
+use crate::versions;
+
+#[derive(Debug, Args)]
+pub struct VersionsArgs {
+    pub project: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FilesArgs {
+    pub project: String,
+    /// Print this file's contents instead of listing the files.
+    pub path: Option<String>,
+    /// Default: the latest version.
+    #[arg(long)]
+    pub version: Option<i32>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    pub project: String,
+    pub a: i32,
+    pub b: i32,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    pub project: String,
+    /// The version to bring back; a new version equal to it is recorded.
+    pub version: i32,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn failed(e: impl std::fmt::Display) -> Failure {
+    Failure::failed(e.to_string())
+}
+
+fn version_failure(e: versions::VersionError) -> Failure {
+    Failure::usage(e.to_string())
+}
+
+pub async fn list(ctx: &Context, args: VersionsArgs) -> Result<ExitCode, Failure> {
+    let session = ctx.session().await?;
+    let project = find_project(&session, &args.project).await?;
+    let mut tx = session
+        .db
+        .begin_as(&session.token)
+        .await
+        .map_err(db_failure)?;
+    let list = versions::list(&mut tx, project.id)
+        .await
+        .map_err(version_failure)?;
+    tx.commit().await.map_err(failed)?;
+    if args.json {
+        print_json(&list)?;
+    } else if list.is_empty() {
+        println!("{} has no versions yet", project.slug);
+    } else {
+        for v in &list {
+            println!(
+                "v{:<4} {:<8} {:<9} {}  {}",
+                v.number,
+                v.origin.as_str(),
+                v.check_status.as_str(),
+                v.created_at.format("%Y-%m-%d %H:%M"),
+                v.prompt.lines().next().unwrap_or("")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn files(ctx: &Context, args: FilesArgs) -> Result<ExitCode, Failure> {
+    let session = ctx.session().await?;
+    let project = find_project(&session, &args.project).await?;
+    let number = args
+        .version
+        .or(project.latest_version)
+        .ok_or_else(|| Failure::usage(format!("{} has no versions yet", project.slug)))?;
+    let mut tx = session
+        .db
+        .begin_as(&session.token)
+        .await
+        .map_err(db_failure)?;
+    match &args.path {
+        Some(path) => {
+            let file = versions::read_file(&mut tx, project.id, number, path)
+                .await
+                .map_err(version_failure)?
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "v{number} of {} has no file {path:?}",
+                        project.slug
+                    ))
+                })?;
+            if args.json {
+                print_json(&file)?;
+            } else {
+                print!("{}", file.content);
+            }
+        }
+        None => {
+            let version = versions::get(&mut tx, project.id, number)
+                .await
+                .map_err(version_failure)?;
+            if args.json {
+                print_json(&version.files)?;
+            } else {
+                for f in &version.files {
+                    println!(
+                        "{:>8}  {}{}",
+                        f.size,
+                        f.path,
+                        if f.generated { "" } else { "  (edited)" }
+                    );
+                }
+            }
+        }
+    }
+    tx.commit().await.map_err(failed)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn diff(ctx: &Context, args: DiffArgs) -> Result<ExitCode, Failure> {
+    let session = ctx.session().await?;
+    let project = find_project(&session, &args.project).await?;
+    let mut tx = session
+        .db
+        .begin_as(&session.token)
+        .await
+        .map_err(db_failure)?;
+    let diff = versions::version_diff::diff(&mut tx, project.id, args.a, args.b)
+        .await
+        .map_err(version_failure)?;
+    tx.commit().await.map_err(failed)?;
+    if args.json {
+        print_json(&diff)?;
+    } else {
+        println!("v{} → v{}", diff.from, diff.to);
+        for c in &diff.design.changes {
+            println!(
+                "  {} {}: {}",
+                if c.breaking { "!" } else { " " },
+                c.path,
+                c.description
+            );
+        }
+        if diff.design.is_breaking() {
+            println!("  (! = breaking for existing clients)");
+        }
+        for f in &diff.files {
+            println!("\n{} (+{} −{})", f.path, f.insertions, f.deletions);
+            print!("{}", f.unified);
+        }
+        if diff.is_empty() {
+            println!("  no differences");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn restore(ctx: &Context, args: RestoreArgs) -> Result<ExitCode, Failure> {
+    let session = ctx.session().await?;
+    let project = find_project(&session, &args.project).await?;
+    let mut tx = session
+        .db
+        .begin_as(&session.token)
+        .await
+        .map_err(db_failure)?;
+    let recorded = versions::restore(&mut tx, project.id, args.version, session.identity.id)
+        .await
+        .map_err(version_failure)?;
+    tx.commit().await.map_err(failed)?;
+    if args.json {
+        print_json(&recorded)?;
+    } else {
+        println!("v{} restored as v{}", args.version, recorded.number);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,247 @@
+//! `generate`: prompt → design → spec → code + tests → sandbox check → version.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use super::{GenerateInput, PipelineEnv, PipelineOutput, check_step};
+use crate::codegen::{GeneratedFiles, openapi, project::render_project, spec_check};
+use crate::db::projects::{self, ProjectStatus};
+use crate::design::ApiDesign;
+use crate::engine::{EventLevel, JobContext, JobHandler, RetryPolicy, StepError};
+use crate::provider::{self, DesignRequest, ProviderEvent, ProviderKind};
+use crate::verify::Report;
+use crate::versions::{self, NewTestRun, NewVersion, Origin};
+
+pub struct Generate(pub Arc<PipelineEnv>);
+
+impl JobHandler for Generate {
+    fn run<'a>(&'a self, ctx: &'a mut JobContext) -> BoxFuture<'a, Result<Value, StepError>> {
+        async move {
+            let input: GenerateInput = ctx.input()?;
+            let result = generate(&self.0, ctx, &input).await;
+            if let Err(e) = &result {
+                mark_failed(ctx, input.project, e).await;
+            }
+            serde_json::to_value(result?).map_err(StepError::fatal)
+        }
+        .boxed()
+    }
+}
+
+async fn generate(
+    env: &PipelineEnv,
+    ctx: &mut JobContext,
+    input: &GenerateInput,
+) -> Result<PipelineOutput, StepError> {
+    let project = input.project;
+    ctx.step_tx("start", RetryPolicy::default(), move |tx, _| {
+        async move {
+            projects::set_status(tx, project, ProjectStatus::Running).await?;
+            Ok(())
+        }
+        .boxed()
+    })
+    .await?;
+
+    let design = ctx
+        .step("design", design_policy(input.provider), |scope| {
+            design_step(env, input.provider, &input.prompt, None, scope)
+        })
+        .await?;
+
+    let spec_design = design.clone();
+    let spec: Value = ctx
+        .step("spec", RetryPolicy::once(), move |_| async move {
+            let spec = openapi::build(&spec_design);
+            spec_check::check(&spec).map_err(|e| {
+                StepError::fatal(format!("the generated OpenAPI document is invalid: {e}"))
+            })?;
+            Ok(spec)
+        })
+        .await?;
+
+    let code_design = design.clone();
+    let framework = input.framework;
+    let files: GeneratedFiles = ctx
+        .step("code", RetryPolicy::once(), move |_| async move {
+            render_project(&code_design, framework).map_err(StepError::fatal)
+        })
+        .await?;
+
+    let report: Report = ctx
+        .step("check", RetryPolicy::default().attempts(2), |scope| {
+            check_step::run(env, &files, framework, input.sandbox, scope)
+        })
+        .await?;
+
+    record(ctx, input, &design, &spec, &files, &report).await
+}
+
+/// The last step: the version, its test run and the project's status, in the
+/// transaction that completes the step (so they happen exactly once).
+async fn record(
+    ctx: &mut JobContext,
+    input: &GenerateInput,
+    design: &ApiDesign,
+    spec: &Value,
+    files: &GeneratedFiles,
+    report: &Report,
+) -> Result<PipelineOutput, StepError> {
+    let job = ctx.job_id();
+    let owner = ctx.owner_id();
+    let input = input.clone();
+    let (design, spec, files, report) =
+        (design.clone(), spec.clone(), files.clone(), report.clone());
+    ctx.step_tx("version", RetryPolicy::default(), move |tx, _| {
+        async move {
+            let generated: BTreeSet<String> = files.keys().cloned().collect();
+            let recorded = versions::record_version(
+                tx,
+                &NewVersion {
+                    project: input.project,
+                    parent: None,
+                    origin: Origin::Generate,
+                    prompt: &input.prompt,
+                    design: &design,
+                    spec: &spec,
+                    framework: input.framework,
+                    files: &files,
+                    generated: &generated,
+                    created_by: owner,
+                },
+            )
+            .await
+            .map_err(StepError::fatal)?;
+            let status = record_report(tx, recorded.id, Some(job), input.sandbox, &report).await?;
+            projects::set_status(tx, input.project, project_status(status)).await?;
+            sqlx::query("UPDATE projects SET name = $2, description = $3 WHERE id = $1")
+                .bind(input.project)
+                .bind(design.title.chars().take(200).collect::<String>())
+                .bind(&design.description)
+                .execute(&mut *tx)
+                .await?;
+            Ok(PipelineOutput {
+                project: input.project,
+                version: recorded.number,
+                check_status: status.as_str().to_owned(),
+                totals: report.totals,
+            })
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// Stores the report as the version's test run and returns the resulting status.
+pub(super) async fn record_report(
+    tx: &mut sqlx::PgConnection,
+    version: uuid::Uuid,
+    job: Option<i64>,
+    backend: crate::sandbox::Backend,
+    report: &Report,
+) -> Result<versions::CheckStatus, StepError> {
+    let t = &report.totals;
+    let json = serde_json::to_value(report).map_err(StepError::fatal)?;
+    let finished = chrono::Utc::now();
+    let started = finished - chrono::Duration::from_std(report.timings.total).unwrap_or_default();
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    // A suite that could not run (no report, killed, crashed runner) is a failure
+    // even when no individual test failed.
+    let counted = t.native_failed + t.contract_failed + report.errors.len();
+    let failed = if report.passed() {
+        counted
+    } else {
+        counted.max(1)
+    };
+    let run = NewTestRun {
+        version,
+        job,
+        sandbox: backend,
+        passed: count(t.native_passed + t.contract_passed),
+        failed: count(failed),
+        skipped: count(t.native_skipped),
+        report: &json,
+        started_at: started,
+        finished_at: finished,
+    };
+    let (_, status) = versions::record_test_run(tx, &run)
+        .await
+        .map_err(StepError::fatal)?;
+    Ok(status)
+}
+
+pub(super) fn project_status(status: versions::CheckStatus) -> ProjectStatus {
+    match status {
+        versions::CheckStatus::Passing => ProjectStatus::Passing,
+        _ => ProjectStatus::Failing,
+    }
+}
+
+/// The rules provider is deterministic (a failure repeats); an LLM call may not be.
+fn design_policy(kind: ProviderKind) -> RetryPolicy {
+    match kind {
+        ProviderKind::Rules => RetryPolicy::once(),
+        ProviderKind::Openai => RetryPolicy::default().attempts(3),
+    }
+}
+
+/// Runs the provider, forwarding its progress lines to the job's log.
+pub(super) async fn design_step(
+    env: &PipelineEnv,
+    kind: ProviderKind,
+    prompt: &str,
+    base: Option<&ApiDesign>,
+    scope: crate::engine::StepScope,
+) -> Result<ApiDesign, StepError> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut on_event = move |e: ProviderEvent| {
+        if let ProviderEvent::Progress { message } = e {
+            let _ = tx.send(message);
+        }
+    };
+    let designing = provider::design(
+        &env.config.provider,
+        kind,
+        DesignRequest { prompt, base },
+        &mut on_event,
+    );
+    tokio::pin!(designing);
+    let result = loop {
+        tokio::select! {
+            r = &mut designing => break r,
+            Some(line) = rx.recv() => scope.log(EventLevel::Info, &line).await,
+        }
+    };
+    result.map_err(|e| {
+        if e.is_usage() {
+            StepError::fatal(e)
+        } else {
+            StepError::retryable(e)
+        }
+    })
+}
+
+/// A job that ends without a version leaves its project `failing` (not `running`).
+async fn mark_failed(ctx: &JobContext, project: uuid::Uuid, error: &StepError) {
+    if matches!(
+        error,
+        StepError::LeaseLost | StepError::Released | StepError::RetryLater { .. }
+    ) {
+        return;
+    }
+    let result = sqlx::query(
+        "UPDATE projects SET status = CASE WHEN latest_version IS NULL THEN 'failing' ELSE status END,
+                updated_at = now()
+         WHERE id = $1 AND status = 'running'",
+    )
+    .bind(project)
+    .execute(ctx.pool())
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(%project, "cannot mark the project failed: {e}");
+    }
+}
