@@ -465,3 +465,61 @@ pub fn prepare_runtime(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn a_directory_without_a_contract_or_framework_is_bad_input() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            Project::load(dir.path()),
+            Err(ProjectError::NoContract(_))
+        ));
+        write(
+            dir.path(),
+            SPEC_FILE,
+            r#"{"openapi": "3.1.0", "paths": {}}"#,
+        );
+        assert!(matches!(
+            Project::load(dir.path()),
+            Err(ProjectError::UnknownFramework(_))
+        ));
+        write(dir.path(), SPEC_FILE, "{not json");
+        write(dir.path(), "server.js", "");
+        assert!(matches!(
+            Project::load(dir.path()),
+            Err(ProjectError::BadJson { .. })
+        ));
+    }
+
+    #[test]
+    fn credentials_follow_the_spec_when_there_is_no_design() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        write(dir.path(), "main.py", "");
+        write(
+            dir.path(),
+            SPEC_FILE,
+            r#"{"info": {"title": "Keys"}, "paths": {}, "security": [{"K": []}],
+                "components": {"securitySchemes": {"K": {"type": "apiKey", "in": "header",
+                "name": "X-Token", "description": "The key the server reads from $SHOP_KEY."}}}}"#,
+        );
+        let project = Project::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(project.framework, Framework::Fastapi);
+        assert_eq!(project.title, "Keys");
+        match project.credentials() {
+            Some(Credentials::ApiKey {
+                header, env_var, ..
+            }) => {
+                assert_eq!(header, "X-Token");
+                assert_eq!(env_var, "SHOP_KEY");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
