@@ -105,6 +105,7 @@ pub struct SandboxConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuntimesConfig {
+    pub dir: PathBuf,
     pub python: PathBuf,
     pub node: PathBuf,
     pub pip_index_url: String,

@@ -119,9 +119,14 @@ pub struct Runtimes {
 }
 
 impl Runtimes {
-    /// Runtimes under `<cache_dir>/runtimes/`.
+    /// Runtimes under `runtimes.dir` when set, else `<cache_dir>/runtimes/`.
     pub fn new(cache_dir: &Path, config: &RuntimesConfig) -> Self {
-        Self::at(cache_dir.join("runtimes"), config)
+        let root = if config.dir.as_os_str().is_empty() {
+            cache_dir.join("runtimes")
+        } else {
+            config.dir.clone()
+        };
+        Self::at(root, config)
     }
 
     /// Runtimes directly under `root` (tests share one root across runs).

@@ -17,7 +17,6 @@
 //! project row (`FOR UPDATE`) to number versions, and that lock lasts only as long as
 //! the transaction.
 
-pub mod design_diff;
 pub mod merge;
 pub mod test_run;
 pub mod version_diff;
@@ -38,8 +37,8 @@ use crate::db::DbError;
 use crate::db::projects;
 use crate::design::ApiDesign;
 
-// The design diff's types, wherever the diff comes from (see `design_diff`).
-pub use design_diff::{ChangeKind, DesignChange, DesignDiff};
+// The design part of a version diff, re-exported for callers of `diff`.
+pub use crate::design::{ChangeKind, DesignChange, DesignDiff};
 pub use merge::{ConflictKind, FileConflict, MergeOutcome, merge};
 pub use test_run::{NewTestRun, TestRun, record_test_run, test_runs};
 pub use version_diff::{FileChange, FileDiff, VersionDiff, diff};

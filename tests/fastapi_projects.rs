@@ -27,6 +27,7 @@ fn python() -> &'static Path {
     PYTHON.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-runtimes");
         let config = RuntimesConfig {
+            dir: PathBuf::new(),
             python: PathBuf::from("/usr/bin/python3"),
             node: PathBuf::from("/usr/bin/node"),
             pip_index_url: String::new(),

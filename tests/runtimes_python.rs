@@ -10,6 +10,7 @@ use apiforge::runtimes::{RuntimeError, RuntimeKind, Runtimes, python};
 
 fn config(index: &str) -> RuntimesConfig {
     RuntimesConfig {
+        dir: PathBuf::new(),
         python: PathBuf::from("/usr/bin/python3"),
         node: PathBuf::from("/usr/bin/node"),
         pip_index_url: index.to_owned(),

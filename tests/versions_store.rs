@@ -558,3 +558,68 @@ async fn hand_edits_survive_an_iteration() {
         "<<<<<<< ours\n    run(verbose=True)\n||||||| original\n    run()\n=======\n    run(debug=True)\n>>>>>>> theirs\n"
     ));
 }
+
+/// The same through real generated projects: a hand edit of a generated FastAPI file
+/// survives regenerating the project for a changed design, with the base regenerated
+/// from the parent's design (codegen is deterministic).
+#[tokio::test]
+async fn hand_edits_of_a_generated_project_survive_regeneration() {
+    use apiforge::codegen::project::render_project;
+    let tdb = TestDb::new().await;
+    let db = tdb.db().await;
+    let (user, token) = tdb.user(&db, "a@example.com").await;
+    let p = project(&db, &token, user, "Generated").await;
+    let d1 = design("one_resource");
+    let generated = render_project(&d1, Framework::Fastapi).unwrap();
+    Draft::generated("books", d1.clone(), generated.clone())
+        .record(&db, &token, p.id, user)
+        .await;
+    let mut edited = generated.clone();
+    let models = edited.get_mut("app/models.py").expect("a models module");
+    models.insert_str(0, "# Reviewed by hand.\n");
+    let mut edit = Draft::generated("hand edit", d1.clone(), edited);
+    edit.origin = Origin::Edit;
+    edit.generated.remove("app/models.py");
+    edit.parent(1).record(&db, &token, p.id, user).await;
+
+    let d2 = design_with_field("one_resource", "colour");
+    let theirs = render_project(&d2, Framework::Fastapi).unwrap();
+    assert_ne!(theirs["app/models.py"], generated["app/models.py"]);
+    let base = render_project(&d1, Framework::Fastapi).unwrap();
+    let mut tx = db.begin_as(&token).await.unwrap();
+    let ours = versions::read_contents(&mut tx, p.id, 2).await.unwrap();
+    let merged = versions::merge(&base, &ours, &theirs);
+    assert!(merged.is_clean(), "{:?}", merged.conflicts);
+    let models = &merged.files["app/models.py"];
+    assert!(models.starts_with("# Reviewed by hand.\n"));
+    assert!(models.contains("colour"), "{models}");
+    let generated_paths = merged.generated(&theirs);
+    assert_eq!(
+        theirs
+            .keys()
+            .filter(|p| !generated_paths.contains(*p))
+            .collect::<Vec<_>>(),
+        ["app/models.py"]
+    );
+    let mut iteration = Draft::generated("add a colour", d2, merged.files.clone());
+    iteration.origin = Origin::Iterate;
+    iteration.generated = generated_paths;
+    iteration
+        .parent(2)
+        .record_on(&mut tx, p.id, user)
+        .await
+        .unwrap();
+    let d = versions::diff(&mut tx, p.id, 2, 3).await.unwrap();
+    assert!(
+        d.design
+            .changes
+            .iter()
+            .any(|c| c.path == "resources.book.fields.colour")
+    );
+    assert!(d.files.iter().any(|f| f.path == "app/models.py"));
+    assert!(
+        !d.files
+            .iter()
+            .any(|f| f.unified.contains("-# Reviewed by hand."))
+    );
+}

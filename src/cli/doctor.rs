@@ -70,7 +70,7 @@ async fn collect(ctx: &Context) -> Vec<Check> {
     checks.push(crate::provider::openai::check(&ctx.config.provider));
     checks.push(doctor::python_runtime(&ctx.dirs.cache, &cfg.runtimes));
     checks.push(crate::runtimes::node::doctor_check(
-        &ctx.dirs.cache.join("runtimes"),
+        crate::runtimes::Runtimes::new(&ctx.dirs.cache, &cfg.runtimes).root(),
         &cfg.runtimes.node,
     ));
     checks

@@ -8,9 +8,9 @@ use similar::{ChangeTag, TextDiff};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::design_diff::{DesignDiff, diff as design_diff};
 use super::{VersionError, get, read_paths};
 use crate::codegen::Framework;
+use crate::design::{DesignDiff, diff as design_diff};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -375,3 +375,66 @@ fn url_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// An APIFORGE_HOME for tests that run the binary: its embedded cluster is stopped
+/// when the value is dropped (pass or fail), and it shares the test runtimes in
+/// `target/test-runtimes` so they are installed once per checkout.
+pub struct ApiforgeHome {
+    dir: tempfile::TempDir,
+}
+
+impl ApiforgeHome {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("apiforge-home-")
+            .tempdir()
+            .unwrap();
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The binary with this home and the shared runtimes.
+    pub fn command(&self) -> Command {
+        let mut cmd = apiforge(self.path());
+        cmd.env("APIFORGE_RUNTIMES_DIR", test_runtimes_dir());
+        cmd
+    }
+
+    /// Runs the binary with `args` and returns its output.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// Runs the binary and parses its stdout as JSON, failing with its stderr if it
+    /// did not succeed.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "apiforge {args:?} failed ({:?}): {}{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "apiforge {args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+}
+
+impl Drop for ApiforgeHome {
+    fn drop(&mut self) {
+        let _ = apiforge(self.path()).args(["db", "stop"]).output();
+    }
+}
+
+/// Where tests keep the prepared runtimes (installed once, reused by every test).
+pub fn test_runtimes_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-runtimes")
+}

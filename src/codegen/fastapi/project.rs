@@ -45,6 +45,7 @@ pub struct Project {
     /// Constrained string types and enum `Literal`s, ready to print.
     pub aliases_block: String,
     pub uses_email: bool,
+    pub uses_text_dates: bool,
     pub uses_url: bool,
     pub uses_phone: bool,
     pub uses_time: bool,
@@ -159,6 +160,9 @@ pub struct Protected {
 #[derive(Debug, Default)]
 struct TypeUse {
     string_constraints: bool,
+    /// Date or date-time fields in request bodies (typed so numbers are refused).
+    text_dates: bool,
+    date_time: bool,
     email: bool,
     url: bool,
     phone: bool,
@@ -270,6 +274,7 @@ impl Project {
             uses_field,
             aliases_block: aliases_block(&uses, &enums),
             uses_email: uses.email,
+            uses_text_dates: uses.text_dates,
             uses_url: uses.url,
             uses_phone: uses.phone,
             uses_time: uses.time,
@@ -376,9 +381,16 @@ fn base_type(field: &Field, enum_name: &str, uses: &mut TypeUse) -> String {
         FieldType::Boolean => "bool".to_owned(),
         FieldType::Date => {
             uses.date = true;
-            "date".to_owned()
+            uses.text_dates = true;
+            uses.string_constraints = true;
+            "DateText".to_owned()
         }
-        FieldType::DateTime => "datetime".to_owned(),
+        FieldType::DateTime => {
+            uses.text_dates = true;
+            uses.date_time = true;
+            uses.string_constraints = true;
+            "DateTimeText".to_owned()
+        }
         FieldType::Time => {
             uses.time = true;
             uses.string_constraints = true;
@@ -418,6 +430,8 @@ fn base_type(field: &Field, enum_name: &str, uses: &mut TypeUse) -> String {
 fn plain_type(field: &Field, typed: &str) -> String {
     match field.ty {
         FieldType::Time | FieldType::Email | FieldType::Url | FieldType::Phone => "str".to_owned(),
+        FieldType::Date => typed.replace("DateText", "date"),
+        FieldType::DateTime => typed.replace("DateTimeText", "datetime"),
         _ => typed.to_owned(),
     }
 }
@@ -1029,6 +1043,20 @@ fn aliases_block(uses: &TypeUse, enums: &[EnumAlias]) -> String {
                 py_regex(pattern)
             ));
         }
+    }
+    if uses.text_dates {
+        // pydantic's lax mode would read a JSON number as a Unix timestamp; the
+        // contract says dates are strings.
+        let mut block = String::from(
+            "def _not_a_number(value: object) -> object:\n    \"\"\"Dates arrive as ISO 8601 strings, never as numbers.\"\"\"\n    if isinstance(value, int | float):\n        raise ValueError(\"must be a string in ISO 8601 format\")\n    return value\n\n",
+        );
+        if uses.date {
+            block.push_str("\nDateText = Annotated[date, BeforeValidator(_not_a_number)]");
+        }
+        if uses.date_time {
+            block.push_str("\nDateTimeText = Annotated[datetime, BeforeValidator(_not_a_number)]");
+        }
+        constrained.insert(0, block);
     }
     let literals: Vec<String> = enums
         .iter()

@@ -1,0 +1,149 @@
+//! The product's main flow through the real binary, on an embedded cluster, real
+//! runtimes and the process sandbox: `new` → a version whose checks passed, then the
+//! history commands and `test`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::Value;
+use support::ApiforgeHome;
+
+fn new_project(home: &ApiforgeHome, framework: &str, prompt: &str) -> Value {
+    let out = home.json(&["new", prompt, "--framework", framework, "--json"]);
+    assert_eq!(out["state"], "succeeded", "{out}");
+    out
+}
+
+#[test]
+fn new_makes_a_passing_first_version_and_history_commands_work() {
+    let home = ApiforgeHome::new();
+    home.json(&["runtimes", "install", "--json"]);
+    for (framework, prompt, slug) in [
+        (
+            "fastapi",
+            "Bookstore API with books (title, isbn unique, price, stock) and publishers (name, country). Each book belongs to a publisher. Paginate books and search books by title.",
+            "bookstore",
+        ),
+        (
+            "express",
+            "A task manager API: tasks with a title, notes, a priority (low, normal, high), a due date and a completed flag. Filter tasks by priority and completed.",
+            "task-manager",
+        ),
+    ] {
+        let out = new_project(&home, framework, prompt);
+        let output = &out["output"];
+        assert_eq!(output["version"], 1, "{out}");
+        assert_eq!(output["check_status"], "passing", "{out}");
+        let totals = &output["totals"];
+        assert!(
+            totals["native_passed"].as_u64().unwrap() > 10,
+            "the project's own tests ran: {totals}"
+        );
+        assert_eq!(totals["native_failed"], 0);
+        assert!(
+            totals["contract_passed"].as_u64().unwrap() > 10,
+            "contract tests ran: {totals}"
+        );
+        assert_eq!(totals["contract_failed"], 0);
+
+        let versions = home.json(&["versions", slug, "--json"]);
+        assert_eq!(versions.as_array().unwrap().len(), 1, "{versions}");
+        assert_eq!(versions[0]["check_status"], "passing");
+        let files = home.json(&["files", slug, "--json"]);
+        let paths: Vec<&str> = files
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        let entry = if framework == "fastapi" {
+            "main.py"
+        } else {
+            "server.js"
+        };
+        assert!(
+            paths.contains(&entry) && paths.contains(&"openapi.json"),
+            "{paths:?}"
+        );
+        let design = home.run(&["files", slug, "apiforge.json"]);
+        let design: Value = serde_json::from_slice(&design.stdout).unwrap();
+        assert!(!design["resources"].as_array().unwrap().is_empty());
+
+        // Restore makes a new version equal to the old one; history is kept.
+        let restored = home.json(&["restore", slug, "1", "--json"]);
+        assert_eq!(restored["number"], 2);
+        let diff = home.json(&["diff", slug, "1", "2", "--json"]);
+        assert!(diff["files"].as_array().unwrap().is_empty(), "{diff}");
+        assert!(
+            diff["design"]["changes"].as_array().unwrap().is_empty(),
+            "{diff}"
+        );
+        assert_eq!(
+            home.json(&["versions", slug, "--json"])
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+
+        // The restored version is checked again on request.
+        let tested = home.json(&["test", slug, "--json"]);
+        assert_eq!(tested["output"]["version"], 2, "{tested}");
+        assert_eq!(tested["output"]["check_status"], "passing", "{tested}");
+    }
+    let projects = home.json(&["projects", "--json"]);
+    let statuses: Vec<(&str, &str, i64)> = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["slug"].as_str().unwrap(),
+                p["status"].as_str().unwrap(),
+                p["latest_version"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        statuses.contains(&("bookstore", "passing", 2)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&("task-manager", "passing", 2)),
+        "{statuses:?}"
+    );
+    let jobs = home.json(&["jobs", "--all", "--json"]);
+    assert_eq!(
+        jobs.as_array().unwrap().len(),
+        4,
+        "two generate and two test jobs: {jobs}"
+    );
+}
+
+#[test]
+fn an_unrecognisable_prompt_fails_the_job_with_a_clear_error() {
+    let home = ApiforgeHome::new();
+    let out = home.run(&["new", "hello there", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["state"], "failed");
+    assert!(
+        report["error"].as_str().unwrap().contains("for example"),
+        "{report}"
+    );
+    let projects = home.json(&["projects", "--json"]);
+    assert_eq!(projects[0]["status"], "failing", "{projects}");
+    // An empty prompt is refused before anything is created.
+    let empty = home.run(&["new", "  "]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert_eq!(
+        home.json(&["projects", "--json"]).as_array().unwrap().len(),
+        1
+    );
+}
