@@ -36,6 +36,7 @@ fn main() {
 async fn run(rounds: usize) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-runtimes");
     let config = RuntimesConfig {
+        dir: PathBuf::new(),
         python: PathBuf::from("/usr/bin/python3"),
         node: PathBuf::from("/usr/bin/node"),
         pip_index_url: String::new(),
