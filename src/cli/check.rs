@@ -11,7 +11,7 @@ use clap::Args;
 
 use super::context::{Context, Failure, print_json};
 use crate::codegen::Framework;
-use crate::runtimes::{RuntimeKind, Runtimes, node};
+use crate::runtimes::{RuntimeKind, Runtimes};
 use crate::sandbox::{self, Backend, Limits, Sandbox};
 use crate::verify::project::{self, CheckSettings, PreparedRuntime, Project};
 
@@ -91,14 +91,13 @@ async fn prepare_runtime(ctx: &Context, framework: Framework) -> Result<Prepared
         Framework::Fastapi => RuntimeKind::Python,
         Framework::Express => RuntimeKind::Node,
     };
-    let installer = runtimes.clone();
     // Progress is worth showing only when the first use really installs something.
     let first_use = !runtimes.status(kind).is_ok_and(|s| s.installed);
     if first_use {
         eprintln!("Installing the {kind} runtime (first use)…");
     }
-    let status = tokio::task::spawn_blocking(move || {
-        installer.install(kind, &mut |line| {
+    tokio::task::spawn_blocking(move || {
+        project::prepare_runtime(&runtimes, framework, &mut |line| {
             if first_use {
                 eprintln!("{kind} runtime: {line}");
             }
@@ -106,23 +105,5 @@ async fn prepare_runtime(ctx: &Context, framework: Framework) -> Result<Prepared
     })
     .await
     .map_err(|e| Failure::environment(format!("the runtime installer stopped: {e}")))?
-    .map_err(|e| Failure::environment(format!("cannot prepare the {kind} runtime: {e}")))?;
-    match kind {
-        RuntimeKind::Python => Ok(PreparedRuntime::Python {
-            venv: status.dir,
-            python: status.interpreter,
-        }),
-        RuntimeKind::Node => match node::status(runtimes.root()) {
-            node::NodeRuntimeStatus::Installed { runtime } => Ok(PreparedRuntime::Node {
-                node: status.interpreter,
-                node_modules: runtime.node_modules,
-            }),
-            node::NodeRuntimeStatus::Missing { expected_root } => {
-                Err(Failure::environment(format!(
-                    "the Express runtime is missing from {} after installing it; run `apiforge runtimes install node`",
-                    expected_root.display()
-                )))
-            }
-        },
-    }
+    .map_err(|e| Failure::environment(format!("cannot prepare the {kind} runtime: {e}")))
 }

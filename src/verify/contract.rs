@@ -1228,3 +1228,36 @@ fn shorten(text: &str, max: usize) -> String {
         format!("{cut}…")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_without_paths_is_refused() {
+        let err = ApiMap::read(&json!({"openapi": "3.1.0"})).err();
+        assert!(matches!(err, Some(ContractError::Spec(_))));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_gives_failed_checks_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let client = HttpClient::unix(dir.path().join("absent.sock"));
+        let spec = json!({
+            "paths": {
+                "/health": {"get": {"responses": {"200": {"description": "ok"}}}},
+                "/odd/{slug}/deeper": {"post": {"operationId": "odd", "responses": {}}}
+            }
+        });
+        let checks = run(&client, &spec, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(checks.len(), 2);
+        assert!(
+            checks
+                .iter()
+                .all(|c| !c.passed && c.got.starts_with("no response"))
+        );
+        assert!(checks[0].curl.contains("--unix-socket"));
+    }
+}

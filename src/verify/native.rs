@@ -12,6 +12,9 @@ use crate::verify::report::NativeResults;
 
 /// Where the runner writes its JUnit XML, relative to the workspace.
 pub const REPORT_FILE: &str = ".apiforge-native.xml";
+/// The runner's temporary directory, inside the workspace (so it counts against the
+/// workspace cap and works where the sandbox's own `/tmp` is not writable).
+pub const TMP_DIR: &str = ".apiforge-tmp";
 /// How many output lines the results keep for failures the XML does not explain.
 const TAIL_LINES: usize = 40;
 
@@ -85,8 +88,14 @@ pub async fn run(
     kill: Option<&crate::sandbox::KillSwitch>,
 ) -> Result<(NativeResults, Duration), NativeError> {
     let started = std::time::Instant::now();
+    let tmp = workspace.dir().join(TMP_DIR);
+    tokio::fs::create_dir_all(&tmp)
+        .await
+        .map_err(|e| SandboxError::io(format!("cannot create {}", tmp.display()), e))?;
     let mut tail: Vec<String> = Vec::new();
-    let mut exec = suite.exec(limits);
+    let mut exec = suite
+        .exec(limits)
+        .env("TMPDIR", format!("{WORKSPACE}/{TMP_DIR}"));
     if let Some(kill) = kill {
         exec = exec.kill_switch(kill.clone());
     }

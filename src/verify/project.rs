@@ -1,5 +1,5 @@
 //! `apiforge check`'s whole run on one project directory: read it, copy it into a
-//! sandbox workspace, run its own tests and (at the same time) start its server,
+//! sandbox workspace, run its own tests, then start its server,
 //! wait for `/health` and run the contract tests, then build the [`Report`].
 
 use std::path::{Path, PathBuf};
@@ -23,6 +23,9 @@ pub const SPEC_FILE: &str = "openapi.json";
 /// Where the server keeps its SQLite database during a check (inside the workspace,
 /// so `--keep` leaves it for inspection).
 const CHECK_DB: &str = "apiforge-check.db";
+/// How long one contract request may take before it counts as unanswered (a route
+/// that hangs must not stall the whole check).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many server output lines a report keeps.
 const SERVER_TAIL: usize = 30;
 
@@ -274,38 +277,41 @@ pub async fn check(
             n.kill();
         })
     });
-    let native_run = async {
-        if !settings.native {
-            return None;
-        }
-        Some(
-            native::run(
-                sandbox,
-                &workspace,
-                &runtime.native_suite(),
-                settings.limits,
-                Some(&native_kill),
-            )
-            .await,
+    // One after the other: each launch hands the workspace to the sandbox user
+    // (a walk over every file), which must not race with the other run's temporary
+    // files appearing and disappearing.
+    if settings.native {
+        match native::run(
+            sandbox,
+            &workspace,
+            &runtime.native_suite(),
+            settings.limits,
+            Some(&native_kill),
         )
-    };
-    let contract_run = serve_and_check(
-        sandbox,
-        &workspace,
-        project,
-        runtime,
-        &settings,
-        &server_kill,
-    );
-    let (native_result, served) = tokio::join!(native_run, contract_run);
-    match native_result {
-        Some(Ok((results, took))) => {
-            report.native = Some(results);
-            report.timings.native = took;
+        .await
+        {
+            Ok((results, took)) => {
+                report.native = Some(results);
+                report.timings.native = took;
+            }
+            Err(e) => report.errors.push(e.to_string()),
         }
-        Some(Err(e)) => report.errors.push(e.to_string()),
-        None => {}
     }
+    let cancelled = settings.cancel.as_ref().is_some_and(|c| c.is_cancelled());
+    let served = if cancelled {
+        report.errors.push("the check was cancelled".to_owned());
+        Served::default()
+    } else {
+        serve_and_check(
+            sandbox,
+            &workspace,
+            project,
+            runtime,
+            &settings,
+            &server_kill,
+        )
+        .await
+    };
     report.timings.startup = served.startup;
     report.timings.contract = served.contract;
     report.contract = served.checks;
@@ -319,6 +325,7 @@ pub async fn check(
     Ok(CheckRun { report, workspace })
 }
 
+#[derive(Default)]
 struct Served {
     startup: Duration,
     contract: Duration,
@@ -370,7 +377,8 @@ async fn serve_and_check(
     }
     served.startup = started.elapsed();
     let contract_started = Instant::now();
-    match contract::run(&server.client(), &project.spec, credentials.as_ref()).await {
+    let client = server.client().with_timeout(REQUEST_TIMEOUT);
+    match contract::run(&client, &project.spec, credentials.as_ref()).await {
         Ok(checks) => served.checks = checks,
         Err(e) => served.errors.push(e.to_string()),
     }
@@ -455,5 +463,63 @@ pub fn prepare_runtime(
                 })
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn a_directory_without_a_contract_or_framework_is_bad_input() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            Project::load(dir.path()),
+            Err(ProjectError::NoContract(_))
+        ));
+        write(
+            dir.path(),
+            SPEC_FILE,
+            r#"{"openapi": "3.1.0", "paths": {}}"#,
+        );
+        assert!(matches!(
+            Project::load(dir.path()),
+            Err(ProjectError::UnknownFramework(_))
+        ));
+        write(dir.path(), SPEC_FILE, "{not json");
+        write(dir.path(), "server.js", "");
+        assert!(matches!(
+            Project::load(dir.path()),
+            Err(ProjectError::BadJson { .. })
+        ));
+    }
+
+    #[test]
+    fn credentials_follow_the_spec_when_there_is_no_design() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        write(dir.path(), "main.py", "");
+        write(
+            dir.path(),
+            SPEC_FILE,
+            r#"{"info": {"title": "Keys"}, "paths": {}, "security": [{"K": []}],
+                "components": {"securitySchemes": {"K": {"type": "apiKey", "in": "header",
+                "name": "X-Token", "description": "The key the server reads from $SHOP_KEY."}}}}"#,
+        );
+        let project = Project::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(project.framework, Framework::Fastapi);
+        assert_eq!(project.title, "Keys");
+        match project.credentials() {
+            Some(Credentials::ApiKey {
+                header, env_var, ..
+            }) => {
+                assert_eq!(header, "X-Token");
+                assert_eq!(env_var, "SHOP_KEY");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -6,6 +6,9 @@ use serde_json::{Map, Value, json};
 
 use crate::codegen::openapi::{EXT_RELATION, EXT_UNIQUE, shortest_match};
 
+/// The longest string built to break a `maxLength`.
+const MAX_SENT_LENGTH: usize = 65_536;
+
 /// A schema's type names (`"type": "string"` or `"type": ["string", "null"]`).
 pub(crate) fn types(schema: &Value) -> Vec<&str> {
     match schema.get("type") {
@@ -235,7 +238,7 @@ pub(crate) fn wrong_type(schema: &Value) -> Option<Value> {
 pub(crate) fn out_of_range(schema: &Value) -> Option<(Value, String)> {
     if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
         let v = if main_type(schema) == Some("integer") {
-            json!(min as i64 - 1)
+            json!((min as i64).saturating_sub(1))
         } else {
             json!(min - 1.0)
         };
@@ -243,13 +246,14 @@ pub(crate) fn out_of_range(schema: &Value) -> Option<(Value, String)> {
     }
     if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
         let v = if main_type(schema) == Some("integer") {
-            json!(max as i64 + 1)
+            json!((max as i64).saturating_add(1))
         } else {
             json!(max + 1.0)
         };
         return Some((v, format!("above maximum {max}")));
     }
-    if let Some(max) = length(schema, "maxLength") {
+    // A string one past a huge maxLength is not worth sending (or allocating).
+    if let Some(max) = length(schema, "maxLength").filter(|m| *m <= MAX_SENT_LENGTH) {
         return Some((json!("x".repeat(max + 1)), format!("longer than {max}")));
     }
     if let Some(min) = length(schema, "minLength").filter(|m| *m > 0) {
@@ -304,6 +308,10 @@ mod tests {
         assert_eq!(out_of_range(&schema).map(|v| v.0), Some(json!(-1)));
         let schema = json!({"type": "string", "maxLength": 2});
         assert_eq!(out_of_range(&schema).map(|v| v.0), Some(json!("xxx")));
+        let schema = json!({"type": "integer", "minimum": -9.3e18});
+        assert_eq!(out_of_range(&schema).map(|v| v.0), Some(json!(i64::MIN)));
+        let schema = json!({"type": "string", "maxLength": 4_000_000_000_u64});
+        assert_eq!(out_of_range(&schema), None);
     }
 
     #[test]
