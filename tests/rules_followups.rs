@@ -241,7 +241,7 @@ fn removing_an_author_field_is_not_about_auth() {
     let p = RulesProvider::new();
     let base = p
         .design("Books with title and author, secured with an API key")
-        .unwrap();
+        .expect("the base designs");
     assert!(matches!(
         base.auth,
         apiforge::design::AuthScheme::ApiKey { .. }
@@ -254,7 +254,7 @@ fn removing_an_author_field_is_not_about_auth() {
         let next = p
             .apply(&base, followup)
             .unwrap_or_else(|e| panic!("{followup}: {e}"));
-        let book = next.resource("book").unwrap();
+        let book = next.resource("book").expect("book");
         assert!(
             book.field("author").is_none(),
             "{followup}: author is still there"
@@ -262,6 +262,8 @@ fn removing_an_author_field_is_not_about_auth() {
         assert!(book.field("title").is_some());
         assert_eq!(next.auth, base.auth, "{followup}: auth must not change");
     }
-    let open = p.apply(&base, "remove the api key auth").unwrap();
+    let open = p
+        .apply(&base, "remove the api key auth")
+        .expect("auth can be removed");
     assert_eq!(open.auth, apiforge::design::AuthScheme::None);
 }
