@@ -471,7 +471,7 @@ async fn crash_in_the_middle_of(step: &str) {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until the child is inside the step (its first attempt started).
+    // Wait until the child is inside the step's body.
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     loop {
         let attempts = f.step_attempts(job).await;
@@ -482,7 +482,10 @@ async fn crash_in_the_middle_of(step: &str) {
                 .fetch_optional(f.db.owner().unwrap())
                 .await
                 .unwrap();
-        if attempts.get(step) == Some(&1) && running.as_deref() == Some("running") {
+        // Inside the body: its first attempt recorded its effect (a database step's
+        // effect is in its open transaction, invisible until it commits).
+        let body_entered = step == "c" || f.effects(job).await.contains(&(step.to_owned(), 1));
+        if attempts.get(step) == Some(&1) && running.as_deref() == Some("running") && body_entered {
             break;
         }
         assert!(
