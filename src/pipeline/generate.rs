@@ -53,16 +53,7 @@ async fn generate(
         })
         .await?;
 
-    let spec_design = design.clone();
-    let spec: Value = ctx
-        .step("spec", RetryPolicy::once(), move |_| async move {
-            let spec = openapi::build(&spec_design);
-            spec_check::check(&spec).map_err(|e| {
-                StepError::fatal(format!("the generated OpenAPI document is invalid: {e}"))
-            })?;
-            Ok(spec)
-        })
-        .await?;
+    let spec = spec_step(ctx, &design).await?;
 
     let code_design = design.clone();
     let framework = input.framework;
@@ -79,6 +70,23 @@ async fn generate(
         .await?;
 
     record(ctx, input, &design, &spec, &files, &report).await
+}
+
+/// The OpenAPI document for `design`, checked against OpenAPI 3.1 (a pure step: its
+/// output is stored, so a resumed job does not rebuild it).
+pub(super) async fn spec_step(
+    ctx: &mut JobContext,
+    design: &ApiDesign,
+) -> Result<Value, StepError> {
+    let design = design.clone();
+    ctx.step("spec", RetryPolicy::once(), move |_| async move {
+        let spec = openapi::build(&design);
+        spec_check::check(&spec).map_err(|e| {
+            StepError::fatal(format!("the generated OpenAPI document is invalid: {e}"))
+        })?;
+        Ok(spec)
+    })
+    .await
 }
 
 /// The last step: the version, its test run and the project's status, in the

@@ -11,9 +11,9 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::generate::{design_step, project_status, record_report};
+use super::generate::{design_step, project_status, record_report, spec_step};
 use super::{IterateInput, PipelineEnv, PipelineOutput, check_step};
-use crate::codegen::{Framework, GeneratedFiles, openapi, project::render_project, spec_check};
+use crate::codegen::{Framework, GeneratedFiles, project::render_project};
 use crate::db::projects::{self, ProjectStatus};
 use crate::design::ApiDesign;
 use crate::engine::{EventLevel, JobContext, JobHandler, RetryPolicy, StepError};
@@ -100,16 +100,7 @@ async fn iterate(
         )
         .await?;
 
-    let spec_design = design.clone();
-    let spec: Value = ctx
-        .step("spec", RetryPolicy::once(), move |_| async move {
-            let spec = openapi::build(&spec_design);
-            spec_check::check(&spec).map_err(|e| {
-                StepError::fatal(format!("the generated OpenAPI document is invalid: {e}"))
-            })?;
-            Ok(spec)
-        })
-        .await?;
+    let spec = spec_step(ctx, &design).await?;
 
     let (framework, base_design, new_design) =
         (parent.framework, parent.design.clone(), design.clone());
