@@ -57,6 +57,8 @@ pub enum Command {
     New(new::NewArgs),
     /// Change a project with a follow-up prompt: a new version, hand edits merged in.
     Iterate(new::IterateArgs),
+    /// Record a directory of hand-edited files as a new version and test it.
+    Save(new::SaveArgs),
     /// Check a version of a project again in a sandbox (default: the latest).
     Test(new::TestArgs),
     /// A project's versions.
@@ -73,6 +75,8 @@ pub enum Command {
     Jobs(jobs::JobsArgs),
     /// One job: its steps with timings and its events.
     Job(jobs::JobArgs),
+    /// Counts, success rates and p50/p95 durations per pipeline, framework and step.
+    Stats(jobs::StatsArgs),
     /// Cancel a job: a queued one at once, a running one at its next step (its sandbox is killed now).
     Cancel(jobs::JobArgs),
     /// The starter designs (todo, blog, shop, …); give a NAME to print its design.
@@ -121,6 +125,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Projects(args) => account::projects(&ctx, args).await,
             Command::New(args) => new::new(&ctx, args).await,
             Command::Iterate(args) => new::iterate(&ctx, args).await,
+            Command::Save(args) => new::save(&ctx, args).await,
             Command::Test(args) => new::test(&ctx, args).await,
             Command::Versions(args) => versions::list(&ctx, args).await,
             Command::Files(args) => versions::files(&ctx, args).await,
@@ -130,6 +135,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Jobs(args) => jobs::list(&ctx, args).await,
             Command::Job(args) => jobs::show(&ctx, args).await,
             Command::Cancel(args) => jobs::cancel(&ctx, args).await,
+            Command::Stats(args) => jobs::stats(&ctx, args).await,
             Command::Templates(args) => templates::run(&ctx, args).await,
             Command::Sandbox(args) => sandbox::run(&ctx, args).await,
             Command::Design(args) => design::run(&ctx, args).await,

@@ -30,6 +30,7 @@ pub mod job_context;
 pub mod queue;
 pub mod registry;
 pub mod retry_policy;
+pub mod stats;
 pub mod step_error;
 pub mod worker;
 

@@ -2,7 +2,8 @@
 //!
 //! * `generate` — prompt → design → spec → code + tests → sandbox check → version;
 //! * `iterate` — a follow-up prompt → a new version, hand edits merged in;
-//! * `test` — check a recorded version again (e.g. after a hand edit).
+//! * `save` — hand-edited files → a new version, tested;
+//! * `test` — check a recorded version again.
 //!
 //! A failed check does not fail the job: the version is recorded with its report and
 //! marked failing, so the user can see and fix it.
@@ -10,6 +11,7 @@
 pub mod check_step;
 pub mod generate;
 pub mod iterate;
+pub mod save;
 pub mod test_version;
 
 use std::sync::Arc;
@@ -25,6 +27,7 @@ use crate::sandbox::Backend;
 
 pub const GENERATE: &str = "generate";
 pub const ITERATE: &str = "iterate";
+pub const SAVE: &str = "save";
 pub const TEST: &str = "test";
 
 /// What the pipelines need from the machine they run on.
@@ -39,6 +42,7 @@ pub fn registry(env: Arc<PipelineEnv>) -> Registry {
     Registry::new()
         .register(GENERATE, generate::Generate(env.clone()))
         .register(ITERATE, iterate::Iterate(env.clone()))
+        .register(SAVE, save::Save(env.clone()))
         .register(TEST, test_version::TestVersion(env))
 }
 
@@ -59,6 +63,16 @@ pub struct IterateInput {
     pub prompt: String,
     /// Default: the provider the project was made with.
     pub provider: Option<ProviderKind>,
+    pub sandbox: Backend,
+}
+
+/// Input of a `save` job: the complete file set of the new version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SaveInput {
+    pub project: Uuid,
+    pub files: crate::codegen::GeneratedFiles,
+    /// What the edit was ("fix the price rounding").
+    pub message: String,
     pub sandbox: Backend,
 }
 

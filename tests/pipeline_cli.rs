@@ -147,3 +147,93 @@ fn an_unrecognisable_prompt_fails_the_job_with_a_clear_error() {
         1
     );
 }
+
+#[test]
+fn saved_hand_edits_become_tested_versions_and_show_in_stats() {
+    let home = ApiforgeHome::new();
+    home.json(&["runtimes", "install", "--json"]);
+    new_project(
+        &home,
+        "fastapi",
+        "a guestbook where visitors leave messages with their name",
+    );
+    let work = home.path().join("work");
+    let written = home.json(&[
+        "files",
+        "guestbook",
+        "--out",
+        work.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(written["files"].as_u64().unwrap() > 10, "{written}");
+
+    // A harmless edit: a new version, tested, the file marked as edited.
+    let readme = work.join("README.md");
+    let text = std::fs::read_to_string(&readme).unwrap();
+    std::fs::write(&readme, format!("{text}\nEdited by hand.\n")).unwrap();
+    // Run-time artefacts next to the sources are not part of the version.
+    std::fs::write(work.join("app.db"), "not a source").unwrap();
+    let saved = home.json(&[
+        "save",
+        "guestbook",
+        work.to_str().unwrap(),
+        "-m",
+        "notes in the README",
+        "--json",
+    ]);
+    assert_eq!(saved["output"]["version"], 2, "{saved}");
+    assert_eq!(saved["output"]["check_status"], "passing", "{saved}");
+    let files = home.json(&["files", "guestbook", "--json"]);
+    let entry = |path: &str| {
+        files
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .cloned()
+    };
+    assert_eq!(entry("README.md").unwrap()["generated"], false);
+    assert_eq!(entry("main.py").unwrap()["generated"], true);
+    assert!(entry("app.db").is_none());
+
+    // A broken edit is recorded too, marked failing, and the command says so.
+    let main = work.join("app/main.py");
+    let code = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, code.replacen("app = ", "app = = ", 1)).unwrap();
+    let out = home.run(&["save", "guestbook", work.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let broken: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(broken["output"]["version"], 3, "{broken}");
+    assert_eq!(broken["output"]["check_status"], "failing", "{broken}");
+    let versions = home.json(&["versions", "guestbook", "--json"]);
+    let statuses: Vec<&str> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["check_status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["passing", "passing", "failing"]);
+
+    let stats = home.json(&["stats", "--since", "1h", "--json"]);
+    let group = |list: &str, name: &str| {
+        stats[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{list} {name}: {stats}"))
+    };
+    assert_eq!(group("pipelines", "generate")["total"], 1);
+    assert_eq!(group("pipelines", "save")["total"], 2);
+    assert_eq!(group("frameworks", "fastapi")["total"], 3);
+    assert_eq!(group("steps", "check")["total"], 3);
+    assert!(group("steps", "check")["p50"].as_f64().unwrap() > 0.0);
+    let bad = home.run(&["stats", "--since", "forever"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

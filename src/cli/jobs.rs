@@ -182,3 +182,67 @@ fn duration(j: &JobRecord) -> String {
         _ => "-".to_owned(),
     }
 }
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// The period: 90m, 24h, 7d, 2w.
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `apiforge stats`: counts, success rates and p50/p95 durations.
+pub async fn stats(ctx: &Context, args: StatsArgs) -> Result<ExitCode, Failure> {
+    let hours = crate::engine::stats::parse_period(&args.since).ok_or_else(|| {
+        Failure::usage(format!(
+            "--since {:?}: use a number with m, h, d or w (e.g. 7d)",
+            args.since
+        ))
+    })?;
+    let session = ctx.session().await?;
+    let mut tx = session
+        .db
+        .begin_as(&session.token)
+        .await
+        .map_err(db_failure)?;
+    let stats = crate::engine::stats::collect(&mut tx, hours)
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    tx.commit()
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    if args.json {
+        print_json(&stats)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (title, groups) in [
+        ("pipeline", &stats.pipelines),
+        ("framework", &stats.frameworks),
+        ("step", &stats.steps),
+    ] {
+        println!(
+            "{title:<12} {:>6} {:>8} {:>9} {:>9}",
+            "runs", "success", "p50", "p95"
+        );
+        for g in groups.iter() {
+            let secs = |v: Option<f64>| {
+                v.map(|s| format!("{:.2}s", s))
+                    .unwrap_or_else(|| "-".into())
+            };
+            println!(
+                "{:<12} {:>6} {:>7.0}% {:>9} {:>9}",
+                g.name,
+                g.total,
+                g.success_rate() * 100.0,
+                secs(g.p50),
+                secs(g.p95)
+            );
+        }
+        if groups.is_empty() {
+            println!("(no finished jobs in the last {})", args.since);
+        }
+        println!();
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -9,7 +9,9 @@ use super::follow::{follow, submit};
 use crate::codegen::Framework;
 use crate::db::projects::{self, NamedProject};
 use crate::engine::JobRequest;
-use crate::pipeline::{GENERATE, GenerateInput, ITERATE, IterateInput, TEST, TestInput};
+use crate::pipeline::{
+    GENERATE, GenerateInput, ITERATE, IterateInput, SAVE, SaveInput, TEST, TestInput,
+};
 use crate::provider::ProviderKind;
 use crate::sandbox::Backend;
 
@@ -48,6 +50,23 @@ pub struct IterateArgs {
     /// rules or openai (default: the provider the project was made with).
     #[arg(long)]
     pub provider: Option<String>,
+    #[arg(long)]
+    pub sandbox: Option<String>,
+    #[arg(long)]
+    pub detach: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// The project's slug.
+    pub project: String,
+    /// A directory holding the edited project (e.g. from `apiforge files PROJECT --out DIR`).
+    pub dir: std::path::PathBuf,
+    /// What the edit was.
+    #[arg(long, short, default_value = "hand edit")]
+    pub message: String,
     #[arg(long)]
     pub sandbox: Option<String>,
     #[arg(long)]
@@ -221,6 +240,44 @@ pub async fn iterate(ctx: &Context, args: IterateArgs) -> Result<ExitCode, Failu
     let submitted = submit(&session, &request).await?;
     if !args.json {
         println!("iterating {} · job {}", project.slug, submitted.job);
+    }
+    finish(
+        ctx,
+        &session,
+        submitted.job,
+        args.detach,
+        args.json,
+        &project.slug,
+    )
+    .await
+}
+
+pub async fn save(ctx: &Context, args: SaveArgs) -> Result<ExitCode, Failure> {
+    let sandbox = parse_backend(ctx, args.sandbox.as_deref())?;
+    let files = crate::codegen::project::read_files(&args.dir)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", args.dir.display())))?;
+    if files.is_empty() {
+        return Err(Failure::usage(format!(
+            "{} holds no project files",
+            args.dir.display()
+        )));
+    }
+    let session = ctx.session().await?;
+    let project = find_project(&session, &args.project).await?;
+    let input = SaveInput {
+        project: project.id,
+        files,
+        message: args.message.clone(),
+        sandbox,
+    };
+    let request = JobRequest::new(
+        SAVE,
+        serde_json::to_value(&input).map_err(|e| Failure::failed(e.to_string()))?,
+    )
+    .project(project.id);
+    let submitted = submit(&session, &request).await?;
+    if !args.json {
+        println!("saving {} · job {}", project.slug, submitted.job);
     }
     finish(
         ctx,

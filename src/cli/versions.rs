@@ -23,6 +23,9 @@ pub struct FilesArgs {
     /// Default: the latest version.
     #[arg(long)]
     pub version: Option<i32>,
+    /// Write every file of the version into this directory (to edit, then `apiforge save`).
+    #[arg(long, value_name = "DIR", conflicts_with = "path")]
+    pub out: Option<std::path::PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -96,6 +99,26 @@ pub async fn files(ctx: &Context, args: FilesArgs) -> Result<ExitCode, Failure> 
         .begin_as(&session.token)
         .await
         .map_err(db_failure)?;
+    if let Some(out) = &args.out {
+        let files = versions::read_contents(&mut tx, project.id, number)
+            .await
+            .map_err(version_failure)?;
+        tx.commit().await.map_err(failed)?;
+        crate::codegen::project::write_files(out, &files).map_err(failed)?;
+        if args.json {
+            print_json(
+                &serde_json::json!({ "version": number, "out": out, "files": files.len() }),
+            )?;
+        } else {
+            println!(
+                "v{number} of {}: {} files in {}",
+                project.slug,
+                files.len(),
+                out.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     match &args.path {
         Some(path) => {
             let file = versions::read_file(&mut tx, project.id, number, path)

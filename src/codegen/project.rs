@@ -71,3 +71,78 @@ pub fn write_files(dir: &std::path::Path, files: &GeneratedFiles) -> std::io::Re
     }
     Ok(())
 }
+
+/// Directories and files that are run-time or tool output, never project sources.
+const NOT_SOURCES_DIRS: &[&str] = &[
+    ".git",
+    "node_modules",
+    "__pycache__",
+    ".pytest_cache",
+    ".venv",
+    "venv",
+    ".ruff_cache",
+];
+const NOT_SOURCES_EXT: &[&str] = &["db", "db-wal", "db-shm", "sock", "pyc", "log"];
+/// Larger files are refused: a generated project holds code, not data.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a project directory back into files (the inverse of [`write_files`]),
+/// leaving out run-time artefacts (databases, sockets, caches, `node_modules`).
+pub fn read_files(dir: &std::path::Path) -> std::io::Result<GeneratedFiles> {
+    fn walk(
+        root: &std::path::Path,
+        dir: &std::path::Path,
+        out: &mut GeneratedFiles,
+    ) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                if !NOT_SOURCES_DIRS.contains(&name.as_str()) {
+                    walk(root, &path, out)?;
+                }
+                continue;
+            }
+            let ext = path
+                .extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !kind.is_file()
+                || NOT_SOURCES_EXT.contains(&ext.as_str())
+                || name.ends_with(".apiforge-tmp")
+            {
+                continue;
+            }
+            let size = entry.metadata()?.len();
+            if size > MAX_FILE_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "{} is {size} bytes; project files are limited to 1 MiB",
+                        path.display()
+                    ),
+                ));
+            }
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("{} is not a UTF-8 text file: {e}", path.display()),
+                )
+            })?;
+            let rel = path
+                .strip_prefix(root)
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.insert(rel, text);
+        }
+        Ok(())
+    }
+    let mut files = GeneratedFiles::new();
+    walk(dir, dir, &mut files)?;
+    Ok(files)
+}
