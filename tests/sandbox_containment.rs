@@ -153,6 +153,8 @@ async fn writes_outside_the_workspace_fail(backend: Backend) {
     let (outcome, output) = run(&sandbox, &ws, &exec).await;
     assert!(outcome.success(), "{}\n{output}", outcome.summary());
     assert!(output.contains("wrote-workspace"), "{output}");
+    // The private /tmp is writable by the sandbox user (docker once made it root 0755).
+    assert!(output.contains("wrote-private-tmp"), "{output}");
     assert!(!output.contains("WROTE"), "{output}");
     assert_eq!(
         std::fs::read_to_string(ws.dir().join("ok.txt")).expect("workspace file"),

@@ -289,11 +289,12 @@ impl DockerSandbox {
         for m in exec.mounts() {
             binds.push(format!("{}:{}:ro", m.host.display(), m.sandbox.display()));
         }
-        let user = if Uid::effective().is_root() {
-            format!("{SANDBOX_UID}:{SANDBOX_GID}")
+        let user_ids = if Uid::effective().is_root() {
+            (SANDBOX_UID.to_string(), SANDBOX_GID.to_string())
         } else {
-            format!("{}:{}", Uid::current(), Gid::current())
+            (Uid::current().to_string(), Gid::current().to_string())
         };
+        let user = format!("{}:{}", user_ids.0, user_ids.1);
         let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
         let cpu = i64::try_from(limits.cpu_time.as_secs().max(1)).unwrap_or(i64::MAX);
         // A configured image has its own PATH; the host's layout only describes ours.
@@ -337,9 +338,14 @@ impl DockerSandbox {
                     hard: Some(cpu.saturating_add(1)),
                 }]),
                 readonly_rootfs: Some(true),
+                // Owned by the sandbox user: some engines ignore `mode=` here and
+                // would leave a root-owned 0755 /tmp nobody inside can write to.
                 tmpfs: Some(HashMap::from([(
                     "/tmp".to_owned(),
-                    format!("rw,nosuid,nodev,size={},mode=1777", limits.workspace_bytes),
+                    format!(
+                        "rw,nosuid,nodev,size={},mode=1777,uid={},gid={}",
+                        limits.workspace_bytes, user_ids.0, user_ids.1
+                    ),
                 )])),
                 security_opt: Some(vec!["no-new-privileges".to_owned()]),
                 cap_drop: Some(vec!["ALL".to_owned()]),
