@@ -177,30 +177,22 @@ pub async fn new(ctx: &Context, args: NewArgs) -> Result<ExitCode, Failure> {
         provider,
         sandbox,
     };
-    let mut request = JobRequest::new(
-        GENERATE,
-        serde_json::to_value(&input).map_err(|e| Failure::failed(e.to_string()))?,
-    )
-    .project(project.id);
-    if let Some(key) = &args.idempotency_key {
-        request = request.idempotency_key(key.clone());
-    }
-    let submitted = submit(&session, &request).await?;
-    if !args.json {
-        println!(
-            "project {} · job {} · {framework} · {provider} · {} sandbox",
-            project.slug,
-            submitted.job,
-            sandbox.as_str()
-        );
-    }
-    finish(
+    pipeline(
         ctx,
         &session,
-        submitted.job,
+        &project,
+        GENERATE,
+        &input,
+        args.idempotency_key.as_deref(),
+        |job| {
+            format!(
+                "project {} · job {job} · {framework} · {provider} · {} sandbox",
+                project.slug,
+                sandbox.as_str()
+            )
+        },
         args.detach,
         args.json,
-        &project.slug,
     )
     .await
 }
@@ -232,22 +224,16 @@ pub async fn iterate(ctx: &Context, args: IterateArgs) -> Result<ExitCode, Failu
         provider,
         sandbox,
     };
-    let request = JobRequest::new(
-        ITERATE,
-        serde_json::to_value(&input).map_err(|e| Failure::failed(e.to_string()))?,
-    )
-    .project(project.id);
-    let submitted = submit(&session, &request).await?;
-    if !args.json {
-        println!("iterating {} · job {}", project.slug, submitted.job);
-    }
-    finish(
+    pipeline(
         ctx,
         &session,
-        submitted.job,
+        &project,
+        ITERATE,
+        &input,
+        None,
+        |job| format!("iterating {} · job {job}", project.slug),
         args.detach,
         args.json,
-        &project.slug,
     )
     .await
 }
@@ -270,22 +256,16 @@ pub async fn save(ctx: &Context, args: SaveArgs) -> Result<ExitCode, Failure> {
         message: args.message.clone(),
         sandbox,
     };
-    let request = JobRequest::new(
-        SAVE,
-        serde_json::to_value(&input).map_err(|e| Failure::failed(e.to_string()))?,
-    )
-    .project(project.id);
-    let submitted = submit(&session, &request).await?;
-    if !args.json {
-        println!("saving {} · job {}", project.slug, submitted.job);
-    }
-    finish(
+    pipeline(
         ctx,
         &session,
-        submitted.job,
+        &project,
+        SAVE,
+        &input,
+        None,
+        |job| format!("saving {} · job {job}", project.slug),
         args.detach,
         args.json,
-        &project.slug,
     )
     .await
 }
@@ -303,40 +283,46 @@ pub async fn test(ctx: &Context, args: TestArgs) -> Result<ExitCode, Failure> {
         version,
         sandbox,
     };
-    let request = JobRequest::new(
-        TEST,
-        serde_json::to_value(&input).map_err(|e| Failure::failed(e.to_string()))?,
-    )
-    .project(project.id);
-    let submitted = submit(&session, &request).await?;
-    if !args.json {
-        println!(
-            "checking {} v{version} · job {}",
-            project.slug, submitted.job
-        );
-    }
-    finish(
+    pipeline(
         ctx,
         &session,
-        submitted.job,
+        &project,
+        TEST,
+        &input,
+        None,
+        |job| format!("checking {} v{version} · job {job}", project.slug),
         args.detach,
         args.json,
-        &project.slug,
     )
     .await
 }
 
-async fn finish(
+/// Submits a pipeline job for `project`, announces it (one line, unless `json`) and
+/// follows it to the end, or returns at once with `detach`.
+#[allow(clippy::too_many_arguments)]
+async fn pipeline<I: serde::Serialize>(
     ctx: &Context,
     session: &Session,
-    job: i64,
+    project: &projects::Project,
+    kind: &str,
+    input: &I,
+    idempotency_key: Option<&str>,
+    announce: impl FnOnce(i64) -> String,
     detach: bool,
     json: bool,
-    slug: &str,
 ) -> Result<ExitCode, Failure> {
+    let input = serde_json::to_value(input).map_err(|e| Failure::failed(e.to_string()))?;
+    let mut request = JobRequest::new(kind, input).project(project.id);
+    if let Some(key) = idempotency_key {
+        request = request.idempotency_key(key);
+    }
+    let job = submit(session, &request).await?.job;
+    if !json {
+        println!("{}", announce(job));
+    }
     if detach {
         if json {
-            print_json(&serde_json::json!({ "job": job, "project": slug }))?;
+            print_json(&serde_json::json!({ "job": job, "project": project.slug }))?;
         } else {
             println!("submitted; follow it with `apiforge job {job}`");
         }

@@ -89,7 +89,17 @@ impl Worker {
 
     /// Runs until `shutdown` is cancelled, then stops claiming, lets running jobs
     /// reach a step boundary (releasing them to other workers), and returns.
-    pub async fn run(self, shutdown: CancellationToken) -> Result<(), sqlx::Error> {
+    pub async fn run(mut self, shutdown: CancellationToken) -> Result<(), sqlx::Error> {
+        // Every running job needs a connection for its step transactions and one for
+        // its heartbeat, besides the claims and the listener: a pool shared with
+        // other work (or sized for it) could starve them, so the worker sizes its own.
+        let connections = u32::try_from(self.opts.concurrency.saturating_mul(2).saturating_add(3))
+            .unwrap_or(u32::MAX);
+        self.pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(self.pool.connect_options().as_ref().clone())
+            .await?;
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(JOBS_CHANNEL).await?;
         let draining = CancellationToken::new();
