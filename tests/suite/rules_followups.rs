@@ -1,8 +1,7 @@
 //! Follow-up prompts applied to an existing design, and prompts the provider must
 //! refuse with a clear message.
 
-#[path = "support/expect.rs"]
-mod expect;
+use crate::expect;
 
 use apiforge::design::validate;
 use apiforge::provider::rules::{RulesError, RulesProvider};

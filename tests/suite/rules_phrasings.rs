@@ -1,8 +1,7 @@
 //! The rules provider reads prompts phrased the many ways people phrase them. One test
 //! per prompt; each lists what the design must contain (see support/expect.rs).
 
-#[path = "support/expect.rs"]
-mod expect;
+use crate::expect;
 
 use apiforge::design::validate;
 use apiforge::provider::rules::RulesProvider;

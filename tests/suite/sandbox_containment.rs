@@ -2,9 +2,7 @@
 //! the host checked afterwards. Each case also has a positive control, so a sandbox
 //! that merely fails to run anything cannot pass.
 
-#[macro_use]
-#[path = "sandbox_support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::io::ErrorKind;
 use std::net::TcpListener;

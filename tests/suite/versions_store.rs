@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "versions_support/draft.rs"]
-mod draft;
-mod support;
+use crate::draft;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -1,8 +1,7 @@
 //! The `openai` provider against a real HTTP server on 127.0.0.1 that speaks the
 //! chat-completions wire protocol (plain JSON and SSE streaming), scripted per test.
 
-#[path = "support/fake_openai.rs"]
-mod fake_openai;
+use crate::fake_openai;
 
 use std::future::Future;
 use std::io::Write;

@@ -4,10 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
-#[path = "support/fake_openai.rs"]
-mod fake_openai;
+use crate::fake_openai;
 
 use std::path::Path;
 use std::process::Output;

@@ -3,9 +3,7 @@
 //! every check for many designs; the same server with one planted bug fails with a
 //! report naming the operation, the expectation and a curl command.
 
-#[macro_use]
-#[path = "sandbox_support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,7 +17,7 @@ use serde_json::Value;
 
 on_both_backends!(reference_server_passes_every_check_for_every_design);
 
-const SERVER: &str = include_str!("fixtures/verify/contract_server.py");
+const SERVER: &str = include_str!("../fixtures/verify/contract_server.py");
 
 fn design(name: &str) -> ApiDesign {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,9 +1,7 @@
 //! Long-running servers in a sandbox, reached from the host over the workspace's Unix
 //! socket, on both backends.
 
-#[macro_use]
-#[path = "sandbox_support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -3,9 +3,7 @@
 //! generated code fail with reports naming the operation, the expectation and a
 //! curl command; the CLI's exit codes, `--json` and `--keep`.
 
-#[macro_use]
-#[path = "sandbox_support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

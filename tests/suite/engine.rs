@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -466,7 +466,12 @@ async fn crash_in_the_middle_of(step: &str) {
         .submit(JobRequest::new("pipeline", json!({ "block_at": step })))
         .await;
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "worker_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "engine::worker_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("APIFORGE_ENGINE_CHILD_URL", &url)
         .stdout(Stdio::null())
         .spawn()
