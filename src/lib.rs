@@ -17,5 +17,6 @@ pub mod runtimes;
 pub mod sandbox;
 pub mod telemetry;
 pub mod templates;
+pub mod tui;
 pub mod verify;
 pub mod versions;
