@@ -11,6 +11,7 @@
 pub mod check_step;
 pub mod generate;
 pub mod iterate;
+pub mod launch;
 pub mod save;
 pub mod test_version;
 

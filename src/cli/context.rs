@@ -90,12 +90,7 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
     Ok(())
 }
 
-/// An open database plus the signed-in user.
-pub struct Session {
-    pub db: crate::db::Db,
-    pub token: crate::auth::SessionToken,
-    pub identity: crate::auth::local_sign_in::Identity,
-}
+pub use crate::auth::Session;
 
 impl Context {
     /// Opens the database (starting the embedded cluster if needed, migrating).
@@ -105,42 +100,19 @@ impl Context {
             .map_err(db_failure)
     }
 
-    /// Opens the database and signs in: automatically as the local OS user when this
-    /// process has the owner connection (embedded mode), else with the stored token.
+    /// Opens the database and signs in (see [`Session::open`]).
     pub async fn session(&self) -> Result<Session, Failure> {
         let db = self.open_db().await?;
-        if db.owner().is_ok() {
-            let (token, identity) =
-                crate::auth::local_sign_in(&db, &self.dirs.data, self.config.auth.session_days)
-                    .await
-                    .map_err(db_failure)?;
-            return Ok(Session {
-                db,
-                token,
-                identity,
-            });
-        }
-        let stored = std::fs::read_to_string(self.dirs.data.join("session-token"))
-            .ok()
-            .and_then(|t| crate::auth::SessionToken::parse(&t));
-        let Some(token) = stored else {
-            return Err(Failure::usage(
-                "not signed in to this database: no stored session (a shared server needs a session created by its administrator, or the owner URL)",
-            ));
-        };
-        match crate::db::users::whoami(&db, &token)
+        Session::sign_in(db, &self.config, &self.dirs)
             .await
-            .map_err(db_failure)?
-        {
-            Some(identity) => Ok(Session {
-                db,
-                token,
-                identity,
-            }),
-            None => Err(Failure::usage(
-                "your session has expired or was revoked; sign in again",
-            )),
-        }
+            .map_err(session_failure)
+    }
+}
+
+pub fn session_failure(e: crate::auth::SessionError) -> Failure {
+    match e {
+        crate::auth::SessionError::Db(e) => db_failure(e),
+        other => Failure::usage(other.to_string()),
     }
 }
 

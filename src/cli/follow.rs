@@ -10,28 +10,11 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::context::{Context, Failure, Session, db_failure, print_json};
-use crate::engine::queue::{self, Submitted};
-use crate::engine::{EventSubscription, JobId, JobRequest, Worker, WorkerOptions};
+use crate::engine::queue;
+use crate::engine::{EventSubscription, JobId};
 use crate::pipeline::{PipelineEnv, PipelineOutput};
 
-/// The application name worker pools connect with, so clients can see that a worker
-/// is serving the database.
-pub const WORKER_APPLICATION: &str = "apiforge worker";
-
-pub async fn submit(session: &Session, request: &JobRequest) -> Result<Submitted, Failure> {
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
-    let submitted = queue::submit(&mut tx, request)
-        .await
-        .map_err(|e| Failure::failed(e.to_string()))?;
-    tx.commit()
-        .await
-        .map_err(|e| Failure::failed(e.to_string()))?;
-    Ok(submitted)
-}
+pub use crate::pipeline::launch::WORKER_APPLICATION;
 
 #[derive(Serialize)]
 struct Finished<'a> {
@@ -188,38 +171,17 @@ fn say(bar: &ProgressBar, line: impl AsRef<str>) {
     }
 }
 
-/// Starts a worker inside this process when this process may (it has the owner
-/// connection) and no worker is serving the database already.
+/// Starts a worker inside this process when no other worker serves the database.
 async fn local_worker(
     ctx: &Context,
     session: &Session,
     stop: CancellationToken,
 ) -> Result<Option<tokio::task::JoinHandle<()>>, Failure> {
-    let Ok(owner) = session.db.owner() else {
-        return Ok(None);
-    };
-    let serving: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
-    )
-    .bind(WORKER_APPLICATION)
-    .fetch_one(owner)
-    .await
-    .map_err(|e| Failure::failed(e.to_string()))?;
-    if serving > 0 {
-        return Ok(None);
-    }
     let env = Arc::new(PipelineEnv {
         config: ctx.config.clone(),
         dirs: ctx.dirs.clone(),
     });
-    let worker = Worker::new(
-        owner.clone(),
-        crate::pipeline::registry(env),
-        WorkerOptions::from_config(&ctx.config.engine),
-    );
-    Ok(Some(tokio::spawn(async move {
-        if let Err(e) = worker.run(stop).await {
-            tracing::error!("the in-process worker stopped: {e}");
-        }
-    })))
+    crate::pipeline::launch::local_worker(session, env, stop)
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))
 }

@@ -5,13 +5,12 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::context::{Context, Failure, Session, db_failure, print_json};
-use super::follow::{follow, submit};
+use super::follow::follow;
 use crate::codegen::Framework;
-use crate::db::projects::{self, NamedProject};
-use crate::engine::JobRequest;
-use crate::pipeline::{
-    GENERATE, GenerateInput, ITERATE, IterateInput, SAVE, SaveInput, TEST, TestInput,
-};
+use crate::db::projects;
+use crate::engine::queue::Submitted;
+use crate::pipeline::launch::{self, LaunchError};
+use crate::pipeline::{SAVE, SaveInput, TEST, TestInput};
 use crate::provider::ProviderKind;
 use crate::sandbox::Backend;
 
@@ -100,32 +99,6 @@ pub fn parse_backend(ctx: &Context, given: Option<&str>) -> Result<Backend, Fail
     }
 }
 
-/// A project name from a prompt: its head, up to the first colon, parenthesis,
-/// sentence end or linking word ("a bakery API: …" → "bakery", "Bookstore API with
-/// books …" → "Bookstore").
-fn name_from_prompt(prompt: &str) -> String {
-    let head = prompt
-        .split([':', '.', ';', '(', ',', '\n'])
-        .next()
-        .unwrap_or(prompt);
-    let words: Vec<&str> = head
-        .split_whitespace()
-        .take_while(|w| {
-            !matches!(
-                w.to_ascii_lowercase().as_str(),
-                "with" | "for" | "where" | "that" | "which" | "having" | "to"
-            )
-        })
-        .filter(|w| !matches!(w.to_ascii_lowercase().as_str(), "a" | "an" | "the" | "api"))
-        .take(4)
-        .collect();
-    if words.is_empty() {
-        "api".to_owned()
-    } else {
-        words.join(" ")
-    }
-}
-
 pub async fn new(ctx: &Context, args: NewArgs) -> Result<ExitCode, Failure> {
     if args.prompt.trim().is_empty() {
         return Err(Failure::usage(
@@ -146,53 +119,31 @@ pub async fn new(ctx: &Context, args: NewArgs) -> Result<ExitCode, Failure> {
         .map_err(Failure::usage)?;
     let sandbox = parse_backend(ctx, args.sandbox.as_deref())?;
     let session = ctx.session().await?;
-    let name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| name_from_prompt(&args.prompt));
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
-    let project = projects::create_named(
-        &mut tx,
-        &NamedProject {
-            owner: session.identity.id,
-            name: &name,
-            description: "",
-            framework,
-            provider: provider.as_str(),
-        },
-    )
-    .await
-    .map_err(|e| Failure::usage(e.to_string()))?;
-    tx.commit()
-        .await
-        .map_err(|e| Failure::failed(e.to_string()))?;
-    let input = GenerateInput {
-        project: project.id,
+    let request = launch::NewProject {
         prompt: args.prompt.clone(),
+        name: args.name.clone(),
         framework,
         provider,
         sandbox,
     };
-    pipeline(
+    let (project, submitted) =
+        launch::new_project(&session, &request, args.idempotency_key.as_deref())
+            .await
+            .map_err(launch_failure)?;
+    let announce = format!(
+        "project {} · job {} · {framework} · {provider} · {} sandbox",
+        project.slug,
+        submitted.job,
+        sandbox.as_str()
+    );
+    announce_and_follow(
         ctx,
         &session,
-        &project,
-        GENERATE,
-        &input,
-        args.idempotency_key.as_deref(),
-        |job| {
-            format!(
-                "project {} · job {job} · {framework} · {provider} · {} sandbox",
-                project.slug,
-                sandbox.as_str()
-            )
-        },
+        submitted,
+        announce,
         args.detach,
         args.json,
+        &project.slug,
     )
     .await
 }
@@ -218,22 +169,18 @@ pub async fn iterate(ctx: &Context, args: IterateArgs) -> Result<ExitCode, Failu
             project.slug
         )));
     }
-    let input = IterateInput {
-        project: project.id,
-        prompt: args.prompt.clone(),
-        provider,
-        sandbox,
-    };
-    pipeline(
+    let submitted = launch::iterate(&session, &project, &args.prompt, provider, sandbox)
+        .await
+        .map_err(launch_failure)?;
+    let announce = format!("iterating {} · job {}", project.slug, submitted.job);
+    announce_and_follow(
         ctx,
         &session,
-        &project,
-        ITERATE,
-        &input,
-        None,
-        |job| format!("iterating {} · job {job}", project.slug),
+        submitted,
+        announce,
         args.detach,
         args.json,
+        &project.slug,
     )
     .await
 }
@@ -256,16 +203,18 @@ pub async fn save(ctx: &Context, args: SaveArgs) -> Result<ExitCode, Failure> {
         message: args.message.clone(),
         sandbox,
     };
-    pipeline(
+    let submitted = launch::submit_for(&session, &project, SAVE, &input, None)
+        .await
+        .map_err(launch_failure)?;
+    let announce = format!("saving {} · job {}", project.slug, submitted.job);
+    announce_and_follow(
         ctx,
         &session,
-        &project,
-        SAVE,
-        &input,
-        None,
-        |job| format!("saving {} · job {job}", project.slug),
+        submitted,
+        announce,
         args.detach,
         args.json,
+        &project.slug,
     )
     .await
 }
@@ -283,52 +232,59 @@ pub async fn test(ctx: &Context, args: TestArgs) -> Result<ExitCode, Failure> {
         version,
         sandbox,
     };
-    pipeline(
+    let submitted = launch::submit_for(&session, &project, TEST, &input, None)
+        .await
+        .map_err(launch_failure)?;
+    let announce = format!(
+        "checking {} v{version} · job {}",
+        project.slug, submitted.job
+    );
+    announce_and_follow(
         ctx,
         &session,
-        &project,
-        TEST,
-        &input,
-        None,
-        |job| format!("checking {} v{version} · job {job}", project.slug),
+        submitted,
+        announce,
         args.detach,
         args.json,
+        &project.slug,
     )
     .await
 }
 
-/// Submits a pipeline job for `project`, announces it (one line, unless `json`) and
-/// follows it to the end, or returns at once with `detach`.
-#[allow(clippy::too_many_arguments)]
-async fn pipeline<I: serde::Serialize>(
+/// Announces a submitted job (one line, unless `json`) and follows it to the end, or
+/// returns at once with `detach`.
+async fn announce_and_follow(
     ctx: &Context,
     session: &Session,
-    project: &projects::Project,
-    kind: &str,
-    input: &I,
-    idempotency_key: Option<&str>,
-    announce: impl FnOnce(i64) -> String,
+    submitted: Submitted,
+    announce: String,
     detach: bool,
     json: bool,
+    slug: &str,
 ) -> Result<ExitCode, Failure> {
-    let input = serde_json::to_value(input).map_err(|e| Failure::failed(e.to_string()))?;
-    let mut request = JobRequest::new(kind, input).project(project.id);
-    if let Some(key) = idempotency_key {
-        request = request.idempotency_key(key);
-    }
-    let job = submit(session, &request).await?.job;
+    let job = submitted.job;
     if !json {
-        println!("{}", announce(job));
+        println!("{announce}");
     }
     if detach {
         if json {
-            print_json(&serde_json::json!({ "job": job, "project": project.slug }))?;
+            print_json(&serde_json::json!({ "job": job, "project": slug }))?;
         } else {
             println!("submitted; follow it with `apiforge job {job}`");
         }
         return Ok(ExitCode::SUCCESS);
     }
     follow(ctx, session, job, json).await
+}
+
+/// Invalid requests are usage errors (exit 2), the rest failures.
+fn launch_failure(e: LaunchError) -> Failure {
+    match e {
+        LaunchError::Db(e @ crate::db::DbError::Invalid(_)) => Failure::usage(e.to_string()),
+        LaunchError::Db(e) => db_failure(e),
+        LaunchError::Invalid(m) => Failure::usage(m),
+        LaunchError::Encode(e) => Failure::failed(e.to_string()),
+    }
 }
 
 /// The caller's project with this slug.
@@ -349,27 +305,4 @@ pub async fn find_project(session: &Session, slug: &str) -> Result<projects::Pro
             "no project {slug:?} of yours; `apiforge projects` lists them"
         ))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::name_from_prompt;
-
-    #[test]
-    fn names_come_from_the_head_of_the_prompt() {
-        assert_eq!(
-            name_from_prompt("a bakery API: products with name"),
-            "bakery"
-        );
-        assert_eq!(
-            name_from_prompt("Bike rental service: bikes"),
-            "Bike rental service"
-        );
-        assert_eq!(
-            name_from_prompt("Bookstore API with books (title)"),
-            "Bookstore"
-        );
-        assert_eq!(name_from_prompt("books with title and author"), "books");
-        assert_eq!(name_from_prompt("   "), "api");
-    }
 }

@@ -265,6 +265,16 @@ pub async fn set_latest_version(
     Ok(done.rows_affected() == 1)
 }
 
+/// Deletes the caller's project with its versions, jobs and history; false when no
+/// such project is visible.
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, DbError> {
+    let done = sqlx::query("DELETE FROM projects WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

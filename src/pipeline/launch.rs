@@ -1,0 +1,216 @@
+//! Starting pipeline jobs, shared by every front end: `apiforge new` and the TUI's
+//! new-project dialog submit exactly the same thing, and both run an in-process
+//! worker when no other worker serves the database.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{GENERATE, GenerateInput, ITERATE, IterateInput, PipelineEnv};
+use crate::auth::Session;
+use crate::codegen::Framework;
+use crate::db::DbError;
+use crate::db::projects::{self, NamedProject, Project};
+use crate::engine::queue::{self, Submitted};
+use crate::engine::{JobRequest, Worker, WorkerOptions};
+use crate::provider::ProviderKind;
+use crate::sandbox::Backend;
+
+/// The application name worker pools connect with, so clients can see that a worker
+/// is serving the database.
+pub const WORKER_APPLICATION: &str = "apiforge worker";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot encode the job input: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+impl From<sqlx::Error> for LaunchError {
+    fn from(e: sqlx::Error) -> Self {
+        LaunchError::Db(DbError::Query(e))
+    }
+}
+
+/// A new project from a prompt.
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    pub prompt: String,
+    /// Default: derived from the prompt ([`name_from_prompt`]).
+    pub name: Option<String>,
+    pub framework: Framework,
+    pub provider: ProviderKind,
+    pub sandbox: Backend,
+}
+
+/// Creates the project (its slug made unique) and submits its `generate` job.
+pub async fn new_project(
+    session: &Session,
+    request: &NewProject,
+    idempotency_key: Option<&str>,
+) -> Result<(Project, Submitted), LaunchError> {
+    if request.prompt.trim().is_empty() {
+        return Err(LaunchError::Invalid(
+            "the prompt is empty: describe the API, e.g. \"a todo API with tasks (title, due date, done flag)\"".into(),
+        ));
+    }
+    let name = request
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| name_from_prompt(&request.prompt));
+    let mut tx = session.db.begin_as(&session.token).await?;
+    let project = projects::create_named(
+        &mut tx,
+        &NamedProject {
+            owner: session.identity.id,
+            name: &name,
+            description: "",
+            framework: request.framework,
+            provider: request.provider.as_str(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let input = GenerateInput {
+        project: project.id,
+        prompt: request.prompt.clone(),
+        framework: request.framework,
+        provider: request.provider,
+        sandbox: request.sandbox,
+    };
+    let submitted = submit_for(session, &project, GENERATE, &input, idempotency_key).await?;
+    Ok((project, submitted))
+}
+
+/// Submits an `iterate` job: a follow-up prompt for a project that has a version.
+pub async fn iterate(
+    session: &Session,
+    project: &Project,
+    prompt: &str,
+    provider: Option<ProviderKind>,
+    sandbox: Backend,
+) -> Result<Submitted, LaunchError> {
+    if prompt.trim().is_empty() {
+        return Err(LaunchError::Invalid(
+            "the prompt is empty: say what to change, e.g. \"add a due date to tasks\"".into(),
+        ));
+    }
+    if project.latest_version.is_none() {
+        return Err(LaunchError::Invalid(format!(
+            "{} has no version yet; wait for its first job to finish",
+            project.slug
+        )));
+    }
+    let input = IterateInput {
+        project: project.id,
+        prompt: prompt.to_owned(),
+        provider,
+        sandbox,
+    };
+    submit_for(session, project, ITERATE, &input, None).await
+}
+
+/// Submits a pipeline job of `kind` for `project`.
+pub async fn submit_for<I: serde::Serialize>(
+    session: &Session,
+    project: &Project,
+    kind: &str,
+    input: &I,
+    idempotency_key: Option<&str>,
+) -> Result<Submitted, LaunchError> {
+    let mut request = JobRequest::new(kind, serde_json::to_value(input)?).project(project.id);
+    if let Some(key) = idempotency_key {
+        request = request.idempotency_key(key);
+    }
+    submit(session, &request).await
+}
+
+/// Submits a job for the signed-in user.
+pub async fn submit(session: &Session, request: &JobRequest) -> Result<Submitted, LaunchError> {
+    let mut tx = session.db.begin_as(&session.token).await?;
+    let submitted = queue::submit(&mut tx, request).await?;
+    tx.commit().await?;
+    Ok(submitted)
+}
+
+/// Starts a worker inside this process when this process may (it has the owner
+/// connection) and no worker is serving the database already. It runs until `stop`.
+pub async fn local_worker(
+    session: &Session,
+    env: Arc<PipelineEnv>,
+    stop: CancellationToken,
+) -> Result<Option<tokio::task::JoinHandle<()>>, LaunchError> {
+    let Ok(owner) = session.db.owner() else {
+        return Ok(None);
+    };
+    let serving: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+    )
+    .bind(WORKER_APPLICATION)
+    .fetch_one(owner)
+    .await?;
+    if serving > 0 {
+        return Ok(None);
+    }
+    let options = WorkerOptions::from_config(&env.config.engine);
+    let worker = Worker::new(owner.clone(), super::registry(env), options);
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = worker.run(stop).await {
+            tracing::error!("the in-process worker stopped: {e}");
+        }
+    })))
+}
+
+/// A project name from a prompt: its head, up to the first colon, parenthesis,
+/// sentence end or linking word ("a bakery API: …" → "bakery", "Bookstore API with
+/// books …" → "Bookstore").
+pub fn name_from_prompt(prompt: &str) -> String {
+    let head = prompt
+        .split([':', '.', ';', '(', ',', '\n'])
+        .next()
+        .unwrap_or(prompt);
+    let words: Vec<&str> = head
+        .split_whitespace()
+        .take_while(|w| {
+            !matches!(
+                w.to_ascii_lowercase().as_str(),
+                "with" | "for" | "where" | "that" | "which" | "having" | "to"
+            )
+        })
+        .filter(|w| !matches!(w.to_ascii_lowercase().as_str(), "a" | "an" | "the" | "api"))
+        .take(4)
+        .collect();
+    if words.is_empty() {
+        "api".to_owned()
+    } else {
+        words.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_from_prompt;
+
+    #[test]
+    fn names_come_from_the_head_of_the_prompt() {
+        assert_eq!(
+            name_from_prompt("a bakery API: products with name"),
+            "bakery"
+        );
+        assert_eq!(
+            name_from_prompt("Bike rental service: bikes"),
+            "Bike rental service"
+        );
+        assert_eq!(
+            name_from_prompt("Bookstore API with books (title)"),
+            "Bookstore"
+        );
+        assert_eq!(name_from_prompt("books with title and author"), "books");
+        assert_eq!(name_from_prompt("   "), "api");
+    }
+}
