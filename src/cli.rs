@@ -91,19 +91,14 @@ pub enum Command {
     Runtimes(runtimes::RuntimesArgs),
     /// Run a project's own tests and apiforge's contract tests in a sandbox.
     Check(check::CheckArgs),
+    /// Open the terminal UI (the same as running apiforge without a command).
+    Tui,
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
 /// 1 the operation failed, 2 a usage or environment problem.
 pub fn run(cli: Cli) -> ExitCode {
-    let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        let mut cmd = Cli::command();
-        // Printing help to a closed stdout is not worth reporting.
-        let _ = cmd.print_help();
-        println!();
-        return ExitCode::SUCCESS;
-    };
+    let command = cli.command.unwrap_or(Command::Tui);
     let ctx = match Context::new(cli.config.as_deref(), cli.verbose) {
         Ok(ctx) => ctx,
         Err(failure) => return failure.report(),
@@ -142,6 +137,15 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Scaffold(args) => scaffold::run(&ctx, args).await,
             Command::Runtimes(args) => runtimes::run(&ctx, args).await,
             Command::Check(args) => check::run(&ctx, args).await,
+            Command::Tui => crate::tui::run(&ctx.config, &ctx.dirs)
+                .await
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(|e| match e {
+                    crate::tui::TuiError::NoTerminal | crate::tui::TuiError::Setup(_) => {
+                        Failure::environment(e.to_string())
+                    }
+                    other => Failure::failed(other.to_string()),
+                }),
         }
     });
     match outcome {

@@ -1,4 +1,60 @@
 //! The terminal front end (DESIGN §7). The only module that names ratatui or
 //! crossterm; it drives the same services as the headless commands.
+//!
+//! Elm-style: [`message::Message`]s from the terminal, the engine and finished
+//! effects go to [`state::State::update`], which returns [`effect::Effect`]s that
+//! [`effect::EffectRunner`] performs; [`view::draw`] renders the state.
 
+pub mod app;
+pub mod command_palette;
+pub mod dialog;
+pub mod effect;
+pub mod help_overlay;
+pub mod keymap;
+pub mod log_pane;
+pub mod message;
+pub mod notice;
+pub mod outcome;
+pub mod pane;
+pub mod projects_pane;
+pub mod state;
+pub mod status_bar;
+pub mod text_field;
 pub mod theme;
+pub mod view;
+
+use std::io::IsTerminal;
+
+use crate::config::{Config, Dirs};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error(
+        "the apiforge UI needs a terminal, and standard input is not one; run it in a terminal, or use the headless commands (apiforge --help)"
+    )]
+    NoTerminal,
+    #[error("cannot set up the terminal: {0}")]
+    Setup(std::io::Error),
+    #[error(transparent)]
+    App(#[from] app::AppError),
+}
+
+/// Opens the UI on this process's terminal and runs it until the user quits. The
+/// terminal is restored on every way out: return, error and panic (ratatui's panic
+/// hook).
+pub async fn run(config: &Config, dirs: &Dirs) -> Result<(), TuiError> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err(TuiError::NoTerminal);
+    }
+    let app = app::App::new(config, dirs, effect::SessionSource::Configured);
+    let mut terminal = ratatui::try_init().map_err(TuiError::Setup)?;
+    let result = app
+        .run(
+            &mut terminal,
+            crossterm::event::EventStream::new(),
+            |_, _| {},
+        )
+        .await;
+    ratatui::restore();
+    result.map(|_| ()).map_err(TuiError::from)
+}

@@ -1,0 +1,311 @@
+//! Modal prompt dialogs: a new project (prompt, framework, provider), a follow-up
+//! prompt for the selected project, and the confirmation before deleting one.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use uuid::Uuid;
+
+use super::text_field::TextField;
+use super::theme::Theme;
+use crate::codegen::Framework;
+use crate::provider::ProviderKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewProjectField {
+    Prompt,
+    Framework,
+    Provider,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProjectDialog {
+    pub prompt: TextField,
+    pub framework: Framework,
+    pub provider: ProviderKind,
+    pub field: NewProjectField,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dialog {
+    NewProject(NewProjectDialog),
+    Iterate {
+        project: Uuid,
+        slug: String,
+        prompt: TextField,
+    },
+    ConfirmDelete {
+        project: Uuid,
+        slug: String,
+    },
+}
+
+/// What a key did to a dialog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DialogOutcome {
+    Keep,
+    Cancel,
+    NewProject {
+        prompt: String,
+        framework: Framework,
+        provider: ProviderKind,
+    },
+    Iterate {
+        project: Uuid,
+        slug: String,
+        prompt: String,
+    },
+    Delete {
+        project: Uuid,
+        slug: String,
+    },
+}
+
+const PROVIDERS: [ProviderKind; 2] = [ProviderKind::Rules, ProviderKind::Openai];
+
+fn cycle<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -> T {
+    let i = all.iter().position(|x| *x == current).unwrap_or(0);
+    let n = all.len();
+    all[if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }]
+}
+
+impl Dialog {
+    pub fn new_project(framework: Framework, provider: ProviderKind) -> Self {
+        Dialog::NewProject(NewProjectDialog {
+            prompt: TextField::default(),
+            framework,
+            provider,
+            field: NewProjectField::Prompt,
+        })
+    }
+
+    pub fn handle_key(&mut self, key: &KeyEvent) -> DialogOutcome {
+        if key.code == KeyCode::Esc
+            || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL))
+        {
+            return DialogOutcome::Cancel;
+        }
+        match self {
+            Dialog::NewProject(d) => {
+                match key.code {
+                    KeyCode::Enter => {
+                        return DialogOutcome::NewProject {
+                            prompt: d.prompt.text.trim().to_owned(),
+                            framework: d.framework,
+                            provider: d.provider,
+                        };
+                    }
+                    KeyCode::Tab | KeyCode::Down => {
+                        d.field = match d.field {
+                            NewProjectField::Prompt => NewProjectField::Framework,
+                            NewProjectField::Framework => NewProjectField::Provider,
+                            NewProjectField::Provider => NewProjectField::Prompt,
+                        }
+                    }
+                    KeyCode::BackTab | KeyCode::Up => {
+                        d.field = match d.field {
+                            NewProjectField::Prompt => NewProjectField::Provider,
+                            NewProjectField::Framework => NewProjectField::Prompt,
+                            NewProjectField::Provider => NewProjectField::Framework,
+                        }
+                    }
+                    code => match d.field {
+                        NewProjectField::Prompt => {
+                            d.prompt.handle_key(key);
+                        }
+                        NewProjectField::Framework => {
+                            if matches!(code, KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')) {
+                                d.framework =
+                                    cycle(&Framework::ALL, d.framework, code != KeyCode::Left);
+                            }
+                        }
+                        NewProjectField::Provider => {
+                            if matches!(code, KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')) {
+                                d.provider = cycle(&PROVIDERS, d.provider, code != KeyCode::Left);
+                            }
+                        }
+                    },
+                }
+                DialogOutcome::Keep
+            }
+            Dialog::Iterate {
+                project,
+                slug,
+                prompt,
+            } => {
+                if key.code == KeyCode::Enter {
+                    return DialogOutcome::Iterate {
+                        project: *project,
+                        slug: slug.clone(),
+                        prompt: prompt.text.trim().to_owned(),
+                    };
+                }
+                prompt.handle_key(key);
+                DialogOutcome::Keep
+            }
+            Dialog::ConfirmDelete { project, slug } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => DialogOutcome::Delete {
+                    project: *project,
+                    slug: slug.clone(),
+                },
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') => {
+                    DialogOutcome::Cancel
+                }
+                _ => DialogOutcome::Keep,
+            },
+        }
+    }
+
+    pub fn render(&self, frame: &mut Frame, theme: &Theme) {
+        let area = frame.area();
+        match self {
+            Dialog::NewProject(d) => {
+                let popup = centered(area, 70, 12);
+                let marker = |field| {
+                    if d.field == field {
+                        Span::styled("▶ ", theme.key)
+                    } else {
+                        Span::raw("  ")
+                    }
+                };
+                let choice = |label: &'static str, selected: bool| {
+                    if selected {
+                        Span::styled(format!("[{label}]"), theme.selected)
+                    } else {
+                        Span::styled(format!(" {label} "), theme.dim)
+                    }
+                };
+                let mut lines = vec![
+                    Line::from(vec![
+                        marker(NewProjectField::Prompt),
+                        Span::styled("Describe the API:", theme.title),
+                    ]),
+                    input_line(&d.prompt, d.field == NewProjectField::Prompt, theme),
+                    Line::raw(""),
+                ];
+                let mut framework = vec![
+                    marker(NewProjectField::Framework),
+                    Span::styled("Framework ", theme.title),
+                ];
+                framework.extend(
+                    Framework::ALL
+                        .iter()
+                        .map(|f| choice(f.as_str(), *f == d.framework)),
+                );
+                lines.push(Line::from(framework));
+                let mut provider = vec![
+                    marker(NewProjectField::Provider),
+                    Span::styled("Provider  ", theme.title),
+                ];
+                provider.extend(
+                    PROVIDERS
+                        .iter()
+                        .map(|p| choice(p.as_str(), *p == d.provider)),
+                );
+                lines.push(Line::from(provider));
+                lines.push(Line::raw(""));
+                lines.push(hint(
+                    &[
+                        ("Enter", "create"),
+                        ("Tab", "next field"),
+                        ("←→", "choose"),
+                        ("Esc", "cancel"),
+                    ],
+                    theme,
+                ));
+                draw_popup(frame, popup, "New project", lines, theme);
+            }
+            Dialog::Iterate { slug, prompt, .. } => {
+                let popup = centered(area, 70, 8);
+                let lines = vec![
+                    Line::styled(format!("What should change in {slug}?"), theme.title),
+                    input_line(prompt, true, theme),
+                    Line::raw(""),
+                    hint(&[("Enter", "iterate"), ("Esc", "cancel")], theme),
+                ];
+                draw_popup(frame, popup, "Iterate", lines, theme);
+            }
+            Dialog::ConfirmDelete { slug, .. } => {
+                let popup = centered(area, 60, 7);
+                let lines = vec![
+                    Line::from(vec![
+                        Span::styled("Delete ", theme.text),
+                        Span::styled(slug.clone(), theme.error),
+                        Span::styled(" with all its versions and jobs?", theme.text),
+                    ]),
+                    Line::styled("This cannot be undone.", theme.warn),
+                    Line::raw(""),
+                    hint(&[("y", "delete"), ("n/Esc", "keep it")], theme),
+                ];
+                draw_popup(frame, popup, "Delete project", lines, theme);
+            }
+        }
+    }
+}
+
+/// The text with a block cursor when the field is active.
+pub fn input_line<'a>(field: &TextField, active: bool, theme: &Theme) -> Line<'a> {
+    let chars: Vec<char> = field.text.chars().collect();
+    let before: String = chars[..field.cursor.min(chars.len())].iter().collect();
+    let at: String = chars
+        .get(field.cursor)
+        .map(|c| c.to_string())
+        .unwrap_or(" ".into());
+    let after: String = chars
+        .get(field.cursor + 1..)
+        .map(|r| r.iter().collect())
+        .unwrap_or_default();
+    let mut spans = vec![
+        Span::styled("> ", theme.accent),
+        Span::styled(before, theme.text),
+    ];
+    if active {
+        spans.push(Span::styled(at, theme.selected));
+    } else if at != " " {
+        spans.push(Span::styled(at, theme.text));
+    }
+    spans.push(Span::styled(after, theme.text));
+    Line::from(spans)
+}
+
+pub fn hint<'a>(pairs: &[(&str, &str)], theme: &Theme) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, (key, what)) in pairs.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled((*key).to_owned(), theme.key));
+        spans.push(Span::styled(format!(" {what}"), theme.dim));
+    }
+    Line::from(spans)
+}
+
+/// A rectangle of at most `width`×`height` in the middle of `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}
+
+pub fn draw_popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: &Theme) {
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {title} "), theme.title))
+        .border_style(theme.border_focused);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}

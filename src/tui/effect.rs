@@ -1,0 +1,398 @@
+//! Effects: the I/O the reducer asks for, as data. [`EffectRunner::apply`] is the one
+//! place that performs them; each runs on its own task and reports back with a
+//! [`Message`] on the loop's channel (never by touching UI state).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::log_pane::JobSnapshot;
+use super::message::{Connected, Message, SessionHandles};
+use super::notice::Level;
+use crate::auth::{Session, SessionError};
+use crate::codegen::Framework;
+use crate::db::DbError;
+use crate::db::projects;
+use crate::engine::queue::{self, CancelOutcome};
+use crate::engine::{EventSubscription, JobId, events};
+use crate::pipeline::PipelineEnv;
+use crate::pipeline::launch::{self, LaunchError};
+use crate::provider::ProviderKind;
+use crate::sandbox::Backend;
+
+/// How many recent jobs the log pane loads.
+const RECENT_JOBS: i64 = 30;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Open the database and sign in after `after` (0 at start, backoff on retries).
+    Connect {
+        attempt: u32,
+        after: Duration,
+    },
+    LoadProjects,
+    LoadJobs,
+    /// Send `Message::Reload` after `after` (the database was unreachable).
+    ScheduleReload {
+        attempt: u32,
+        after: Duration,
+    },
+    /// Load a job's complete log.
+    LoadJobLog(JobId),
+    /// Create a project and submit its generate job, as `apiforge new` does.
+    NewProject {
+        prompt: String,
+        framework: Framework,
+        provider: ProviderKind,
+    },
+    /// Submit an iterate job, as `apiforge iterate` does.
+    Iterate {
+        project: Uuid,
+        prompt: String,
+    },
+    DeleteProject {
+        project: Uuid,
+        slug: String,
+    },
+    CancelJob(JobId),
+    /// Send `Message::NoticeExpired(id)` after `after`.
+    ExpireNotice {
+        id: u64,
+        after: Duration,
+    },
+    /// A line in the log file (every notice has one).
+    Log {
+        level: Level,
+        text: String,
+    },
+}
+
+/// Where the session comes from.
+#[derive(Debug, Clone)]
+pub enum SessionSource {
+    /// Open the configured database and sign in, like the headless commands.
+    Configured,
+    /// An already open session (tests, benchmarks).
+    Given(Session),
+}
+
+pub struct EffectRunner {
+    tx: UnboundedSender<Message>,
+    source: SessionSource,
+    env: Arc<PipelineEnv>,
+    session: Option<Session>,
+    worker: Option<tokio::task::JoinHandle<()>>,
+    /// Stops the in-process worker and the event feed on quit.
+    stop: CancellationToken,
+}
+
+impl EffectRunner {
+    pub fn new(tx: UnboundedSender<Message>, source: SessionSource, env: Arc<PipelineEnv>) -> Self {
+        Self {
+            tx,
+            source,
+            env,
+            session: None,
+            worker: None,
+            stop: CancellationToken::new(),
+        }
+    }
+
+    /// Takes the handles a `Connected` message carries.
+    pub fn attach(&mut self, handles: SessionHandles) {
+        self.session = Some(handles.session);
+        self.worker = handles.worker;
+    }
+
+    /// Stops the worker (it releases what it runs) and the feed.
+    pub async fn shutdown(&mut self) {
+        self.stop.cancel();
+        if let Some(worker) = self.worker.take() {
+            // A job in a sandbox step may take a moment to release; do not hang the
+            // terminal on it.
+            let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+        }
+    }
+
+    pub fn apply(&mut self, effect: Effect) {
+        let tx = self.tx.clone();
+        match effect {
+            Effect::Log { level, text } => match level {
+                Level::Info => tracing::info!(target: "apiforge::tui", "{text}"),
+                Level::Warn => tracing::warn!(target: "apiforge::tui", "{text}"),
+                Level::Error => tracing::error!(target: "apiforge::tui", "{text}"),
+            },
+            Effect::ExpireNotice { id, after } => {
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = tx.send(Message::NoticeExpired(id));
+                });
+            }
+            Effect::ScheduleReload { attempt, after } => {
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = tx.send(Message::Reload { attempt });
+                });
+            }
+            Effect::Connect { attempt, after } => {
+                let source = self.source.clone();
+                let env = self.env.clone();
+                let stop = self.stop.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let message = match connect(source, env, stop, tx.clone()).await {
+                        Ok(connected) => Message::Connected(connected),
+                        Err(error) => Message::ConnectFailed { attempt, error },
+                    };
+                    let _ = tx.send(message);
+                });
+            }
+            other => {
+                let Some(session) = self.session.clone() else {
+                    let _ = tx.send(Message::EffectFailed {
+                        what: describe(&other),
+                        error:
+                            "not connected to the database yet; wait for the status bar to show it"
+                                .into(),
+                        unavailable: false,
+                    });
+                    return;
+                };
+                let env = self.env.clone();
+                tokio::spawn(async move {
+                    let what = describe(&other);
+                    let message = match perform(other, &session, &env).await {
+                        Ok(message) => message,
+                        Err(e) => Message::EffectFailed {
+                            what,
+                            unavailable: e.is_unavailable(),
+                            error: e.to_string(),
+                        },
+                    };
+                    let _ = tx.send(message);
+                });
+            }
+        }
+    }
+}
+
+/// What an effect was doing, for its error notice ("cannot {what}: …").
+fn describe(effect: &Effect) -> String {
+    match effect {
+        Effect::Connect { .. } => "connect to the database".into(),
+        Effect::LoadProjects => "load your projects".into(),
+        Effect::LoadJobs | Effect::ScheduleReload { .. } => "load your jobs".into(),
+        Effect::LoadJobLog(job) => format!("load the log of job #{job}"),
+        Effect::NewProject { .. } => "create the project".into(),
+        Effect::Iterate { .. } => "start the iteration".into(),
+        Effect::DeleteProject { slug, .. } => format!("delete {slug}"),
+        Effect::CancelJob(job) => format!("cancel job #{job}"),
+        Effect::ExpireNotice { .. } | Effect::Log { .. } => "keep the notices".into(),
+    }
+}
+
+async fn connect(
+    source: SessionSource,
+    env: Arc<PipelineEnv>,
+    stop: CancellationToken,
+    tx: UnboundedSender<Message>,
+) -> Result<Connected, String> {
+    let session = match source {
+        SessionSource::Configured => {
+            Session::open(&env.config, &env.dirs)
+                .await
+                .map_err(|e| match e {
+                    SessionError::Db(e) => e.to_string(),
+                    other => other.to_string(),
+                })?
+        }
+        SessionSource::Given(session) => session,
+    };
+    let latest: i64 = async {
+        let mut t = session.db.begin_as(&session.token).await?;
+        let id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM job_events")
+            .fetch_one(&mut *t)
+            .await?;
+        t.commit().await?;
+        Ok::<_, DbError>(id)
+    }
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut feed = EventSubscription::start(&session.db, &session.token, latest, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let worker = launch::local_worker(&session, env, stop.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let feed_stop = stop.clone();
+    tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                () = feed_stop.cancelled() => return,
+                next = feed.events.recv() => next,
+            };
+            let message = match next {
+                Some(Ok(event)) => Message::JobEvent(event),
+                Some(Err(e)) => Message::FeedInterrupted(e),
+                None => return,
+            };
+            if tx.send(message).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(Connected {
+        user: session.identity.email.clone(),
+        database: session.db.location().to_string(),
+        local_worker: worker.is_some(),
+        handles: Some(SessionHandles { session, worker }),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+enum EffectError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+    #[error("{0}")]
+    Gone(String),
+}
+
+impl From<sqlx::Error> for EffectError {
+    fn from(e: sqlx::Error) -> Self {
+        EffectError::Db(DbError::Query(e))
+    }
+}
+
+impl EffectError {
+    fn is_unavailable(&self) -> bool {
+        match self {
+            EffectError::Db(e) | EffectError::Launch(LaunchError::Db(e)) => e.is_unavailable(),
+            _ => false,
+        }
+    }
+}
+
+async fn perform(
+    effect: Effect,
+    session: &Session,
+    env: &PipelineEnv,
+) -> Result<Message, EffectError> {
+    let db = &session.db;
+    let token = &session.token;
+    Ok(match effect {
+        Effect::LoadProjects => {
+            let mut t = db.begin_as(token).await?;
+            let list = projects::list(&mut t).await?;
+            t.commit().await?;
+            Message::ProjectsLoaded(list)
+        }
+        Effect::LoadJobs => {
+            let mut t = db.begin_as(token).await?;
+            let jobs = queue::list(&mut t, true, RECENT_JOBS).await?;
+            let slugs: std::collections::HashMap<Uuid, String> = projects::list(&mut t)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.slug))
+                .collect();
+            let mut snapshots = Vec::with_capacity(jobs.len());
+            for record in jobs {
+                let steps = queue::steps(&mut t, record.id).await?;
+                let project = record.project_id.and_then(|id| slugs.get(&id).cloned());
+                snapshots.push(JobSnapshot {
+                    record,
+                    steps,
+                    project,
+                });
+            }
+            t.commit().await?;
+            Message::JobsLoaded(snapshots)
+        }
+        Effect::LoadJobLog(job) => {
+            let mut t = db.begin_as(token).await?;
+            let events = events::since(&mut t, 0, Some(job)).await?;
+            t.commit().await?;
+            Message::JobLogLoaded { job, events }
+        }
+        Effect::NewProject {
+            prompt,
+            framework,
+            provider,
+        } => {
+            let request = launch::NewProject {
+                prompt,
+                name: None,
+                framework,
+                provider,
+                sandbox: sandbox_backend(env),
+            };
+            let (project, submitted) = launch::new_project(session, &request, None).await?;
+            Message::JobSubmitted {
+                job: submitted.job,
+                kind: crate::pipeline::GENERATE.into(),
+                slug: project.slug,
+            }
+        }
+        Effect::Iterate { project, prompt } => {
+            let mut t = db.begin_as(token).await?;
+            let found = projects::get(&mut t, project).await?;
+            t.commit().await?;
+            let project = found.ok_or_else(|| {
+                EffectError::Gone("the project no longer exists (deleted elsewhere?)".into())
+            })?;
+            let submitted =
+                launch::iterate(session, &project, &prompt, None, sandbox_backend(env)).await?;
+            Message::JobSubmitted {
+                job: submitted.job,
+                kind: crate::pipeline::ITERATE.into(),
+                slug: project.slug,
+            }
+        }
+        Effect::DeleteProject { project, slug } => {
+            let mut t = db.begin_as(token).await?;
+            let deleted = projects::delete(&mut t, project).await?;
+            t.commit().await?;
+            if !deleted {
+                return Err(EffectError::Gone(format!("{slug} was already deleted")));
+            }
+            Message::ProjectDeleted { slug }
+        }
+        Effect::CancelJob(job) => {
+            let mut t = db.begin_as(token).await?;
+            let outcome = queue::cancel(&mut t, job).await?;
+            t.commit().await?;
+            let outcome = match outcome {
+                CancelOutcome::Cancelled => "cancelled before it started",
+                CancelOutcome::Requested => "cancelling: it stops at its next step",
+                CancelOutcome::AlreadyFinished => "already finished",
+                CancelOutcome::NotFound => "not found",
+            };
+            Message::CancelAnswered {
+                job,
+                outcome: outcome.into(),
+            }
+        }
+        Effect::Connect { .. }
+        | Effect::ScheduleReload { .. }
+        | Effect::ExpireNotice { .. }
+        | Effect::Log { .. } => {
+            return Err(EffectError::Gone(
+                "internal: a timer effect reached the database runner".into(),
+            ));
+        }
+    })
+}
+
+/// The configured sandbox backend (config validation rejects other values, so the
+/// fallback is the default).
+pub fn sandbox_backend(env: &PipelineEnv) -> Backend {
+    env.config
+        .sandbox
+        .backend
+        .parse()
+        .unwrap_or(Backend::Process)
+}

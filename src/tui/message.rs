@@ -1,0 +1,78 @@
+//! Everything that can happen to the UI. Each variant says who sends it and what it
+//! leads to; [`super::state::State::update`] is the only place that handles them.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::Event;
+
+use super::log_pane::JobSnapshot;
+use crate::auth::Session;
+use crate::db::projects::ProjectSummary;
+use crate::engine::{JobEvent, JobId};
+
+#[derive(Debug)]
+pub enum Message {
+    /// The terminal (keys, resizes, paste) — sent by the input task. Keys go to the
+    /// open overlay, else the focused pane, else the keymap.
+    Input(Event),
+    /// Sent every 100 ms by the loop, only while a job runs: moves spinners and
+    /// running timers.
+    Tick(DateTime<Utc>),
+    /// The `Connect` effect opened the database and signed in: the status bar shows
+    /// who and where; projects and jobs load. The loop hands `handles` to the effect
+    /// runner before the reducer sees the message.
+    Connected(Connected),
+    /// The `Connect` effect failed: an error notice, and a retry with backoff.
+    ConnectFailed { attempt: u32, error: String },
+    /// `LoadProjects` finished.
+    ProjectsLoaded(Vec<ProjectSummary>),
+    /// `LoadJobs` finished: recent jobs with their steps.
+    JobsLoaded(Vec<JobSnapshot>),
+    /// The engine's event feed delivered an event of one of the user's jobs.
+    JobEvent(JobEvent),
+    /// The event feed lost the database; it reconnects by itself. A warning, and a
+    /// reload with backoff so nothing missed stays stale.
+    FeedInterrupted(String),
+    /// `LoadJobLog` finished: a job's complete log.
+    JobLogLoaded { job: JobId, events: Vec<JobEvent> },
+    /// `NewProject` or `Iterate` submitted a job.
+    JobSubmitted {
+        job: JobId,
+        kind: String,
+        slug: String,
+    },
+    /// `DeleteProject` finished.
+    ProjectDeleted { slug: String },
+    /// `CancelJob` finished; `outcome` says what the engine did.
+    CancelAnswered { job: JobId, outcome: String },
+    /// An effect failed. `unavailable` when the database is not reachable (the UI
+    /// then retries with backoff until it is back).
+    EffectFailed {
+        what: String,
+        error: String,
+        unavailable: bool,
+    },
+    /// The `Reload` effect's wait is over: load projects and jobs again.
+    Reload { attempt: u32 },
+    /// The `ExpireNotice` effect's timer ran out.
+    NoticeExpired(u64),
+}
+
+/// The result of connecting.
+#[derive(Debug)]
+pub struct Connected {
+    /// "alice@devbox".
+    pub user: String,
+    /// "local" or the server URL without password.
+    pub database: String,
+    /// Whether this process runs the jobs (no other worker serves the database).
+    pub local_worker: bool,
+    /// Taken by the loop for the effect runner; `None` in reducer tests.
+    pub handles: Option<SessionHandles>,
+}
+
+/// What the effect runner needs to do I/O for the signed-in user.
+#[derive(Debug)]
+pub struct SessionHandles {
+    pub session: Session,
+    pub worker: Option<tokio::task::JoinHandle<()>>,
+}
