@@ -9,6 +9,8 @@ pub mod app;
 pub mod command_palette;
 pub mod dialog;
 pub mod effect;
+#[cfg(test)]
+mod fixture;
 pub mod help_overlay;
 pub mod keymap;
 pub mod log_pane;

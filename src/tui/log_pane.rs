@@ -484,30 +484,6 @@ fn job_line<'a>(job: &JobRow, theme: &Theme, now: DateTime<Utc>, spinner: usize)
         spans.push(Span::styled(format!("{project} "), theme.text));
     }
     spans.push(Span::raw(" "));
-    for (n, step) in job.steps.iter().enumerate() {
-        if n > 0 {
-            spans.push(Span::styled(" · ", theme.dim));
-        }
-        match &step.progress {
-            StepProgress::Running { since } => {
-                spans.push(Span::styled(
-                    format!("{} {spin} {}", step.name, elapsed(*since, now)),
-                    theme.running,
-                ));
-            }
-            StepProgress::Succeeded { took } => {
-                spans.push(Span::styled(format!("{} ✓", step.name), theme.ok));
-                spans.push(Span::styled(format!(" {}", duration(*took)), theme.dim));
-            }
-            StepProgress::Failed { took, .. } => {
-                spans.push(Span::styled(
-                    format!("{} ✗ {}", step.name, duration(*took)),
-                    theme.error,
-                ));
-            }
-        }
-    }
-    spans.push(Span::raw("  "));
     match &job.progress {
         JobProgress::Queued => spans.push(Span::styled("queued", theme.dim)),
         JobProgress::Running { since } => {
@@ -542,6 +518,30 @@ fn job_line<'a>(job: &JobRow, theme: &Theme, now: DateTime<Utc>, spinner: usize)
             }
         }
         JobProgress::Cancelled => spans.push(Span::styled("cancelled", theme.warn)),
+    }
+    spans.push(Span::styled("  │ ", theme.dim));
+    for (n, step) in job.steps.iter().enumerate() {
+        if n > 0 {
+            spans.push(Span::styled(" · ", theme.dim));
+        }
+        match &step.progress {
+            StepProgress::Running { since } => {
+                spans.push(Span::styled(
+                    format!("{} {spin} {}", step.name, elapsed(*since, now)),
+                    theme.running,
+                ));
+            }
+            StepProgress::Succeeded { took } => {
+                spans.push(Span::styled(format!("{} ✓", step.name), theme.ok));
+                spans.push(Span::styled(format!(" {}", duration(*took)), theme.dim));
+            }
+            StepProgress::Failed { took, .. } => {
+                spans.push(Span::styled(
+                    format!("{} ✗ {}", step.name, duration(*took)),
+                    theme.error,
+                ));
+            }
+        }
     }
     Line::from(spans)
 }

@@ -539,3 +539,470 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use crossterm::event::{KeyModifiers, MouseEvent, MouseEventKind};
+
+    use super::*;
+    use crate::tui::fixture::{self, event, t};
+    use crate::tui::message::Connected;
+
+    fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
+        s.update(Message::Input(Event::Key(KeyEvent::from(code))))
+    }
+
+    fn typed(s: &mut State, text: &str) {
+        for c in text.chars() {
+            key(s, KeyCode::Char(c));
+        }
+    }
+
+    fn has_notice(s: &State, level: Level, part: &str) -> bool {
+        s.notices
+            .items
+            .iter()
+            .any(|n| n.level == level && n.text.contains(part))
+    }
+
+    #[test]
+    fn start_connects_and_connected_loads() {
+        let (mut s, effects) = State::new(fixture::state().defaults, Keymap::defaults(), t(0));
+        assert_eq!(
+            effects,
+            vec![Effect::Connect {
+                attempt: 0,
+                after: Duration::ZERO
+            }]
+        );
+        assert!(s.is_busy());
+        let effects = s.update(Message::Connected(Connected {
+            user: "a@b".into(),
+            database: "local".into(),
+            local_worker: false,
+            handles: None,
+        }));
+        assert_eq!(effects, vec![Effect::LoadProjects, Effect::LoadJobs]);
+        assert_eq!(s.db, DbHealth::Up);
+        assert_eq!(s.session.as_ref().unwrap().user, "a@b");
+        assert!(!s.is_busy());
+    }
+
+    #[test]
+    fn a_failed_connect_is_reported_and_retried_with_backoff() {
+        let (mut s, _) = State::new(fixture::state().defaults, Keymap::defaults(), t(0));
+        let effects = s.update(Message::ConnectFailed {
+            attempt: 2,
+            error: "no postgres".into(),
+        });
+        assert!(has_notice(
+            &s,
+            Level::Error,
+            "cannot open the database: no postgres"
+        ));
+        assert!(effects.contains(&Effect::Connect {
+            attempt: 3,
+            after: backoff(2)
+        }));
+        assert!(effects.iter().any(|e| matches!(
+            e,
+            Effect::Log {
+                level: Level::Error,
+                ..
+            }
+        )));
+        assert!(
+            effects
+                .iter()
+                .any(|e| matches!(e, Effect::ExpireNotice { .. }))
+        );
+        assert_eq!(backoff(0), Duration::from_millis(500));
+        assert_eq!(backoff(20), Duration::from_secs(30));
+        // The next success says so.
+        let effects = s.update(Message::Connected(Connected {
+            user: "a@b".into(),
+            database: "local".into(),
+            local_worker: false,
+            handles: None,
+        }));
+        assert!(effects.contains(&Effect::LoadJobs));
+        assert!(has_notice(&s, Level::Info, "connected"));
+    }
+
+    #[test]
+    fn projects_load_keeps_the_selection_and_selects_a_new_project() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('j'));
+        assert_eq!(s.projects.selected_project().unwrap().slug, "library");
+        let mut list = s.projects.projects.clone();
+        list.insert(0, fixture::project(9, "zoo", "new", None, "express"));
+        s.update(Message::ProjectsLoaded(list.clone()));
+        assert_eq!(s.projects.selected_project().unwrap().slug, "library");
+        s.update(Message::JobSubmitted {
+            job: 50,
+            kind: "generate".into(),
+            slug: "newbie".into(),
+        });
+        list.insert(0, fixture::project(10, "newbie", "new", None, "express"));
+        s.update(Message::ProjectsLoaded(list));
+        assert_eq!(s.projects.selected_project().unwrap().slug, "newbie");
+    }
+
+    #[test]
+    fn jobs_load_and_events_drive_the_timeline() {
+        let mut s = fixture::state();
+        assert_eq!(s.log.jobs.len(), 3);
+        assert!(s.log.job(41).unwrap().passed());
+        assert!(s.is_busy(), "job 43 runs");
+        // Events of a job the pane has not seen add a row and load its record.
+        let effects = s.update(Message::JobEvent(event(
+            100,
+            44,
+            0,
+            "job_started",
+            None,
+            "test",
+            None,
+        )));
+        assert_eq!(effects, vec![Effect::LoadJobs]);
+        assert_eq!(s.log.job(44).unwrap().kind, "test");
+        assert!(matches!(
+            s.log.job(44).unwrap().progress,
+            JobProgress::Running { .. }
+        ));
+        let effects = s.update(Message::JobEvent(event(
+            101,
+            44,
+            10,
+            "step_started",
+            Some("check"),
+            "",
+            None,
+        )));
+        assert!(effects.is_empty());
+        s.update(Message::JobEvent(event(
+            102,
+            44,
+            20,
+            "log",
+            Some("check"),
+            "tests 3/3",
+            None,
+        )));
+        s.update(Message::JobEvent(event(
+            103,
+            44,
+            1510,
+            "step_finished",
+            Some("check"),
+            "succeeded",
+            Some("succeeded"),
+        )));
+        let job = s.log.job(44).unwrap();
+        assert_eq!(job.lines.len(), 1);
+        assert_eq!(
+            job.steps[0].progress,
+            crate::tui::log_pane::StepProgress::Succeeded {
+                took: Duration::from_millis(1500)
+            }
+        );
+        let effects = s.update(Message::JobEvent(event(
+            104,
+            44,
+            1600,
+            "job_finished",
+            None,
+            "succeeded",
+            Some("succeeded"),
+        )));
+        assert!(effects.contains(&Effect::LoadProjects) && effects.contains(&Effect::LoadJobs));
+        assert!(has_notice(&s, Level::Info, "job #44 test finished"));
+        // A failure is an error notice with the engine's message.
+        s.update(Message::JobEvent(event(
+            105,
+            43,
+            3000,
+            "job_finished",
+            None,
+            "check: no runtime; run apiforge runtimes install",
+            Some("failed"),
+        )));
+        assert!(has_notice(
+            &s,
+            Level::Error,
+            "job #43 generate failed: check: no runtime; run apiforge runtimes install"
+        ));
+        assert!(!s.is_busy());
+    }
+
+    #[test]
+    fn ticks_move_time_and_spinners() {
+        let mut s = fixture::state();
+        let before = s.spinner;
+        assert!(s.update(Message::Tick(t(9000))).is_empty());
+        assert_eq!(s.now, t(9000));
+        assert_eq!(s.spinner, before + 1);
+    }
+
+    #[test]
+    fn a_lost_feed_or_database_retries_until_it_answers() {
+        let mut s = fixture::state();
+        let effects = s.update(Message::FeedInterrupted("connection reset".into()));
+        assert!(matches!(s.db, DbHealth::Down { attempt: 0, .. }));
+        assert!(has_notice(
+            &s,
+            Level::Error,
+            "live job updates stopped: connection reset"
+        ));
+        assert!(effects.contains(&Effect::ScheduleReload {
+            attempt: 0,
+            after: backoff(0)
+        }));
+        // More failures while down: logged, no second reload, no notice flood.
+        let notices = s.notices.items.len();
+        let effects = s.update(Message::EffectFailed {
+            what: "load your jobs".into(),
+            error: "pool timed out".into(),
+            unavailable: true,
+        });
+        assert!(
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::ScheduleReload { .. }))
+        );
+        assert_eq!(s.notices.items.len(), notices);
+        let effects = s.update(Message::Reload { attempt: 1 });
+        assert_eq!(effects, vec![Effect::LoadProjects, Effect::LoadJobs]);
+        let effects = s.update(Message::EffectFailed {
+            what: "load your projects".into(),
+            error: "pool timed out".into(),
+            unavailable: true,
+        });
+        assert!(effects.contains(&Effect::ScheduleReload {
+            attempt: 2,
+            after: backoff(2)
+        }));
+        s.update(Message::Reload { attempt: 2 });
+        s.update(Message::ProjectsLoaded(vec![]));
+        assert_eq!(s.db, DbHealth::Up);
+        assert!(has_notice(&s, Level::Info, "reachable again"));
+    }
+
+    #[test]
+    fn other_failures_are_error_notices() {
+        let mut s = fixture::state();
+        let effects = s.update(Message::EffectFailed {
+            what: "delete bakery".into(),
+            error: "permission denied".into(),
+            unavailable: false,
+        });
+        assert_eq!(s.db, DbHealth::Up);
+        assert!(has_notice(
+            &s,
+            Level::Error,
+            "cannot delete bakery: permission denied"
+        ));
+        assert!(effects.iter().any(|e| matches!(e, Effect::Log { level: Level::Error, text } if text.contains("permission denied"))));
+    }
+
+    #[test]
+    fn job_logs_load_when_a_job_expands() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('4'));
+        key(&mut s, KeyCode::Home);
+        assert_eq!(key(&mut s, KeyCode::Enter), vec![Effect::LoadJobLog(41)]);
+        s.update(Message::JobLogLoaded {
+            job: 41,
+            events: vec![
+                event(1, 41, 0, "log", Some("check"), "tests 24/24", None),
+                event(
+                    2,
+                    41,
+                    1,
+                    "step_finished",
+                    Some("check"),
+                    "succeeded",
+                    Some("succeeded"),
+                ),
+            ],
+        });
+        let job = s.log.job(41).unwrap();
+        assert!(job.expanded && job.history_loaded);
+        assert_eq!(job.lines.len(), 1);
+        // Collapsing and expanding again needs no reload.
+        assert!(key(&mut s, KeyCode::Enter).is_empty());
+        assert!(key(&mut s, KeyCode::Enter).is_empty());
+    }
+
+    #[test]
+    fn deleting_asks_first_and_removes_the_project_jobs() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('x'));
+        assert!(matches!(
+            s.overlay,
+            Some(Overlay::Dialog(Dialog::ConfirmDelete { .. }))
+        ));
+        assert!(key(&mut s, KeyCode::Char('z')).is_empty());
+        assert_eq!(
+            key(&mut s, KeyCode::Char('y')),
+            vec![Effect::DeleteProject {
+                project: fixture::id(1),
+                slug: "bakery".into()
+            }]
+        );
+        assert!(s.overlay.is_none());
+        let effects = s.update(Message::ProjectDeleted {
+            slug: "bakery".into(),
+        });
+        assert!(effects.contains(&Effect::LoadProjects));
+        assert!(s.log.job(41).is_none());
+        assert!(has_notice(&s, Level::Info, "deleted bakery"));
+        // Esc keeps it.
+        key(&mut s, KeyCode::Char('x'));
+        assert!(key(&mut s, KeyCode::Esc).is_empty());
+        assert!(s.overlay.is_none());
+    }
+
+    #[test]
+    fn cancel_goes_to_the_selected_running_job() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('4'));
+        key(&mut s, KeyCode::End);
+        assert_eq!(key(&mut s, KeyCode::Char('c')), vec![Effect::CancelJob(43)]);
+        key(&mut s, KeyCode::Home);
+        key(&mut s, KeyCode::Char('c'));
+        assert!(has_notice(&s, Level::Info, "job #41 has already finished"));
+        s.update(Message::CancelAnswered {
+            job: 43,
+            outcome: "cancelling: it stops at its next step".into(),
+        });
+        assert!(has_notice(&s, Level::Info, "job #43: cancelling"));
+    }
+
+    #[test]
+    fn notices_expire_and_dismiss() {
+        let mut s = fixture::state();
+        let effects = s.report(Level::Warn, "careful");
+        let Some(Effect::ExpireNotice { id, after }) = effects.get(1).cloned() else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(after, Level::Warn.lifetime());
+        s.update(Message::NoticeExpired(id));
+        assert!(!has_notice(&s, Level::Warn, "careful"));
+        s.report(Level::Info, "x");
+        key(&mut s, KeyCode::Esc);
+        assert!(s.notices.items.is_empty());
+    }
+
+    #[test]
+    fn the_new_project_dialog_submits_prompt_framework_and_provider() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('n'));
+        // Keys type into the dialog, not the keymap (q does not quit).
+        typed(&mut s, "a quiz API");
+        assert!(!s.quit);
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Right);
+        key(&mut s, KeyCode::Tab);
+        key(&mut s, KeyCode::Right);
+        let effects = key(&mut s, KeyCode::Enter);
+        assert!(effects.contains(&Effect::NewProject {
+            prompt: "a quiz API".into(),
+            framework: Framework::Express,
+            provider: ProviderKind::Openai,
+        }));
+        assert!(s.overlay.is_none());
+        // An empty prompt keeps the dialog open with a hint.
+        key(&mut s, KeyCode::Char('n'));
+        assert!(
+            !key(&mut s, KeyCode::Enter)
+                .iter()
+                .any(|e| matches!(e, Effect::NewProject { .. }))
+        );
+        assert!(s.overlay.is_some());
+        assert!(has_notice(&s, Level::Warn, "describe the API first"));
+    }
+
+    #[test]
+    fn iterate_needs_a_project_with_a_version() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('g'));
+        typed(&mut s, "add a price");
+        assert_eq!(
+            key(&mut s, KeyCode::Enter),
+            vec![Effect::Iterate {
+                project: fixture::id(1),
+                prompt: "add a price".into()
+            }]
+        );
+        key(&mut s, KeyCode::End);
+        key(&mut s, KeyCode::Char('g'));
+        assert!(s.overlay.is_none());
+        assert!(has_notice(&s, Level::Warn, "has no version yet"));
+    }
+
+    #[test]
+    fn filter_palette_help_focus_and_quit() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('/'));
+        typed(&mut s, "lib");
+        assert_eq!(s.projects.visible().len(), 1);
+        assert!(!s.quit, "q-free text typed into the filter");
+        key(&mut s, KeyCode::Enter);
+        assert_eq!(s.projects.selected_project().unwrap().slug, "library");
+        key(&mut s, KeyCode::Char('/'));
+        key(&mut s, KeyCode::Esc);
+        assert_eq!(s.projects.visible().len(), 3);
+
+        key(&mut s, KeyCode::Char(':'));
+        typed(&mut s, "focus log");
+        key(&mut s, KeyCode::Enter);
+        assert_eq!(s.focus, Pane::Log);
+        key(&mut s, KeyCode::Tab);
+        assert_eq!(s.focus, Pane::Projects);
+        s.update(Message::Input(Event::Key(KeyEvent::new(
+            KeyCode::BackTab,
+            KeyModifiers::SHIFT,
+        ))));
+        assert_eq!(s.focus, Pane::Log);
+        key(&mut s, KeyCode::Char('2'));
+        assert_eq!(s.focus, Pane::Editor);
+
+        key(&mut s, KeyCode::Char('?'));
+        assert!(matches!(s.overlay, Some(Overlay::Help(_))));
+        key(&mut s, KeyCode::Char('j'));
+        assert!(matches!(
+            s.overlay,
+            Some(Overlay::Help(HelpOverlay { scroll: 1 }))
+        ));
+        key(&mut s, KeyCode::Esc);
+        assert!(s.overlay.is_none());
+
+        // Mouse and resize events only redraw.
+        assert!(s.update(Message::Input(Event::Resize(80, 24))).is_empty());
+        assert!(
+            s.update(Message::Input(Event::Mouse(MouseEvent {
+                kind: MouseEventKind::Moved,
+                column: 0,
+                row: 0,
+                modifiers: KeyModifiers::NONE
+            })))
+            .is_empty()
+        );
+        key(&mut s, KeyCode::Char('q'));
+        assert!(s.quit);
+    }
+
+    #[test]
+    fn paste_types_into_the_open_dialog() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('n'));
+        s.update(Message::Input(Event::Paste("a shop API\n".into())));
+        let Some(Overlay::Dialog(Dialog::NewProject(d))) = &s.overlay else {
+            panic!("dialog closed");
+        };
+        assert_eq!(d.prompt.text, "a shop API");
+    }
+}
