@@ -7,7 +7,7 @@ use nucleo_matcher::{Config, Matcher};
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
 
-use super::dialog::{centered, draw_popup, hint, input_line};
+use super::dialog::{centered, draw_popup_with, hint, input_line};
 use super::keymap::{Action, Keymap};
 use super::text_field::TextField;
 use super::theme::Theme;
@@ -88,7 +88,7 @@ impl CommandPalette {
             };
             lines.push(Line::from(vec![
                 Span::styled(format!("{:<16}", action.name()), style.patch(theme.accent)),
-                Span::styled(format!("{:<8}", keymap.first_key(*action)), theme.key),
+                Span::styled(format!("{:<10}", keymap.first_key(*action)), theme.key),
                 Span::styled(description, style),
             ]));
         }
@@ -102,7 +102,7 @@ impl CommandPalette {
             &[("Enter", "run"), ("↑↓", "choose"), ("Esc", "close")],
             theme,
         ));
-        draw_popup(frame, area, "Command", lines, theme);
+        draw_popup_with(frame, area, "Command", lines, theme, false);
     }
 }
 

@@ -166,7 +166,11 @@ impl Dialog {
         let area = frame.area();
         match self {
             Dialog::NewProject(d) => {
-                let popup = centered(area, 70, 12);
+                // The prompt wraps: one more row per line it takes.
+                let inner = usize::from(area.width.min(70).saturating_sub(2)).max(1);
+                let prompt_rows = (d.prompt.text.chars().count() + 3).div_ceil(inner);
+                let height = u16::try_from(8 + prompt_rows).unwrap_or(u16::MAX);
+                let popup = centered(area, 70, height);
                 let marker = |field| {
                     if d.field == field {
                         Span::styled("▶ ", theme.key)
@@ -222,7 +226,10 @@ impl Dialog {
                 draw_popup(frame, popup, "New project", lines, theme);
             }
             Dialog::Iterate { slug, prompt, .. } => {
-                let popup = centered(area, 70, 8);
+                let inner = usize::from(area.width.min(70).saturating_sub(2)).max(1);
+                let prompt_rows = (prompt.text.chars().count() + 3).div_ceil(inner);
+                let height = u16::try_from(5 + prompt_rows).unwrap_or(u16::MAX);
+                let popup = centered(area, 70, height);
                 let lines = vec![
                     Line::styled(format!("What should change in {slug}?"), theme.title),
                     input_line(prompt, true, theme),
@@ -232,7 +239,7 @@ impl Dialog {
                 draw_popup(frame, popup, "Iterate", lines, theme);
             }
             Dialog::ConfirmDelete { slug, .. } => {
-                let popup = centered(area, 60, 7);
+                let popup = centered(area, 60, 6);
                 let lines = vec![
                     Line::from(vec![
                         Span::styled("Delete ", theme.text),
@@ -298,6 +305,18 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 pub fn draw_popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: &Theme) {
+    draw_popup_with(frame, area, title, lines, theme, true);
+}
+
+/// A popup whose lines are cut at the border instead of wrapping (lists).
+pub fn draw_popup_with(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line>,
+    theme: &Theme,
+    wrap: bool,
+) {
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .title(Span::styled(format!(" {title} "), theme.title))

@@ -76,9 +76,191 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         None => {}
     }
     if frame.area().width < 40 || frame.area().height < 12 {
+        frame.render_widget(ratatui::widgets::Clear, frame.area());
         frame.render_widget(
             Paragraph::new(Line::styled("apiforge needs at least 40×12", theme.warn)),
             frame.area(),
         );
+    }
+}
+
+/// The screen as plain text, one line per row (tests and tools read it).
+pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in area.top()..area.bottom() {
+        let mut skip = 0usize;
+        for x in area.left()..area.right() {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            out.push_str(symbol);
+            // Wide characters occupy the next cell too.
+            skip = unicode_width(symbol).saturating_sub(1);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn unicode_width(s: &str) -> usize {
+    ratatui::text::Span::raw(s).width().max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use crossterm::event::{Event, KeyCode, KeyEvent};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::tui::fixture::{self, event};
+    use crate::tui::message::Message;
+    use crate::tui::notice::Level;
+    use crate::tui::state::DbHealth;
+
+    fn screen(state: &State, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        let theme = Theme::dark();
+        let frame = terminal.draw(|f| draw(f, state, &theme)).unwrap();
+        buffer_text(frame.buffer)
+    }
+
+    fn keys(state: &mut State, codes: &[KeyCode]) {
+        for code in codes {
+            state.update(Message::Input(Event::Key(KeyEvent::from(*code))));
+        }
+    }
+
+    /// Each named view at 80×24 and 120×40.
+    fn check(name: &str, state: &State) {
+        for (w, h) in [(80, 24), (120, 40)] {
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(state, w, h));
+        }
+    }
+
+    #[test]
+    fn main_screen_with_projects_and_jobs() {
+        check("main", &fixture::state());
+    }
+
+    #[test]
+    fn log_pane_focused_with_an_expanded_job() {
+        let mut s = fixture::state();
+        keys(&mut s, &[KeyCode::Char('4'), KeyCode::Home, KeyCode::Enter]);
+        s.update(Message::JobLogLoaded {
+            job: 41,
+            events: vec![
+                event(
+                    1,
+                    41,
+                    0,
+                    "log",
+                    Some("check"),
+                    "runtime: python ready",
+                    None,
+                ),
+                event(
+                    2,
+                    41,
+                    5,
+                    "log",
+                    Some("check"),
+                    "tests 24/24 · contract 31/31",
+                    None,
+                ),
+            ],
+        });
+        check("log_expanded", &s);
+    }
+
+    #[test]
+    fn empty_and_connecting() {
+        let (s, _) = State::new(
+            fixture::state().defaults,
+            crate::tui::keymap::Keymap::defaults(),
+            fixture::t(0),
+        );
+        check("connecting", &s);
+    }
+
+    #[test]
+    fn projects_filter() {
+        let mut s = fixture::state();
+        keys(
+            &mut s,
+            &[KeyCode::Char('/'), KeyCode::Char('b'), KeyCode::Char('a')],
+        );
+        check("filter", &s);
+    }
+
+    #[test]
+    fn help_overlay() {
+        let mut s = fixture::state();
+        keys(&mut s, &[KeyCode::Char('?')]);
+        check("help", &s);
+    }
+
+    #[test]
+    fn command_palette() {
+        let mut s = fixture::state();
+        keys(
+            &mut s,
+            &[
+                KeyCode::Char(':'),
+                KeyCode::Char('c'),
+                KeyCode::Char('a'),
+                KeyCode::Char('n'),
+            ],
+        );
+        check("palette", &s);
+    }
+
+    #[test]
+    fn new_project_dialog() {
+        let mut s = fixture::state();
+        keys(&mut s, &[KeyCode::Char('n')]);
+        for c in "a bakery API: products with name, price, stock".chars() {
+            keys(&mut s, &[KeyCode::Char(c)]);
+        }
+        keys(&mut s, &[KeyCode::Tab]);
+        check("new_project", &s);
+    }
+
+    #[test]
+    fn iterate_and_delete_dialogs() {
+        let mut s = fixture::state();
+        keys(
+            &mut s,
+            &[
+                KeyCode::Char('g'),
+                KeyCode::Char('a'),
+                KeyCode::Char('d'),
+                KeyCode::Char('d'),
+            ],
+        );
+        check("iterate", &s);
+        let mut s = fixture::state();
+        keys(&mut s, &[KeyCode::Char('x')]);
+        check("delete", &s);
+    }
+
+    #[test]
+    fn notices_and_a_dead_database_in_the_status_bar() {
+        let mut s = fixture::state();
+        s.report(Level::Info, "generate job #44 for bakery submitted");
+        check("notice_info", &s);
+        let mut s = fixture::state();
+        s.update(Message::EffectFailed {
+            what: "load your jobs".into(),
+            error: "connection refused".into(),
+            unavailable: true,
+        });
+        assert!(matches!(s.db, DbHealth::Down { .. }));
+        check("db_down", &s);
     }
 }
