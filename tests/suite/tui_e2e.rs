@@ -1,0 +1,115 @@
+//! The real binary in a real terminal (tmux): open the UI with a private
+//! APIFORGE_HOME, create a project from a prompt, wait until the log pane shows its
+//! tests passed, quit. Skipped with a message when tmux is not installed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::{ApiforgeHome, apiforge_bin, test_runtimes_dir, wait_until};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn available() -> bool {
+        Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+    }
+
+    fn start(home: &ApiforgeHome, width: u16, height: u16) -> Self {
+        let session = format!("apiforge-e2e-{}", std::process::id());
+        // The shell line keeps the environment explicit: tmux servers do not pass the
+        // caller's environment to new sessions.
+        let line = format!(
+            "env -u DATABASE_URL APIFORGE_HOME='{}' APIFORGE_RUNTIMES_DIR='{}' '{}'; echo apiforge-exited-$?; sleep 600",
+            home.path().display(),
+            test_runtimes_dir().display(),
+            apiforge_bin()
+        );
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", &width.to_string(), "-y", &height.to_string(), &line])
+            .status()
+            .unwrap();
+        assert!(status.success(), "tmux new-session failed");
+        Self { session }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .arg("send-keys")
+            .arg("-t")
+            .arg(&self.session)
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn text(&self, text: &str) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-l", "-t", &self.session, text])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn wait_for(&self, what: &str, timeout: Duration, check: impl Fn(&str) -> bool) {
+        let mut last = String::new();
+        let deadline = std::time::Instant::now() + timeout;
+        wait_until(timeout, what, || {
+            last = self.screen();
+            let ok = check(&last);
+            if !ok && std::time::Instant::now() + Duration::from_millis(100) >= deadline {
+                eprintln!("screen while waiting for {what}:\n{last}");
+            }
+            ok
+        });
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+#[test]
+fn create_a_project_in_the_real_terminal_and_quit() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let home = ApiforgeHome::new();
+    let tmux = Tmux::start(&home, 120, 40);
+    tmux.wait_for("the UI with its database", Duration::from_secs(120), |s| {
+        s.contains("No projects yet") && s.contains("db: local")
+    });
+    tmux.keys(&["n"]);
+    tmux.wait_for("the new project dialog", Duration::from_secs(10), |s| {
+        s.contains("Describe the API")
+    });
+    tmux.text("a library API: books with title, author and year");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the tests passed in the log pane", Duration::from_secs(300), |s| {
+        s.contains("✓ v1 passing") || s.contains("✗ failed")
+    });
+    let screen = tmux.screen();
+    assert!(screen.contains("✓ v1 passing"), "{screen}");
+    assert!(screen.contains("✓ library"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the UI to exit cleanly", Duration::from_secs(30), |s| {
+        s.contains("apiforge-exited-0")
+    });
+}
