@@ -15,7 +15,10 @@ struct Tmux {
 
 impl Tmux {
     fn available() -> bool {
-        Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+        Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
     }
 
     fn start(home: &ApiforgeHome, width: u16, height: u16) -> Self {
@@ -29,7 +32,17 @@ impl Tmux {
             apiforge_bin()
         );
         let status = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", &width.to_string(), "-y", &height.to_string(), &line])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                &line,
+            ])
             .status()
             .unwrap();
         assert!(status.success(), "tmux new-session failed");
@@ -102,9 +115,11 @@ fn create_a_project_in_the_real_terminal_and_quit() {
     });
     tmux.text("a library API: books with title, author and year");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("the tests passed in the log pane", Duration::from_secs(300), |s| {
-        s.contains("✓ v1 passing") || s.contains("✗ failed")
-    });
+    tmux.wait_for(
+        "the tests passed in the log pane",
+        Duration::from_secs(300),
+        |s| s.contains("✓ v1 passing") || s.contains("✗ failed"),
+    );
     let screen = tmux.screen();
     assert!(screen.contains("✓ v1 passing"), "{screen}");
     assert!(screen.contains("✓ library"), "{screen}");
