@@ -99,8 +99,20 @@ pub enum Command {
 /// 1 the operation failed, 2 a usage or environment problem.
 pub fn run(cli: Cli) -> ExitCode {
     let command = cli.command.unwrap_or(Command::Tui);
+    // The UI opens on a broken config file too (with the built-in settings) and
+    // shows the problem; the headless commands stop on it.
+    let mut problems = Vec::new();
     let ctx = match Context::new(cli.config.as_deref(), cli.verbose) {
         Ok(ctx) => ctx,
+        Err(failure) if matches!(command, Command::Tui) && failure.code == 2 => {
+            match Context::with_defaults(cli.verbose) {
+                Ok(ctx) => {
+                    problems.push(format!("{} (using the built-in settings)", failure.message));
+                    ctx
+                }
+                Err(_) => return failure.report(),
+            }
+        }
         Err(failure) => return failure.report(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -137,7 +149,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Scaffold(args) => scaffold::run(&ctx, args).await,
             Command::Runtimes(args) => runtimes::run(&ctx, args).await,
             Command::Check(args) => check::run(&ctx, args).await,
-            Command::Tui => crate::tui::run(&ctx.config, &ctx.dirs)
+            Command::Tui => crate::tui::run(&ctx.config, &ctx.dirs, problems)
                 .await
                 .map(|()| ExitCode::SUCCESS)
                 .map_err(|e| match e {

@@ -44,11 +44,15 @@ pub enum TuiError {
 /// Opens the UI on this process's terminal and runs it until the user quits. The
 /// terminal is restored on every way out: return, error and panic (ratatui's panic
 /// hook).
-pub async fn run(config: &Config, dirs: &Dirs) -> Result<(), TuiError> {
+/// `problems` are shown as error notices at start (a broken config file).
+pub async fn run(config: &Config, dirs: &Dirs, problems: Vec<String>) -> Result<(), TuiError> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(TuiError::NoTerminal);
     }
-    let app = app::App::new(config, dirs, effect::SessionSource::Configured);
+    let mut app = app::App::new(config, dirs, effect::SessionSource::Configured);
+    for problem in problems {
+        app.report_at_start(problem);
+    }
     let mut terminal = ratatui::try_init().map_err(TuiError::Setup)?;
     let result = app
         .run(

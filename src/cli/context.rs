@@ -36,6 +36,31 @@ impl Context {
     }
 }
 
+impl Context {
+    /// The built-in settings, for the UI when the config file is broken: it opens
+    /// anyway and shows the problem as a notice.
+    pub fn with_defaults(verbose: bool) -> Result<Self, Failure> {
+        let dirs = Dirs::from_env().map_err(|e| Failure::environment(e.to_string()))?;
+        let config = Config::defaults();
+        let mirror = if verbose {
+            Mirror::Stderr
+        } else {
+            Mirror::None
+        };
+        let log = telemetry::init(
+            &dirs.logs(),
+            &config.log.level,
+            config.log.keep_days,
+            mirror,
+        );
+        Ok(Self {
+            config,
+            dirs,
+            _log: log,
+        })
+    }
+}
+
 /// A command that did not succeed: the message is printed to stderr as
 /// `error: …` and the process exits with `code`.
 #[derive(Debug)]

@@ -90,6 +90,12 @@ impl App {
         }
     }
 
+    /// An error notice shown as soon as the UI opens.
+    pub fn report_at_start(&mut self, problem: String) {
+        let effects = self.state.report(Level::Error, problem);
+        self.pending.extend(effects);
+    }
+
     pub fn state(&self) -> &State {
         &self.state
     }

@@ -22,7 +22,12 @@ impl Tmux {
     }
 
     fn start(home: &ApiforgeHome, width: u16, height: u16) -> Self {
-        let session = format!("apiforge-e2e-{}", std::process::id());
+        static SESSIONS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let session = format!(
+            "apiforge-e2e-{}-{}",
+            std::process::id(),
+            SESSIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
         // The shell line keeps the environment explicit: tmux servers do not pass the
         // caller's environment to new sessions.
         let line = format!(
@@ -127,4 +132,39 @@ fn create_a_project_in_the_real_terminal_and_quit() {
     tmux.wait_for("the UI to exit cleanly", Duration::from_secs(30), |s| {
         s.contains("apiforge-exited-0")
     });
+}
+
+#[test]
+fn a_broken_config_file_is_a_notice_in_the_open_ui() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let home = ApiforgeHome::new();
+    let config_dir = home.path().join("config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(config_dir.join("config.toml"), "[tui]\nthem = \"dark\"\n").unwrap();
+    let tmux = Tmux::start(&home, 200, 30);
+    tmux.wait_for(
+        "the config problem as a notice",
+        Duration::from_secs(60),
+        |s| s.contains("tui.them") && s.contains("built-in settings"),
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("the UI to exit cleanly", Duration::from_secs(30), |s| {
+        s.contains("apiforge-exited-0")
+    });
+}
+
+#[test]
+fn without_a_terminal_the_ui_explains_and_exits_2() {
+    let home = ApiforgeHome::new();
+    let out = home
+        .command()
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("needs a terminal"), "{stderr}");
 }
