@@ -74,6 +74,8 @@ pub struct State {
     pub spinner: usize,
     /// A reload is scheduled (at most one at a time).
     pub reload_pending: bool,
+    /// The notice that says the database is down, taken back when it returns.
+    pub outage_notice: Option<u64>,
     /// The project to select once the list has it (just created).
     pub select_after_load: Option<String>,
     pub quit: bool,
@@ -103,6 +105,7 @@ impl State {
             now,
             spinner: 0,
             reload_pending: false,
+            outage_notice: None,
             select_after_load: None,
             quit: false,
         };
@@ -285,6 +288,9 @@ impl State {
     fn database_answered(&mut self) -> Vec<Effect> {
         if matches!(self.db, DbHealth::Down { .. }) {
             self.db = DbHealth::Up;
+            if let Some(id) = self.outage_notice.take() {
+                self.notices.expire(id);
+            }
             return self.report(Level::Info, "the database is reachable again");
         }
         Vec::new()
@@ -301,13 +307,14 @@ impl State {
                 }],
                 attempt + 1,
             ),
-            _ => (
-                self.report(
+            _ => {
+                let effects = self.report(
                     Level::Error,
                     format!("{error} — retrying until the database is back"),
-                ),
-                0,
-            ),
+                );
+                self.outage_notice = self.notices.items.last().map(|n| n.id);
+                (effects, 0)
+            }
         };
         self.db = DbHealth::Down { error, attempt };
         if !self.reload_pending {
@@ -788,6 +795,10 @@ mod tests {
         s.update(Message::ProjectsLoaded(vec![]));
         assert_eq!(s.db, DbHealth::Up);
         assert!(has_notice(&s, Level::Info, "reachable again"));
+        assert!(
+            !has_notice(&s, Level::Error, "live job updates stopped"),
+            "the outage notice is taken back"
+        );
     }
 
     #[test]

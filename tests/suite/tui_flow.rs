@@ -204,3 +204,42 @@ async fn a_dead_database_is_a_notice_and_the_ui_keeps_running() {
     let state = ui.quit().await;
     assert!(state.session.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_notices_a_stopped_database_and_reconnects_when_it_returns() {
+    use apiforge::db::local_cluster::LocalCluster;
+    use apiforge::tui::state::DbHealth;
+
+    let mut config = config();
+    config.database.connect_timeout_secs = 2;
+    // The embedded cluster of a private home, the way `apiforge` runs it.
+    let mut ui = Driver::start(config, SessionSource::Configured, (120, 40));
+    let data = Dirs::under(ui._home.path()).data;
+    ui.wait_for("the embedded database", Duration::from_secs(120), |s, _| {
+        s.projects.loaded && s.db == DbHealth::Up
+    })
+    .await;
+    let cluster = LocalCluster::for_data_dir(&data).unwrap();
+    let stopping = cluster.clone();
+    tokio::task::spawn_blocking(move || stopping.stop().unwrap())
+        .await
+        .unwrap();
+    // The feed notices by itself; a refresh makes sure a query fails too.
+    ui.press(KeyCode::Char('r'));
+    ui.wait_for(
+        "the database shown as down",
+        Duration::from_secs(60),
+        |s, screen| matches!(s.db, DbHealth::Down { .. }) && screen.contains("db: down"),
+    )
+    .await;
+    let starting = cluster.clone();
+    tokio::task::spawn_blocking(move || starting.ensure_running().unwrap())
+        .await
+        .unwrap();
+    ui.wait_for("the reconnection", Duration::from_secs(90), |s, screen| {
+        s.db == DbHealth::Up && screen.contains("reachable again")
+    })
+    .await;
+    ui.quit().await;
+    let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+}
