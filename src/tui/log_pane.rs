@@ -439,10 +439,19 @@ impl LogPane {
                         JobProgress::Failed { error, .. } => error.clone(),
                         _ => String::new(),
                     };
-                    ListItem::new(Line::from(vec![
-                        Span::raw("    "),
-                        Span::styled(format!("✗ {text}"), theme.error),
-                    ]))
+                    // The whole message, wrapped: it says what to do.
+                    let width = usize::from(area.width.saturating_sub(8)).max(10);
+                    let lines: Vec<Line> = wrap(&format!("✗ {text}"), width)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(n, part)| {
+                            Line::from(vec![
+                                Span::raw(if n == 0 { "    " } else { "      " }),
+                                Span::styled(part, theme.error),
+                            ])
+                        })
+                        .collect();
+                    ListItem::new(lines)
                 }
                 RowRef::Line(i, l) => {
                     let line = &self.jobs[i].lines[l];
@@ -468,6 +477,19 @@ impl LogPane {
         });
         let mut state = ListState::default().with_selected(Some(self.selected));
         frame.render_stateful_widget(list, area, &mut state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrapping_keeps_every_character() {
+        assert_eq!(wrap("ab cd ef", 5), vec!["ab cd", "ef"]);
+        assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
+        assert_eq!(wrap("", 3), vec![""]);
+        assert_eq!(wrap("a  b", 10), vec!["a  b"]);
     }
 }
 
@@ -544,6 +566,38 @@ fn job_line<'a>(job: &JobRow, theme: &Theme, now: DateTime<Utc>, spinner: usize)
         }
     }
     Line::from(spans)
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces where possible.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_owned();
+        loop {
+            let len = line.chars().count();
+            let needed = if len == 0 { 0 } else { 1 } + word.chars().count();
+            if len + needed <= width {
+                if len > 0 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if len > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            // A word longer than a line is cut.
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// The one-line result of a pipeline job.

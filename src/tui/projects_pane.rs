@@ -104,7 +104,7 @@ impl ProjectsPane {
                     .map(|v| format!("v{v}"))
                     .unwrap_or_else(|| "—".into());
                 // Slug, version and status always; the framework when there is room.
-                let fixed = 2 + 1 + version.len() + 1;
+                let fixed = 2 + 1 + version.chars().count() + 1;
                 let with_framework = inner_width > fixed + 8 + p.framework.len();
                 let room = inner_width
                     .saturating_sub(fixed)
