@@ -480,19 +480,6 @@ impl LogPane {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn wrapping_keeps_every_character() {
-        assert_eq!(wrap("ab cd ef", 5), vec!["ab cd", "ef"]);
-        assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
-        assert_eq!(wrap("", 3), vec![""]);
-        assert_eq!(wrap("a  b", 10), vec!["a  b"]);
-    }
-}
-
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 fn job_line<'a>(job: &JobRow, theme: &Theme, now: DateTime<Utc>, spinner: usize) -> Line<'a> {
@@ -627,5 +614,18 @@ pub fn duration(d: Duration) -> String {
         format!("{:.1}s", d.as_secs_f64())
     } else {
         format!("{}m{:02}s", ms / 60_000, (ms / 1000) % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrapping_keeps_every_character() {
+        assert_eq!(wrap("ab cd ef", 5), vec!["ab cd", "ef"]);
+        assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
+        assert_eq!(wrap("", 3), vec![""]);
+        assert_eq!(wrap("a  b", 10), vec!["a  b"]);
     }
 }

@@ -132,11 +132,19 @@ fn the_config_file_in_the_config_dir_is_read() {
 }
 
 #[test]
-fn no_arguments_prints_help() {
+fn no_arguments_opens_the_ui_which_needs_a_terminal_and_help_lists_commands() {
     let home = tempfile::tempdir().unwrap();
+    // Without a command apiforge opens the UI; with no terminal it says so (exit 2).
     let out = apiforge(home.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("needs a terminal") && err.contains("apiforge --help"),
+        "{err}"
+    );
+    let out = apiforge(home.path()).arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Usage: apiforge"), "{text}");
-    assert!(text.contains("doctor"), "{text}");
+    assert!(text.contains("doctor") && text.contains("tui"), "{text}");
 }
