@@ -528,7 +528,9 @@ fn job_line<'a>(job: &JobRow, theme: &Theme, now: DateTime<Utc>, spinner: usize)
         }
         JobProgress::Cancelled => spans.push(Span::styled("cancelled", theme.warn)),
     }
-    spans.push(Span::styled("  │ ", theme.dim));
+    if !job.steps.is_empty() {
+        spans.push(Span::styled("  │ ", theme.dim));
+    }
     for (n, step) in job.steps.iter().enumerate() {
         if n > 0 {
             spans.push(Span::styled(" · ", theme.dim));

@@ -179,6 +179,32 @@ mod tests {
     }
 
     #[test]
+    fn queued_and_cancelled_jobs() {
+        use crate::tui::log_pane::JobSnapshot;
+        let mut s = fixture::state();
+        s.update(Message::JobsLoaded(vec![
+            JobSnapshot {
+                record: fixture::record(
+                    44,
+                    "test",
+                    "cancelled",
+                    Some(fixture::id(1)),
+                    None,
+                    Some("cancelled"),
+                ),
+                steps: vec![fixture::step("check", 1, 0, Some(50), "cancelled")],
+                project: Some("bakery".into()),
+            },
+            JobSnapshot {
+                record: fixture::record(45, "iterate", "queued", Some(fixture::id(2)), None, None),
+                steps: vec![],
+                project: Some("library".into()),
+            },
+        ]));
+        check("queued_cancelled", &s);
+    }
+
+    #[test]
     fn empty_and_connecting() {
         let (s, _) = State::new(
             fixture::state().defaults,
