@@ -16,6 +16,17 @@ use crate::pipeline::{PipelineEnv, PipelineOutput};
 
 pub use crate::pipeline::launch::WORKER_APPLICATION;
 
+/// Submits a job for the signed-in user (see [`crate::pipeline::launch::submit`],
+/// which front ends outside the CLI should call directly).
+pub async fn submit(
+    session: &Session,
+    request: &crate::engine::JobRequest,
+) -> Result<crate::engine::queue::Submitted, Failure> {
+    crate::pipeline::launch::submit(session, request)
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))
+}
+
 #[derive(Serialize)]
 struct Finished<'a> {
     job: JobId,
