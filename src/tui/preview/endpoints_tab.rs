@@ -203,13 +203,19 @@ impl EndpointsTab {
         target: &str,
     ) {
         let Some(form) = self.form.as_mut() else {
+            let path_width = self
+                .operations
+                .iter()
+                .map(|op| op.path.chars().count())
+                .max()
+                .unwrap_or(0);
             let items: Vec<ListItem> = self
                 .operations
                 .iter()
                 .map(|op| {
                     ListItem::new(Line::from(vec![
                         Span::styled(format!("{:<7}", op.method), theme.accent),
-                        Span::styled(op.path.clone(), theme.text),
+                        Span::styled(format!("{:<path_width$}", op.path), theme.text),
                         Span::styled(format!("  {}", op.summary), theme.dim),
                     ]))
                 })

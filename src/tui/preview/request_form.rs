@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
-use ratatui_textarea::TextArea;
+use ratatui_textarea::{CursorMove, TextArea};
 
 use super::operation::{Operation, ParamPlace};
 use super::outgoing::OutgoingRequest;
@@ -126,7 +126,13 @@ impl RequestForm {
             KeyCode::Char('k') | KeyCode::Up | KeyCode::BackTab if !self.fields.is_empty() => {
                 self.focus = (self.focus + self.fields.len() - 1) % self.fields.len();
             }
-            KeyCode::Enter | KeyCode::Char('i') if !self.fields.is_empty() => {
+            KeyCode::Enter | KeyCode::Char('i') => {
+                let Some(field) = self.fields.get_mut(self.focus) else {
+                    return FormKey::Ignored;
+                };
+                // Typing continues the value rather than prefixing it.
+                field.text.move_cursor(CursorMove::Bottom);
+                field.text.move_cursor(CursorMove::End);
                 self.editing = true;
             }
             _ => return FormKey::Ignored,
@@ -402,12 +408,13 @@ mod tests {
         form.handle_key(key(KeyCode::Enter));
         type_text(&mut form, "2]");
         form.handle_key(key(KeyCode::Esc));
-        // The cursor starts at the top left, so the text went before the old body.
+        // Editing starts at the end, so the text went after the old body.
         let body = form.value("body").unwrap_or_default();
-        assert!(body.starts_with("[1,\n2]{"), "{body}");
-        assert_eq!(
-            form.request(),
-            Err("the body is not valid JSON: trailing characters at line 2 column 3".into())
+        assert!(body.ends_with("}[1,\n2]"), "{body}");
+        let problem = form.request().err().unwrap_or_default();
+        assert!(
+            problem.starts_with("the body is not valid JSON: trailing characters at line 3"),
+            "{problem}"
         );
         // Replace the body entirely with valid JSON.
         form.handle_key(key(KeyCode::Enter));

@@ -254,7 +254,7 @@ impl VersionsTab {
                         format!("{} ", v.created_at.format("%Y-%m-%d %H:%M")),
                         theme.dim,
                     ),
-                    Span::styled(format!("{:<8}", v.origin.as_str()), theme.accent),
+                    Span::styled(format!("{:<9}", v.origin.as_str()), theme.accent),
                     Span::styled(first_line(&v.prompt), theme.text),
                 ]))
             })
