@@ -52,7 +52,7 @@ impl Default for VersionsTab {
 
 impl VersionsTab {
     pub fn new(mut versions: Vec<VersionSummary>) -> Self {
-        versions.sort_by(|a, b| b.number.cmp(&a.number));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.number));
         let mut list = ListState::default();
         if !versions.is_empty() {
             list.select(Some(0));
