@@ -297,3 +297,125 @@ async fn preview_sends_to_an_on_demand_server_diffs_and_restores() {
     assert!(services.host().current().await.is_none());
     db.close().await;
 }
+
+/// A stand-in deployment: answers every request with what it received.
+async fn echo_server() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    async fn echo(
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> impl axum::response::IntoResponse {
+        let reply = serde_json::json!({
+            "method": method.as_str(),
+            "uri": uri.to_string(),
+            "content_type": headers.get("content-type").and_then(|v| v.to_str().ok()),
+            "body": String::from_utf8_lossy(&body),
+        });
+        (StatusCode::ACCEPTED, [("x-echo", "yes")], axum::Json(reply))
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(echo);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (format!("http://{addr}"), task)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_and_curl_commands_reach_a_deployment_url() {
+    let test_db = support::TestDb::new().await;
+    let db = test_db.db().await;
+    let (user, token) = test_db.user(&db, "dee@example.com").await;
+    let home = tempfile::tempdir().unwrap();
+    let dirs = Dirs::under(home.path());
+    let services = PreviewServices::new(db.clone(), token, user, Config::defaults(), dirs);
+    let (url, server) = echo_server().await;
+    let request = apiforge::tui::preview::OutgoingRequest {
+        method: "PATCH".into(),
+        path: "/notes/7?tag=a+b".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: r#"{"title":"it's \"quoted\""}"#.into(),
+    };
+    let target = apiforge::tui::preview::Target::Url(format!("{url}/"));
+    let result = perform(
+        PreviewRequest::Send {
+            project: Uuid::nil(),
+            version: 1,
+            target: target.clone(),
+            request: request.clone(),
+        },
+        &services,
+    )
+    .await;
+    let PreviewResult::Sent {
+        response: Ok(exchange),
+        ..
+    } = result
+    else {
+        panic!("{result:?}");
+    };
+    assert_eq!(exchange.status, 202);
+    assert!(
+        exchange
+            .headers
+            .contains(&("x-echo".to_owned(), "yes".to_owned())),
+        "{:?}",
+        exchange.headers
+    );
+    let echoed: Value = serde_json::from_str(&exchange.body).unwrap();
+    assert_eq!(echoed["method"], "PATCH");
+    assert_eq!(echoed["uri"], "/notes/7?tag=a+b");
+    assert_eq!(echoed["content_type"], "application/json");
+    assert_eq!(echoed["body"], request.body);
+
+    // The curl command sends the very same request.
+    let result = perform(
+        PreviewRequest::CopyCurl {
+            project: Uuid::nil(),
+            version: 1,
+            target,
+            request: request.clone(),
+        },
+        &services,
+    )
+    .await;
+    let PreviewResult::Copied { copy: Ok(copy), .. } = result else {
+        panic!("{result:?}");
+    };
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        // Without -i curl prints just the body.
+        .arg(copy.command.replacen(" -i ", " ", 1))
+        .output()
+        .await
+        .unwrap();
+    let by_curl: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(by_curl, echoed);
+
+    // Nothing listening: the error says where and what.
+    let result = perform(
+        PreviewRequest::Send {
+            project: Uuid::nil(),
+            version: 1,
+            target: apiforge::tui::preview::Target::Url("http://127.0.0.1:9".into()),
+            request,
+        },
+        &services,
+    )
+    .await;
+    let error = result.error().unwrap_or_else(|| panic!("{result:?}"));
+    assert!(
+        error.starts_with("PATCH http://127.0.0.1:9/notes/7"),
+        "{error}"
+    );
+    server.abort();
+    assert!(
+        services.host().current().await.is_none(),
+        "no sandbox involved"
+    );
+}

@@ -255,6 +255,8 @@ async fn send_to_url(base: &str, request: &OutgoingRequest) -> Result<Exchange, 
     let url = format!("{}{}", base.trim_end_matches('/'), request.path);
     let method = reqwest::Method::from_bytes(request.method.as_bytes())
         .map_err(|e| format!("{} is not an HTTP method: {e}", request.method))?;
+    // https deployments: reqwest is built with rustls and no default crypto provider.
+    crate::provider::openai::install_crypto_provider();
     let client = reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
         .build()

@@ -233,7 +233,7 @@ impl RequestForm {
             .fields
             .iter()
             .filter(|f| f.place.is_some())
-            .map(|f| f.name.chars().count() + 8)
+            .map(|f| f.name.chars().count() + 9)
             .max()
             .unwrap_or(0);
         let label_width = u16::try_from(label_width).unwrap_or(u16::MAX);

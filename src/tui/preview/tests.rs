@@ -252,6 +252,13 @@ fn snapshots_of_every_tab() {
         response: Ok(exchange()),
     });
     snapshot_both("endpoints_response", &mut form);
+    let mut params = ready();
+    press(&mut params, KeyCode::Char('j'));
+    press(&mut params, KeyCode::Enter);
+    press(&mut params, KeyCode::Char('j'));
+    press(&mut params, KeyCode::Char('i'));
+    chars(&mut params, "10");
+    snapshot_both("endpoints_params_editing", &mut params);
     press(&mut preview, KeyCode::Char(']'));
     snapshot_both("tests", &mut preview);
     press(&mut preview, KeyCode::Char(']'));
@@ -261,6 +268,9 @@ fn snapshots_of_every_tab() {
     press(&mut preview, KeyCode::Char(' '));
     press(&mut preview, KeyCode::Char('G'));
     press(&mut preview, KeyCode::Char(' '));
+    press(&mut preview, KeyCode::Char('r'));
+    snapshot_both("versions_marked_confirm", &mut preview);
+    press(&mut preview, KeyCode::Char('n'));
     press(&mut preview, KeyCode::Char('d'));
     preview.apply(PreviewResult::Diffed {
         project: PROJECT,

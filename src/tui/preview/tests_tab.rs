@@ -4,6 +4,7 @@
 use crate::verify::{Report, TestStatus};
 use crate::versions::TestRun;
 
+use super::outgoing::quote;
 use super::scroll_view::{ScrollView, Tone, ToneLine, line};
 
 /// The view of a run (`None`: the version was never tested).
@@ -85,10 +86,10 @@ fn run_lines(run: &TestRun) -> Vec<ToneLine> {
                         .map(|l| line(Tone::Text, format!("    {l}"))),
                 );
             }
-            out.push(line(
-                Tone::Dim,
-                format!("    reproduce: {} (in the project's files)", native.runner),
-            ));
+            out.push(vec![
+                (Tone::Dim, "    reproduce: ".to_owned()),
+                (Tone::Accent, reproduce(&native.runner, &test.name)),
+            ]);
         }
         if native.exit_code != Some(0)
             && native.tests.iter().all(|t| t.status != TestStatus::Failed)
@@ -155,4 +156,43 @@ fn run_lines(run: &TestRun) -> Vec<ToneLine> {
         ]
     }));
     out
+}
+
+/// The command that runs just `test` in the project's directory: pytest takes the
+/// test's file and name, `node --test` a name pattern; other runners run everything.
+fn reproduce(runner: &str, test: &str) -> String {
+    if runner.contains("pytest")
+        && let Some((module, name)) = test.split_once("::")
+    {
+        return format!(
+            "{runner} {}",
+            quote(&format!("{}.py::{name}", module.replace('.', "/")))
+        );
+    }
+    if runner.starts_with("node") {
+        let name = test.rsplit(" > ").next().unwrap_or(test);
+        return format!(
+            "{runner} --test-name-pattern {}",
+            quote(&format!("^{}$", regex::escape(name)))
+        );
+    }
+    runner.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reproductions_name_the_single_test() {
+        assert_eq!(
+            reproduce("python -m pytest", "tests.test_books::test_page"),
+            "python -m pytest tests/test_books.py::test_page"
+        );
+        assert_eq!(
+            reproduce("node --test", "notes > creates a note (201)"),
+            r"node --test --test-name-pattern '^creates a note \(201\)$'"
+        );
+        assert_eq!(reproduce("make test", "x"), "make test");
+    }
 }
