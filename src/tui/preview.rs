@@ -14,12 +14,12 @@ mod endpoints_tab;
 mod exchange;
 mod json_lines;
 mod operation;
-mod outgoing;
+mod outgoing_request;
 mod preview_services;
 mod request_form;
 mod sandbox_host;
 mod scroll_view;
-mod tests_tab;
+mod tests_view;
 mod versions_tab;
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -38,7 +38,7 @@ use crate::versions::{RecordedVersion, TestRun, VersionDiff, VersionSummary};
 pub use endpoints_tab::{EndpointAction, EndpointsTab, ResponseState};
 pub use exchange::Exchange;
 pub use operation::{Operation, Param, ParamPlace, operations};
-pub use outgoing::{CurlEndpoint, OutgoingRequest, Target, quote};
+pub use outgoing_request::{CurlEndpoint, OutgoingRequest, Target, quote};
 pub use preview_services::{PreviewServices, perform};
 pub use sandbox_host::{RunningServer, SandboxHost};
 pub use scroll_view::{ScrollView, Tone};
@@ -101,6 +101,9 @@ pub enum PreviewRequest {
     Diff { project: Uuid, from: i32, to: i32 },
     /// Record a new version equal to `version` (as `apiforge restore` does).
     Restore { project: Uuid, version: i32 },
+    /// Stop the sandbox server: the preview moved to a project with nothing to serve,
+    /// or to none.
+    StopServer,
 }
 
 /// What the version's tabs show.
@@ -150,13 +153,14 @@ pub enum PreviewResult {
         from: i32,
         restored: Result<RecordedVersion, String>,
     },
+    Stopped,
 }
 
 impl PreviewResult {
     /// The error to show as a notice, if the request failed.
     pub fn error(&self) -> Option<&str> {
         match self {
-            PreviewResult::Loaded(_) => None,
+            PreviewResult::Loaded(_) | PreviewResult::Stopped => None,
             PreviewResult::LoadFailed { message, .. } => Some(message),
             PreviewResult::Sent { response, .. } => response.as_ref().err().map(String::as_str),
             PreviewResult::Copied { copy, .. } => copy.as_ref().err().map(String::as_str),
@@ -275,17 +279,20 @@ impl Preview {
     }
 
     /// Shows `project`'s latest version. Returns the load to run when that is not
-    /// what is shown already (a new project, or a new version after a save).
+    /// what is shown already (a new project, or a new version after a save), or a
+    /// server stop when the project changed to one without a version.
     pub fn show(&mut self, project: &Project) -> Option<PreviewRequest> {
         let Some(version) = project.latest_version else {
-            if self.project_id() != Some(project.id) || self.showing().is_some() {
-                self.reset();
-                self.shown = Shown::NoVersion {
-                    project: project.id,
-                    slug: project.slug.clone(),
-                };
+            if self.project_id() == Some(project.id) && self.showing().is_none() {
+                return None;
             }
-            return None;
+            let moved = self.project_id().is_some_and(|p| p != project.id);
+            self.reset();
+            self.shown = Shown::NoVersion {
+                project: project.id,
+                slug: project.slug.clone(),
+            };
+            return moved.then_some(PreviewRequest::StopServer);
         };
         if self.showing() == Some((project.id, version))
             && !matches!(self.shown, Shown::Failed { .. })
@@ -306,10 +313,12 @@ impl Preview {
         })
     }
 
-    /// No project selected.
-    pub fn clear(&mut self) {
+    /// No project selected; returns the stop for a server the last one may have.
+    pub fn clear(&mut self) -> Option<PreviewRequest> {
+        let had = self.project_id().is_some();
         self.reset();
         self.shown = Shown::Nothing;
+        had.then_some(PreviewRequest::StopServer)
     }
 
     fn reset(&mut self) {
@@ -437,7 +446,7 @@ impl Preview {
                     return;
                 };
                 self.endpoints = EndpointsTab::new(operations(&loaded.spec));
-                self.tests = tests_tab::tests_view(loaded.latest_run.as_ref());
+                self.tests = tests_view::tests_view(loaded.latest_run.as_ref());
                 self.spec = ScrollView::new(json_lines::json_lines(&loaded.spec));
                 self.versions = VersionsTab::new(loaded.versions);
                 self.shown = Shown::Ready {
@@ -492,7 +501,8 @@ impl Preview {
                     .set_note(Tone::Ok, format!("v{from} restored as v{}", r.number)),
                 Err(e) => self.versions.set_note(Tone::Error, e),
             },
-            PreviewResult::Sent { .. }
+            PreviewResult::Stopped
+            | PreviewResult::Sent { .. }
             | PreviewResult::Copied { .. }
             | PreviewResult::Diffed { .. }
             | PreviewResult::Restored { .. } => {}

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 
 use super::exchange::Exchange;
 use super::operation::Operation;
-use super::outgoing::OutgoingRequest;
+use super::outgoing_request::OutgoingRequest;
 use super::request_form::{FormKey, RequestForm};
 use super::scroll_view::{ScrollView, Tone, line};
 use crate::tui::theme::Theme;

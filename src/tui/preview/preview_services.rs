@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::endpoints_tab::request_line;
 use super::exchange::Exchange;
-use super::outgoing::{CurlEndpoint, OutgoingRequest, Target};
+use super::outgoing_request::{CurlEndpoint, OutgoingRequest, Target};
 use super::sandbox_host::{REQUEST_TIMEOUT, RunningServer, SandboxHost};
 use super::{CurlCopy, Loaded, PreviewRequest, PreviewResult, osc52};
 use crate::auth::SessionToken;
@@ -174,6 +174,10 @@ pub async fn perform(request: PreviewRequest, ctx: &PreviewServices) -> PreviewR
             from: version,
             restored: restore(ctx, project, version).await,
         },
+        PreviewRequest::StopServer => {
+            ctx.host.stop().await;
+            PreviewResult::Stopped
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui_textarea::{CursorMove, TextArea};
 
 use super::operation::{Operation, ParamPlace};
-use super::outgoing::OutgoingRequest;
+use super::outgoing_request::OutgoingRequest;
 use crate::tui::theme::Theme;
 
 /// Body lines shown at most (the body field scrolls beyond that).

@@ -519,8 +519,14 @@ fn show_loads_once_and_stale_results_are_dropped() {
         response: Ok(exchange()),
     });
     assert_eq!(preview.endpoints().response(), &ResponseState::None);
-    preview.clear();
+    // Moving to a project without versions, or to none, stops the server.
+    let mut empty = project(None);
+    empty.id = Uuid::from_u128(5);
+    assert_eq!(preview.show(&empty), Some(PreviewRequest::StopServer));
+    assert_eq!(preview.show(&empty), None);
+    assert_eq!(preview.clear(), Some(PreviewRequest::StopServer));
     assert!(preview.showing().is_none());
+    assert_eq!(preview.clear(), None);
 }
 
 #[test]

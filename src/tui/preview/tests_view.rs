@@ -4,7 +4,7 @@
 use crate::verify::{Report, TestStatus};
 use crate::versions::TestRun;
 
-use super::outgoing::quote;
+use super::outgoing_request::quote;
 use super::scroll_view::{ScrollView, Tone, ToneLine, line};
 
 /// The view of a run (`None`: the version was never tested).
