@@ -37,6 +37,10 @@ pub enum ResponseState {
 pub struct EndpointsTab {
     operations: Vec<Operation>,
     list: ListState,
+    /// The last status each operation (by index) answered with, shown in the list.
+    statuses: std::collections::BTreeMap<usize, u16>,
+    /// The operation the open form belongs to.
+    open: usize,
     form: Option<RequestForm>,
     response: ResponseState,
     response_view: ScrollView,
@@ -59,6 +63,8 @@ impl EndpointsTab {
         Self {
             operations,
             list,
+            statuses: std::collections::BTreeMap::new(),
+            open: 0,
             form: None,
             response: ResponseState::None,
             response_view: ScrollView::default(),
@@ -166,6 +172,7 @@ impl EndpointsTab {
                     return EndpointAction::Ignored;
                 };
                 self.form = Some(RequestForm::new(op.clone()));
+                self.open = at;
                 self.response = ResponseState::None;
                 self.response_view = ScrollView::default();
                 self.note = None;
@@ -179,6 +186,9 @@ impl EndpointsTab {
     pub fn received(&mut self, result: Result<Exchange, String>) {
         self.response = match result {
             Ok(exchange) => {
+                if self.form.is_some() {
+                    self.statuses.insert(self.open, exchange.status);
+                }
                 self.response_view = ScrollView::new(exchange.lines());
                 ResponseState::Received(exchange)
             }
@@ -212,11 +222,20 @@ impl EndpointsTab {
             let items: Vec<ListItem> = self
                 .operations
                 .iter()
-                .map(|op| {
+                .enumerate()
+                .map(|(i, op)| {
+                    let status = match self.statuses.get(&i) {
+                        Some(s @ 200..=299) => Span::styled(format!("▶ {s} "), theme.ok),
+                        Some(s) => Span::styled(format!("▶ {s} "), theme.error),
+                        // A column only once something was sent, so summaries line up.
+                        None if self.statuses.is_empty() => Span::raw(""),
+                        None => Span::raw("      "),
+                    };
                     ListItem::new(Line::from(vec![
                         Span::styled(format!("{:<7}", op.method), theme.accent),
-                        Span::styled(format!("{:<path_width$}", op.path), theme.text),
-                        Span::styled(format!("  {}", op.summary), theme.dim),
+                        Span::styled(format!("{:<path_width$} ", op.path), theme.text),
+                        status,
+                        Span::styled(format!(" {}", op.summary), theme.dim),
                     ]))
                 })
                 .collect();

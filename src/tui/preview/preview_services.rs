@@ -99,7 +99,8 @@ impl PreviewServices {
             &runtime,
             &files,
             Limits::from_config(&self.config.sandbox),
-            (project, version),
+            project,
+            version,
         )
         .await
     }

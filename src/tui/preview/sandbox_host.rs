@@ -40,7 +40,8 @@ impl RunningServer {
         runtime: &PreparedRuntime,
         files: &GeneratedFiles,
         limits: Limits,
-        (project, version): (Uuid, i32),
+        project: Uuid,
+        version: i32,
     ) -> Result<Self, String> {
         let limits = Limits {
             wall: PREVIEW_WALL,

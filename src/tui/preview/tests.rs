@@ -252,6 +252,8 @@ fn snapshots_of_every_tab() {
         response: Ok(exchange()),
     });
     snapshot_both("endpoints_response", &mut form);
+    press(&mut form, KeyCode::Esc);
+    snapshot_both("endpoints_list_with_status", &mut form);
     let mut params = ready();
     press(&mut params, KeyCode::Char('j'));
     press(&mut params, KeyCode::Enter);
@@ -374,6 +376,9 @@ fn send_and_copy_carry_the_prefilled_request_and_the_target() {
         panic!("c copies");
     };
     assert_eq!(target, Target::Url("https://books.example.com".into()));
+    press(&mut preview, KeyCode::Char('t'));
+    assert_eq!(preview.target(), &Target::Sandbox, "t toggles back");
+    press(&mut preview, KeyCode::Char('t'));
     preview.apply(PreviewResult::Copied {
         project: PROJECT,
         copy: Ok(CurlCopy {
