@@ -164,6 +164,16 @@ async fn preview_sends_to_an_on_demand_server_diffs_and_restores() {
         services.host().current().await.is_none(),
         "loading starts no server"
     );
+    // The Tests tab shows v2's real run, the Spec tab its document.
+    let first_line: String = preview.tests_view().lines()[0]
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert!(first_line.starts_with("✓ passed · tests "), "{first_line}");
+    assert!(
+        preview.spec_view().lines().len() > 100,
+        "the pretty spec of v2"
+    );
 
     // POST creates (201) with the body prefilled from the schema's example.
     open(&mut preview, "POST", "/books");
