@@ -1,0 +1,2 @@
+//! Deploying versions outside the pipeline: exports that run anywhere, Docker images.
+pub mod export;
