@@ -89,9 +89,7 @@ impl DockerTarget<'_> {
     pub fn secret_env(&self) -> Option<&str> {
         match &self.design.auth {
             AuthScheme::None => None,
-            AuthScheme::ApiKey { env_var, .. } | AuthScheme::BearerJwt { env_var } => {
-                Some(env_var)
-            }
+            AuthScheme::ApiKey { env_var, .. } | AuthScheme::BearerJwt { env_var } => Some(env_var),
         }
     }
 }
@@ -183,7 +181,10 @@ pub fn docker_files(target: &DockerTarget<'_>) -> Result<GeneratedFiles, ExportE
             },
         )?,
     );
-    files.insert(DOCKERIGNORE.to_owned(), render("dockerignore", context! {})?);
+    files.insert(
+        DOCKERIGNORE.to_owned(),
+        render("dockerignore", context! {})?,
+    );
     Ok(files)
 }
 
@@ -208,7 +209,9 @@ pub fn combine(
 pub fn check_target(dir: &Path, force: bool) -> Result<(), ExportError> {
     match std::fs::metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(std::io::Error::new(e.kind(), format!("cannot read {}: {e}", dir.display())).into()),
+        Err(e) => {
+            Err(std::io::Error::new(e.kind(), format!("cannot read {}: {e}", dir.display())).into())
+        }
         Ok(m) if !m.is_dir() => Err(ExportError::NotADirectory(dir.to_path_buf())),
         Ok(_) if force => Ok(()),
         Ok(_) => {
@@ -260,11 +263,17 @@ mod tests {
         let dockerfile = &files[DOCKERFILE];
         assert!(dockerfile.contains(&format!("FROM {PYTHON_BASE_IMAGE}\n")));
         for pin in python::pins() {
-            assert!(dockerfile.contains(&format!("        {pin}")), "{pin} missing");
+            assert!(
+                dockerfile.contains(&format!("        {pin}")),
+                "{pin} missing"
+            );
         }
         // Continuation lines end in a backslash except the last pin's.
         let last = python::pins().last().copied().expect("pins");
-        assert!(dockerfile.contains(&format!("        {last}\n\n")), "{dockerfile}");
+        assert!(
+            dockerfile.contains(&format!("        {last}\n\n")),
+            "{dockerfile}"
+        );
         assert!(!files[COMPOSE_FILE].contains("API_KEY"));
     }
 
@@ -287,8 +296,9 @@ mod tests {
         );
         assert!(files[DOCKERFILE].contains(&format!("FROM {NODE_BASE_IMAGE}\n")));
         assert!(
-            files[COMPOSE_FILE]
-                .contains("BAKERY_KEY: \"${BAKERY_KEY:?set BAKERY_KEY to the secret the API checks}\""),
+            files[COMPOSE_FILE].contains(
+                "BAKERY_KEY: \"${BAKERY_KEY:?set BAKERY_KEY to the secret the API checks}\""
+            ),
             "{}",
             files[COMPOSE_FILE]
         );

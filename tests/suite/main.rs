@@ -25,6 +25,7 @@ mod design_diff;
 mod design_props;
 mod design_validate;
 mod engine;
+mod export_cli;
 mod express_projects;
 mod fastapi_projects;
 mod openai_provider;
