@@ -146,9 +146,10 @@ pub struct RunSpec<'a> {
     /// Host directory for the socket and the database; created (and handed to the
     /// sandbox user) when missing. Keep it across restarts of the same deployment.
     pub instance_dir: PathBuf,
-    /// Memory, pids and CPU time are enforced as in a sandbox; `wall` and
-    /// `workspace_bytes` do not apply to an instance. `cpu_time` is per process
-    /// (`RLIMIT_CPU`): an instance that uses it up is killed and restarted.
+    /// Memory, pids and CPU time are enforced as in a sandbox and `workspace_bytes`
+    /// caps the private `/tmp`; `wall` does not apply to an instance. `cpu_time` is
+    /// per process (`RLIMIT_CPU`): an instance that uses it up is killed and
+    /// restarted, so give deployments a generous one.
     pub limits: Limits,
     /// Extra environment, e.g. the API's secret (`API_KEY`, `JWT_SECRET`).
     pub env: BTreeMap<String, String>,
@@ -479,7 +480,7 @@ impl Engine {
                     "/tmp".to_owned(),
                     format!(
                         "rw,nosuid,nodev,size={},mode=1777,uid={uid},gid={gid}",
-                        64 * 1024 * 1024
+                        limits.workspace_bytes
                     ),
                 )])),
                 security_opt: Some(vec!["no-new-privileges".to_owned()]),

@@ -216,6 +216,92 @@ fn native_tests_pass(framework: &str, dir: &Path) {
     assert!(ran, "the suite really ran:\n{stdout}");
 }
 
+/// Kills the server started from the Dockerfile's CMD when the test ends.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs the Dockerfile's `CMD` and `HEALTHCHECK` commands on the host runtimes in
+/// `dir`, with `PORT` set as a container would: the server must come up on that port
+/// and the health check must pass against it.
+fn docker_commands_work(framework: &str, dir: &Path, dockerfile: &str) {
+    let instructions = dockerfile_instructions(dockerfile);
+    let cmd: Vec<String> = serde_json::from_str(only(&instructions, "CMD")[0]).unwrap();
+    let healthcheck = only(&instructions, "HEALTHCHECK")[0]
+        .split_once(" CMD ")
+        .unwrap()
+        .1
+        .to_owned();
+    let config = Config::defaults().runtimes;
+    let runtimes = Runtimes::at(support::test_runtimes_dir(), &config);
+    let mut path = String::from("/usr/local/bin:/usr/bin:/bin");
+    let mut extra = Vec::new();
+    if framework == "fastapi" {
+        let venv = runtimes.dir(RuntimeKind::Python).unwrap();
+        path = format!("{}:{path}", venv.join("bin").display());
+    } else {
+        let node::NodeRuntimeStatus::Installed { runtime } =
+            node::status(&support::test_runtimes_dir())
+        else {
+            panic!("the Node runtime is installed");
+        };
+        extra.push(("NODE_PATH", runtime.node_modules.display().to_string()));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let data = tempfile::tempdir().unwrap();
+    let env = |command: &mut Command| {
+        command
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", &path)
+            .env("PORT", &port)
+            .env("APIFORGE_DB", data.path().join("app.db"))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("API_KEY", "export-test-secret")
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())));
+    };
+    let mut server = Command::new(&cmd[0]);
+    server
+        .args(&cmd[1..])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    env(&mut server);
+    let _served = Served(server.spawn().unwrap());
+    let mut last = String::new();
+    support::wait_until(
+        std::time::Duration::from_secs(30),
+        "the Dockerfile's HEALTHCHECK passes against its CMD",
+        || {
+            let mut check = Command::new("/bin/sh");
+            check.arg("-c").arg(&healthcheck);
+            env(&mut check);
+            let out = check.output().unwrap();
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+            out.status.success()
+        },
+    );
+    // The server really listens on $PORT.
+    let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}{last}");
+}
+
 fn export_is_complete_and_runs(framework: &str, prompt: &str, slug: &str, has_secret: bool) {
     let home = ApiforgeHome::new();
     home.json(&["runtimes", "install", "--json"]);
@@ -329,6 +415,7 @@ fn export_is_complete_and_runs(framework: &str, prompt: &str, slug: &str, has_se
 
     // Complete: the project's own suite passes outside apiforge, next to the Docker files.
     native_tests_pass(framework, docker.path());
+    docker_commands_work(framework, docker.path(), &dockerfile);
 }
 
 #[test]
