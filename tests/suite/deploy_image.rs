@@ -84,6 +84,7 @@ async fn builds_runs_serves_and_restarts(framework: Framework, fixture: &str) {
     .unwrap()
     .expect("the runtime installs (needs a registry the first time)");
 
+    let build_started = Instant::now();
     let project = format!("{}-{}", fixture.replace('_', "-"), std::process::id());
     let built = engine
         .build(&ImageSpec {
@@ -95,6 +96,7 @@ async fn builds_runs_serves_and_restarts(framework: Framework, fixture: &str) {
         })
         .await
         .expect("the image builds");
+    let build_took = build_started.elapsed();
     let mut cleanup = Cleanup {
         container: None,
         image: built.tag.clone(),
@@ -147,7 +149,7 @@ async fn builds_runs_serves_and_restarts(framework: Framework, fixture: &str) {
     assert_eq!(host.readonly_rootfs, Some(true));
     assert_eq!(host.memory, Some(256 * 1024 * 1024));
 
-    engine
+    let healthy_after = engine
         .wait_healthy(&instance, START_TIMEOUT)
         .await
         .expect("the instance answers /health");
@@ -185,6 +187,7 @@ async fn builds_runs_serves_and_restarts(framework: Framework, fixture: &str) {
     let before = engine.state(&instance.container_id).await.unwrap();
     assert!(before.running);
     let pid = before.pid.expect("a running container has a PID");
+    let killed_at = Instant::now();
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid),
         nix::sys::signal::Signal::SIGKILL,
@@ -206,6 +209,11 @@ async fn builds_runs_serves_and_restarts(framework: Framework, fixture: &str) {
         .wait_healthy(&instance, START_TIMEOUT)
         .await
         .expect("the restarted instance answers /health");
+    // Figures for the report (`--nocapture`), never assertions.
+    eprintln!(
+        "figures {framework}: image build {build_took:?}, start to healthy {healthy_after:?}, kill to healthy again {:?}",
+        killed_at.elapsed()
+    );
     let again = client
         .send(&with_auth(HttpRequest::get(item.as_str())))
         .await
