@@ -44,6 +44,33 @@ pub use sandbox_host::{RunningServer, SandboxHost};
 pub use scroll_view::{ScrollView, Tone};
 pub use versions_tab::{VersionAction, VersionsMode, VersionsTab};
 
+/// The pane's keys with one-line descriptions, for the help overlay.
+pub const KEYS: &[(&str, &str)] = &[
+    ("[ / ]", "previous / next preview tab"),
+    (
+        "h / l",
+        "previous / next preview tab (at a tab's top level)",
+    ),
+    ("j / k", "move or scroll"),
+    ("g / G", "to the top / bottom"),
+    ("Enter", "open the operation / edit the field / diff"),
+    ("i", "edit the focused request field"),
+    ("Esc", "stop editing / back to the list"),
+    ("s", "send the request"),
+    ("c", "copy the request as a curl command"),
+    ("t", "send to the sandbox or the deployment"),
+    ("J / K", "scroll the response"),
+    ("space", "mark a version for a diff (two at most)"),
+    (
+        "d",
+        "diff the marked versions (or the selected one with its predecessor)",
+    ),
+    (
+        "r",
+        "restore the selected version as a new version (asks first)",
+    ),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Endpoints,
