@@ -27,6 +27,7 @@ mod design_validate;
 mod engine;
 mod express_projects;
 mod fastapi_projects;
+mod fixture_projects;
 mod openai_provider;
 mod pipeline_cli;
 mod pipeline_iterate;
