@@ -828,10 +828,10 @@ fn resource(
         .map(|n| {
             r.fields
                 .iter()
-                .map(|f| (f.name.clone(), sample::valid(f, n)))
+                .map(|f| Ok((f.name.clone(), sample::require(f, n, &r.name)?)))
                 .collect()
         })
-        .collect();
+        .collect::<Result<_, CodegenError>>()?;
     let samples: Vec<String> = sample_values
         .iter()
         .map(|m| {
@@ -852,7 +852,7 @@ fn resource(
             .first()
             .map(|f| {
                 let mut m = serde_json::Map::new();
-                m.insert(f.name.clone(), sample::valid(f, 1));
+                m.extend(sample::valid(f, 1).map(|v| (f.name.clone(), v)));
                 m
             })
             .unwrap_or_default(),
