@@ -29,11 +29,7 @@ async fn passes(design: &str, framework: Framework) {
         .as_ref()
         .unwrap_or_else(|| panic!("{design} ({framework}): native tests did not run\n{text}"));
     assert!(
-        !native.tests.is_empty()
-            && native
-                .tests
-                .iter()
-                .all(|t| t.status == TestStatus::Passed),
+        !native.tests.is_empty() && native.tests.iter().all(|t| t.status == TestStatus::Passed),
         "{design} ({framework}): native tests not all passed\n{text}"
     );
     assert!(
@@ -67,6 +63,7 @@ macro_rules! fixture_cases {
 fixture_cases!(
     api_key_auth,
     constraints,
+    diamond_relations,
     enums,
     every_field_type,
     jwt_auth,
@@ -90,7 +87,8 @@ fn every_fixture_design_has_a_case() {
     let mut cases: Vec<&str> = CASES.to_vec();
     cases.sort_unstable();
     assert_eq!(
-        designs, cases,
+        designs,
+        cases,
         "add every design in {} to fixture_cases!",
         dir.display()
     );

@@ -1103,8 +1103,11 @@ fn support_imports(design: &ApiDesign, auth: &Auth, makes_parents: bool) -> Stri
         .from(Origin::ThirdParty, "fastapi.testclient", "TestClient")
         .from(Origin::ThirdParty, "httpx", "Response");
     if makes_parents {
-        i.from(Origin::Stdlib, "collections.abc", "Callable")
-            .from(Origin::Stdlib, "weakref", "WeakKeyDictionary");
+        i.from(Origin::Stdlib, "collections.abc", "Callable").from(
+            Origin::Stdlib,
+            "weakref",
+            "WeakKeyDictionary",
+        );
     }
     if auth.kind == "bearer_jwt" {
         for m in ["base64", "hashlib", "hmac", "json", "time"] {

@@ -165,7 +165,9 @@ fn fit_length(text: &str, field: &Field) -> String {
     }
     if let Some(min) = field.min_length {
         // Past the longest example worth making, leave the text short: no example fits.
-        let missing = (min as usize).min(MAX_PADDED_LENGTH).saturating_sub(chars.len());
+        let missing = (min as usize)
+            .min(MAX_PADDED_LENGTH)
+            .saturating_sub(chars.len());
         chars.splice(0..0, std::iter::repeat_n('x', missing));
     }
     chars.into_iter().collect()
