@@ -385,4 +385,20 @@ mod tests {
         );
         assert_eq!(shortest_match(r"^x+$", 2).as_deref(), Some("xxx"));
     }
+
+    proptest::proptest! {
+        /// Any pattern and any lengths: no panic, and whatever comes back is allowed.
+        #[test]
+        fn examples_are_always_allowed(
+            pattern in r"[\^$a-cA-C0-9\[\]()|*+?{},.\\-]{0,16}",
+            min in proptest::option::of(0u32..40),
+            max in proptest::option::of(0u32..40),
+            variant in 0usize..10,
+        ) {
+            let r = rules(Some(&pattern), min, max);
+            if let Some(e) = r.example(&["guess".into()], variant) {
+                proptest::prop_assert!(r.allows(&e), "{e:?} for {pattern:?}");
+            }
+        }
+    }
 }

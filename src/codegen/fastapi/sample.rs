@@ -161,6 +161,9 @@ fn fit_length(text: &str, field: &Field) -> String {
         let max = max as usize;
         if chars.len() > max {
             chars.drain(..chars.len() - max);
+            // A cut can leave a leading blank (" 0" from "region 0"): drop it.
+            let blanks = chars.iter().take_while(|c| c.is_whitespace()).count();
+            chars.drain(..blanks);
         }
     }
     if let Some(min) = field.min_length {
@@ -216,5 +219,20 @@ mod tests {
         let v = valid(&s, 4).expect("derivable");
         assert_eq!(v.as_str().map(|s| s.chars().count()), Some(3));
         assert_eq!(invalid(&s).len(), 2);
+    }
+
+    #[test]
+    fn constraints_that_admit_nothing_are_refused_with_a_reason() {
+        let mut f = Field::new("code", FieldType::String);
+        f.pattern = Some("^[A-Z]{3}$".into());
+        f.min_length = Some(6);
+        let error = require(&f, 0, "coupon").expect_err("no value fits");
+        assert!(error.to_string().contains("coupon.code"), "{error}");
+        let mut phone = Field::new("office_phone", FieldType::Phone);
+        phone.pattern = Some(r"^\+44".into());
+        for n in 0..SAMPLE_COUNT {
+            let v = require(&phone, n, "coupon").expect("derivable");
+            assert!(v.as_str().is_some_and(|s| s.starts_with("+44")), "{v}");
+        }
     }
 }
