@@ -29,6 +29,7 @@ mod engine;
 mod export_cli;
 mod express_projects;
 mod fastapi_projects;
+mod fixture_projects;
 mod openai_provider;
 mod pipeline_cli;
 mod pipeline_iterate;
