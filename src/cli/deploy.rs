@@ -72,6 +72,11 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ServeAction {
+    /// Start the daemon in the background (log: <data dir>/serve.log) unless it runs.
+    Start {
+        #[arg(long)]
+        json: bool,
+    },
     /// Whether the daemon runs, where the gateway listens, its instances.
     Status {
         #[arg(long)]
@@ -244,6 +249,20 @@ async fn ensure_daemon(ctx: &Context) -> Result<Option<DaemonStatus>, Failure> {
     if status.is_some() || ctx.config.database_url().is_some() {
         return Ok(status);
     }
+    start_in_background(ctx).await.map(Some)
+}
+
+/// Starts `apiforge serve` as a background process and waits until it answers.
+async fn start_in_background(ctx: &Context) -> Result<DaemonStatus, Failure> {
+    let files = DaemonFiles::new(&ctx.dirs);
+    let client = ControlClient::new(&files.socket);
+    if let Some(status) = client
+        .status()
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?
+    {
+        return Ok(status);
+    }
     let exe = std::env::current_exe()
         .map_err(|e| Failure::environment(format!("cannot find the apiforge binary: {e}")))?;
     std::fs::create_dir_all(&ctx.dirs.data).map_err(|e| {
@@ -274,7 +293,7 @@ async fn ensure_daemon(ctx: &Context) -> Result<Option<DaemonStatus>, Failure> {
             .await
             .map_err(|e| Failure::failed(e.to_string()))?
         {
-            return Ok(Some(status));
+            return Ok(status);
         }
         if let Ok(Some(exit)) = child.try_wait() {
             return Err(Failure::failed(format!(
@@ -433,6 +452,10 @@ pub async fn deployments(ctx: &Context, args: DeploymentsArgs) -> Result<ExitCod
 pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode, Failure> {
     match args.action {
         None => serve_foreground(ctx).await,
+        Some(ServeAction::Start { json }) => {
+            start_in_background(ctx).await?;
+            serve_status(ctx, json).await
+        }
         Some(ServeAction::Status { json }) => serve_status(ctx, json).await,
         Some(ServeAction::Stop { json }) => serve_stop(ctx, json).await,
     }
