@@ -128,11 +128,14 @@ fn send(addr: &str, request: HttpRequest) -> Result<HttpResponse, HttpError> {
     )
 }
 
+/// One response of the loop: its status and whether the body had the marker.
+type Seen = Result<(u16, bool), String>;
+
 /// A loop of requests to `path` through the gateway, one after the other, until
 /// stopped: every response's status and whether its body contained `marker`.
 struct Load {
     stop: Arc<AtomicBool>,
-    seen: Arc<std::sync::Mutex<Vec<Result<(u16, bool), String>>>>,
+    seen: Arc<std::sync::Mutex<Vec<Seen>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -175,7 +178,7 @@ impl Load {
             .and_then(|r| r.as_ref().ok().map(|(_, m)| *m))
     }
 
-    fn finish(mut self) -> Vec<Result<(u16, bool), String>> {
+    fn finish(mut self) -> Vec<Seen> {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
             t.join().unwrap();
