@@ -335,6 +335,16 @@ fn a_killed_instance_restarts_and_a_restarted_daemon_brings_deployments_back() {
     let books = format!("{route}books");
     assert_eq!(home.get(&books).unwrap().status, 200);
 
+    // A neighbour, to show that one instance's crash leaves the others alone.
+    home.new_project(
+        "fastapi",
+        "notes",
+        "a notes API: notes with a title and a body",
+    );
+    let neighbour = home.deploy(&["notes"]);
+    let notes = format!("{}notes", neighbour["route"].as_str().unwrap());
+    let neighbour_load = Load::start(&home.gateway, &notes, "items");
+
     let pids = instance_pids(&deployment);
     assert!(!pids.is_empty(), "the instance's processes are visible");
     for pid in &pids {
@@ -352,6 +362,13 @@ fn a_killed_instance_restarts_and_a_restarted_daemon_brings_deployments_back() {
             d["instance"]["restarts"] == 1 && d["instance"]["state"] == "healthy"
         },
     );
+    let neighbour_seen = neighbour_load.finish();
+    assert!(neighbour_seen.len() > 1);
+    assert!(
+        neighbour_seen.iter().all(|r| matches!(r, Ok((200, true)))),
+        "the neighbour kept serving: {neighbour_seen:?}"
+    );
+    assert_eq!(home.deployment_of("notes")["instance"]["restarts"], 0);
     assert_eq!(home.get(&books).unwrap().status, 200);
     let logs = home.json(&["deployments", "--logs", "--json"]);
     assert!(
@@ -385,6 +402,11 @@ fn a_killed_instance_restarts_and_a_restarted_daemon_brings_deployments_back() {
         "the same deployment, no new deploy"
     );
     assert_eq!(again["state"], "live");
+    wait_until(
+        Duration::from_secs(60),
+        "the neighbour to be live again",
+        || home.get(&notes).is_ok_and(|r| r.status == 200),
+    );
 }
 
 #[test]
