@@ -410,7 +410,8 @@ fn a_killed_instance_restarts_and_a_restarted_daemon_brings_deployments_back() {
 }
 
 #[test]
-fn failing_checks_need_force_and_breaking_changes_need_allow_breaking() {
+fn failing_checks_need_force_breaking_changes_need_allow_breaking_and_a_crashing_version_is_refused()
+ {
     let home = DeployHome::new();
     home.new_project(
         "fastapi",
@@ -460,4 +461,25 @@ fn failing_checks_need_force_and_breaking_changes_need_allow_breaking() {
         .get(&format!("{}notes", forced["route"].as_str().unwrap()))
         .unwrap();
     assert_eq!(served.status, 200);
+
+    // A version whose server crashes at start is refused even with --force: the
+    // deploy fails with the server's output and the live version keeps serving.
+    std::fs::write(
+        out.join("main.py"),
+        "raise SystemExit('the config is missing DATABASE_HOST')\n",
+    )
+    .unwrap();
+    let saved = home.run(&["save", "notes", out.to_str().unwrap(), "--json"]);
+    let saved: Value = serde_json::from_slice(&saved.stdout).unwrap();
+    assert_eq!(saved["output"]["version"], 4, "{saved}");
+    let crashed = home.json_failing(&["deploy", "notes", "--force", "--json"]);
+    let error = crashed["error"].as_str().unwrap();
+    assert!(error.contains("DATABASE_HOST"), "{error}");
+    let listed = home.json(&["deployments", "--json"]);
+    assert_eq!(listed[0]["version"], 3, "{listed}");
+    assert_eq!(listed[0]["state"], "live");
+    let still = home
+        .get(&format!("{}notes", forced["route"].as_str().unwrap()))
+        .unwrap();
+    assert_eq!(still.status, 200);
 }
