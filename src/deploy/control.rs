@@ -156,3 +156,42 @@ impl ControlClient {
         }
     }
 }
+
+/// `apiforge doctor`'s view of deployments: the daemon, else whether the gateway's
+/// address is free for it.
+pub async fn doctor_check(dirs: &Dirs, gateway_addr: &str) -> crate::doctor::Check {
+    use crate::doctor::Check;
+    const NAME: &str = "deploy gateway";
+    match ControlClient::new(&DaemonFiles::new(dirs).socket)
+        .status()
+        .await
+    {
+        Ok(Some(s)) => Check::ok(
+            NAME,
+            format!(
+                "apiforge serve (pid {}) serves http://{} with {} instance(s)",
+                s.pid,
+                s.gateway_addr,
+                s.instances.len()
+            ),
+        ),
+        Ok(None) => match tokio::net::TcpListener::bind(gateway_addr).await {
+            Ok(_) => Check::ok(
+                NAME,
+                format!(
+                    "apiforge serve is not running; {gateway_addr} is free (the first deploy starts it)"
+                ),
+            ),
+            Err(e) => Check::warn(
+                NAME,
+                format!("cannot listen on {gateway_addr}: {e}"),
+                "set deploy.gateway_addr (or APIFORGE_DEPLOY_GATEWAY_ADDR) to a free host:port",
+            ),
+        },
+        Err(e) => Check::warn(
+            NAME,
+            format!("apiforge serve does not answer properly: {e}"),
+            "restart it: apiforge serve stop, then apiforge serve start",
+        ),
+    }
+}
