@@ -143,7 +143,14 @@ async fn run_job<I: Serialize>(
 ) -> Result<ExitCode, Failure> {
     let gateway = match ensure_daemon(ctx).await? {
         Some(status) => status.gateway_addr,
-        None => ctx.config.deploy.gateway_addr.clone(),
+        None => {
+            if !json {
+                eprintln!(
+                    "no apiforge serve daemon answers on this machine; the job waits for the one serving this database"
+                );
+            }
+            ctx.config.deploy.gateway_addr.clone()
+        }
     };
     let input = serde_json::to_value(input)
         .map_err(|e| Failure::failed(format!("cannot encode the job input: {e}")))?;

@@ -219,6 +219,21 @@ async fn plan(
     }
     let (os_user, email) = deployment_row::owner_names(tx, owner).await?;
     let route = route_path(&owner_segment(os_user.as_deref(), &email), &project.slug);
+    // Owner segments come from names, which two users may share: a route is
+    // never taken from its owner.
+    let taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM deployments WHERE route = $1 AND owner_id <> $2
+                        AND state IN ('starting', 'live'))",
+    )
+    .bind(&route)
+    .bind(owner)
+    .fetch_one(&mut *tx)
+    .await?;
+    if taken {
+        return Err(StepError::Fatal(format!(
+            "the URL path {route} is in use by another user's deployment; rename the project (a new slug) to deploy it"
+        )));
+    }
     let env = credentials_env(&version.design.auth, live.as_ref());
     let instance = serde_json::json!({ "env": env });
     let deployment = deployment_row::insert_starting(
