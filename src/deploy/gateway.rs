@@ -146,36 +146,6 @@ async fn proxy(State(gateway): State<Arc<Gateway>>, mut request: Request) -> Res
             &request_id,
         );
     };
-    let stream = match connect(&entered).await {
-        Ok(s) => s,
-        Err(first) => {
-            // The route may have been switched between lookup and connect (the old
-            // instance just stopped): nothing has been sent yet, so trying the current
-            // upstream once is safe for any method.
-            let retried = match gateway.routes.enter(&route) {
-                Some(again) if again.upstream().deployment != entered.upstream().deployment => {
-                    entered = again;
-                    connect(&entered).await
-                }
-                _ => Err(first),
-            };
-            match retried {
-                Ok(s) => s,
-                Err(e) => {
-                    gateway.stats.record_unreachable(&route, started.elapsed());
-                    return problem(
-                        StatusCode::BAD_GATEWAY,
-                        "Instance unavailable",
-                        format!(
-                            "the instance of {route} (v{}) is not answering ({e}); it may be restarting — `apiforge deployments` shows its state and logs",
-                            entered.upstream().version
-                        ),
-                        &request_id,
-                    );
-                }
-            }
-        }
-    };
     let uri: Uri = match target.parse() {
         Ok(u) => u,
         Err(e) => {
@@ -198,33 +168,52 @@ async fn proxy(State(gateway): State<Arc<Gateway>>, mut request: Request) -> Res
     if let Ok(v) = HeaderValue::from_str(&prefix) {
         headers.insert(HeaderName::from_static(FORWARDED_PREFIX), v);
     }
-    let version = entered.upstream().version;
-    let forwarded = async {
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())
+    // A kept-alive connection first. If it turns out closed before the request was
+    // written, hyper hands the request back and a fresh connection takes it.
+    let mut pending = Some(request);
+    let mut pooled = None;
+    if let Some(mut sender) = entered.upstream().idle.take()
+        && let Some(req) = pending.take()
+    {
+        match sender.try_send_request(req).await {
+            Ok(response) => pooled = Some((response, sender)),
+            Err(mut e) => match e.take_message() {
+                Some(unsent) => pending = Some(unsent),
+                None => {
+                    gateway.stats.record_unreachable(&route, started.elapsed());
+                    return problem(
+                        StatusCode::BAD_GATEWAY,
+                        "Instance failed",
+                        format!(
+                            "the instance of {route} (v{}) did not answer: {}",
+                            entered.upstream().version,
+                            e.into_error()
+                        ),
+                        &request_id,
+                    );
+                }
+            },
+        }
     }
-    .await;
-    let latency = started.elapsed();
-    let response = match forwarded {
-        Ok(r) => r,
-        Err(e) => {
-            gateway.stats.record_unreachable(&route, latency);
+    let (response, sender) = match (pooled, pending) {
+        (Some(done), _) => done,
+        (None, None) => {
             return problem(
-                StatusCode::BAD_GATEWAY,
-                "Instance failed",
-                format!("the instance of {route} (v{version}) did not answer: {e}"),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Gateway error",
+                "the request was lost between connections".to_owned(),
                 &request_id,
             );
         }
+        (None, Some(request)) => match fresh(&gateway, &route, &mut entered, request).await {
+            Ok(done) => done,
+            Err((title, detail)) => {
+                gateway.stats.record_unreachable(&route, started.elapsed());
+                return problem(StatusCode::BAD_GATEWAY, title, detail, &request_id);
+            }
+        },
     };
+    let latency = started.elapsed();
     gateway
         .stats
         .record(&route, response.status().as_u16(), latency);
@@ -236,12 +225,131 @@ async fn proxy(State(gateway): State<Arc<Gateway>>, mut request: Request) -> Res
         parts.headers.insert(REQUEST_ID, v);
     }
     // The request counts as in flight (the old instance is not stopped) until its
-    // response body has been passed on or abandoned.
+    // response body has been passed on or abandoned; then the connection goes back to
+    // the idle pool if it can take another request.
+    let release = Release {
+        sender: Some(sender),
+        entered,
+    };
     let body = body.map_frame(move |frame| {
-        let _still_in_flight = &entered;
+        let _until_done = &release;
         frame
     });
     Response::from_parts(parts, Body::new(body))
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Body>;
+
+/// Opens a new connection to the route's upstream and sends `request` on it. When
+/// connecting fails and the route has meanwhile been switched (the old instance just
+/// stopped), nothing has been sent yet, so the current upstream gets one try: safe for
+/// any method. Errors are (title, detail) of the 502.
+async fn fresh(
+    gateway: &Gateway,
+    route: &str,
+    entered: &mut InFlight,
+    request: Request,
+) -> Result<(http::Response<hyper::body::Incoming>, Sender), (&'static str, String)> {
+    let stream = match connect(entered).await {
+        Ok(s) => s,
+        Err(first) => {
+            let retried = match gateway.routes.enter(route) {
+                Some(again) if again.upstream().deployment != entered.upstream().deployment => {
+                    *entered = again;
+                    connect(entered).await
+                }
+                _ => Err(first),
+            };
+            retried.map_err(|e| {
+                (
+                    "Instance unavailable",
+                    format!(
+                        "the instance of {route} (v{}) is not answering ({e}); it may be restarting — `apiforge deployments` shows its state and logs",
+                        entered.upstream().version
+                    ),
+                )
+            })?
+        }
+    };
+    let version = entered.upstream().version;
+    let failed = |e: hyper::Error| {
+        (
+            "Instance failed",
+            format!("the instance of {route} (v{version}) did not answer: {e}"),
+        )
+    };
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(failed)?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let response = sender.send_request(request).await.map_err(failed)?;
+    Ok((response, sender))
+}
+
+/// Idle keep-alive connections to one upstream. Reusing them spares a connect and the
+/// server's per-connection set-up on every request.
+#[derive(Default)]
+pub struct IdleConnections {
+    idle: std::sync::Mutex<Vec<(Instant, Sender)>>,
+}
+
+/// Idle connections older than this are dropped rather than reused: well under the
+/// servers' own keep-alive timeouts (uvicorn and Node close after 5 s), so a server
+/// never closes one just as a request is written to it.
+const IDLE_FOR: Duration = Duration::from_secs(2);
+const MAX_IDLE: usize = 64;
+
+impl IdleConnections {
+    fn take(&self) -> Option<Sender> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some((since, sender)) = idle.pop() {
+            if since.elapsed() < IDLE_FOR && sender.is_ready() {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    fn put(&self, sender: Sender) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.retain(|(since, _)| since.elapsed() < IDLE_FOR);
+        if idle.len() < MAX_IDLE {
+            idle.push((Instant::now(), sender));
+        }
+    }
+}
+
+impl std::fmt::Debug for IdleConnections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.idle.lock().map(|i| i.len()).unwrap_or(0);
+        write!(f, "IdleConnections({n})")
+    }
+}
+
+/// Held by a response body: ends the request when dropped and returns its connection
+/// to the pool once the connection can take another request (never, if the body was
+/// abandoned half way: hyper then closes it).
+struct Release {
+    sender: Option<Sender>,
+    entered: InFlight,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        let (Some(mut sender), Ok(runtime)) =
+            (self.sender.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let upstream = self.entered.upstream().clone();
+        runtime.spawn(async move {
+            if let Ok(Ok(())) = tokio::time::timeout(IDLE_FOR, sender.ready()).await {
+                upstream.idle.put(sender);
+            }
+        });
+    }
 }
 
 /// How long connecting to an instance's socket may take.

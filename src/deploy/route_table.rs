@@ -21,6 +21,8 @@ pub struct Upstream {
     pub version: i32,
     pub socket: PathBuf,
     in_flight: AtomicUsize,
+    /// Kept-alive connections the gateway reuses.
+    pub(crate) idle: super::gateway::IdleConnections,
 }
 
 impl Upstream {
@@ -30,6 +32,7 @@ impl Upstream {
             version,
             socket,
             in_flight: AtomicUsize::new(0),
+            idle: Default::default(),
         }
     }
 
