@@ -8,6 +8,7 @@ mod db;
 mod deploy;
 mod design;
 mod doctor;
+mod export;
 mod follow;
 mod jobs;
 mod new;
@@ -70,6 +71,8 @@ pub enum Command {
     Diff(versions::DiffArgs),
     /// Record a new version equal to an older one (history is never rewritten).
     Restore(versions::RestoreArgs),
+    /// Write a version's files into a directory to run without apiforge (--docker: with Docker files).
+    Export(export::ExportArgs),
     /// Run pipeline jobs for every user (needs the owner connection) until stopped.
     Worker(worker::WorkerArgs),
     /// Your jobs (queued and running; --all for finished ones too).
@@ -142,6 +145,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Files(args) => versions::files(&ctx, args).await,
             Command::Diff(args) => versions::diff(&ctx, args).await,
             Command::Restore(args) => versions::restore(&ctx, args).await,
+            Command::Export(args) => export::run(&ctx, args).await,
             Command::Worker(args) => worker::run(&ctx, args).await,
             Command::Jobs(args) => jobs::list(&ctx, args).await,
             Command::Job(args) => jobs::show(&ctx, args).await,

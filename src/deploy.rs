@@ -24,6 +24,8 @@
 //!   and that worker, plus a small control socket in the data dir (`serve.sock`, mode
 //!   0600) for what only lives in its memory: status, live request statistics, stop.
 //!   On start it restarts every deployment whose row says `live`.
+//! * [`export`] writes a version's files plus Docker files to run anywhere; [`image`]
+//!   builds and runs a version as a Docker image (bollard).
 //!
 //! Deployments are rows of the `deployments` table: `starting` → `live` → `stopped`
 //! (replaced, rolled back or undeployed), or `starting` → `failed`. At most one row
@@ -33,7 +35,9 @@ pub mod control;
 pub mod daemon;
 pub mod deploy_job;
 pub mod deployment_row;
+pub mod export;
 pub mod gateway;
+pub mod image;
 pub mod instance;
 pub mod route_table;
 pub mod supervisor;
