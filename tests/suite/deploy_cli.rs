@@ -483,3 +483,85 @@ fn failing_checks_need_force_breaking_changes_need_allow_breaking_and_a_crashing
         .unwrap();
     assert_eq!(still.status, 200);
 }
+
+/// Reads from `stream` until the bytes read so far contain `needle`.
+fn read_until(stream: &mut std::net::TcpStream, seen: &mut Vec<u8>, needle: &str) {
+    use std::io::Read;
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(seen).contains(needle) {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "connection closed before {needle:?}: {}",
+            String::from_utf8_lossy(seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[test]
+fn responses_stream_through_the_gateway_as_the_instance_produces_them() {
+    use std::io::Write;
+    let home = DeployHome::new();
+    home.new_project(
+        "fastapi",
+        "notes",
+        "a notes API: notes with a title and a body",
+    );
+    // A hand-written route that sends one line, then waits for a file to appear in
+    // its workspace before sending the last: the first line can only reach the client
+    // before the file exists if the gateway passes the body on as it comes.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("notes");
+    home.json(&["files", "notes", "--out", out.to_str().unwrap(), "--json"]);
+    let main = out.join("app/main.py");
+    let mut code = std::fs::read_to_string(&main).unwrap();
+    code.push_str(
+        r#"
+
+import asyncio as _asyncio
+import os as _os
+
+from fastapi.responses import StreamingResponse as _StreamingResponse
+
+
+@app.get("/stream", include_in_schema=False)
+async def _stream():
+    async def chunks():
+        yield "first\n"
+        while not _os.path.exists("/workspace/go"):
+            await _asyncio.sleep(0.01)
+        yield "last\n"
+
+    return _StreamingResponse(chunks(), media_type="text/plain")
+"#,
+    );
+    std::fs::write(&main, code).unwrap();
+    home.run(&["save", "notes", out.to_str().unwrap(), "--json"]);
+    let deployed = home.deploy(&["notes", "--force"]);
+    let route = deployed["route"].as_str().unwrap();
+    let socket = home.deployment_of("notes")["instance"]["socket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let workspace = Path::new(&socket).parent().unwrap().to_path_buf();
+
+    let mut stream = std::net::TcpStream::connect(&home.gateway).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {route}stream HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        home.gateway
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    read_until(&mut stream, &mut seen, "first\n");
+    let head = String::from_utf8_lossy(&seen).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("x-request-id: "), "{head}");
+    assert!(!head.contains("last"), "{head}");
+    std::fs::write(workspace.join("go"), "").unwrap();
+    read_until(&mut stream, &mut seen, "last\n");
+}
