@@ -5,6 +5,7 @@ mod account;
 mod check;
 mod context;
 mod db;
+mod deploy;
 mod design;
 mod doctor;
 mod export;
@@ -94,6 +95,16 @@ pub enum Command {
     Runtimes(runtimes::RuntimesArgs),
     /// Run a project's own tests and apiforge's contract tests in a sandbox.
     Check(check::CheckArgs),
+    /// Put a version live behind the gateway (zero-downtime swap from the live one).
+    Deploy(deploy::DeployArgs),
+    /// Put the previously live version back (same zero-downtime swap).
+    Rollback(deploy::ProjectArgs),
+    /// Stop a project's live instance and free its URL.
+    Undeploy(deploy::ProjectArgs),
+    /// Your deployments: URL, version, state, instance and request statistics.
+    Deployments(deploy::DeploymentsArgs),
+    /// The daemon hosting the gateway and live instances: run it, or `status`/`stop`.
+    Serve(deploy::ServeArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -146,6 +157,11 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Scaffold(args) => scaffold::run(&ctx, args).await,
             Command::Runtimes(args) => runtimes::run(&ctx, args).await,
             Command::Check(args) => check::run(&ctx, args).await,
+            Command::Deploy(args) => deploy::deploy(&ctx, args).await,
+            Command::Rollback(args) => deploy::rollback(&ctx, args).await,
+            Command::Undeploy(args) => deploy::undeploy(&ctx, args).await,
+            Command::Deployments(args) => deploy::deployments(&ctx, args).await,
+            Command::Serve(args) => deploy::serve(&ctx, args).await,
         }
     });
     match outcome {

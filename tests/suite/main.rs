@@ -20,6 +20,7 @@ mod config_errors;
 mod db_cluster;
 mod db_migrations;
 mod db_rls;
+mod deploy_cli;
 mod deploy_image;
 mod design_cli;
 mod design_diff;
