@@ -2,3 +2,5 @@
 //! crossterm; it drives the same services as the headless commands.
 
 pub mod theme;
+pub mod highlight;
+pub mod outcome;
