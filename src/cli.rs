@@ -3,11 +3,11 @@
 
 mod account;
 mod check;
-mod context;
+pub mod context;
 mod db;
 mod design;
 mod doctor;
-mod follow;
+pub mod follow;
 mod jobs;
 mod new;
 mod runtimes;

@@ -4,3 +4,4 @@
 pub mod theme;
 pub mod highlight;
 pub mod outcome;
+pub mod editor;
