@@ -62,10 +62,7 @@ pub enum EditorResult {
     },
     /// The save job is queued. `warning` says when the project moved on since the
     /// version being edited (the save then goes on top of the newer version).
-    SaveSubmitted {
-        job: JobId,
-        warning: Option<String>,
-    },
+    SaveSubmitted { job: JobId, warning: Option<String> },
     /// Submitting failed, or the save job failed (the app sends this when the job
     /// it watches ends badly). The edits stay.
     SaveFailed { message: String },
@@ -237,7 +234,10 @@ impl Editor {
         if self.loading != Loading::Ready {
             return Outcome::Ignored;
         }
-        if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
             return Outcome::Ignored;
         }
         match key.code {
@@ -305,7 +305,12 @@ impl Editor {
         Outcome::Consumed
     }
 
-    fn search_key(&mut self, key: KeyEvent, mut query: String, back: Mode) -> Outcome<EditorRequest> {
+    fn search_key(
+        &mut self,
+        key: KeyEvent,
+        mut query: String,
+        back: Mode,
+    ) -> Outcome<EditorRequest> {
         match key.code {
             KeyCode::Esc => self.mode = back,
             KeyCode::Enter => {
@@ -439,7 +444,9 @@ impl Editor {
                 }
             }
             EditorResult::SaveSubmitted { job, warning } => {
-                if let SaveState::Submitting { files } = std::mem::replace(&mut self.save, SaveState::Idle) {
+                if let SaveState::Submitting { files } =
+                    std::mem::replace(&mut self.save, SaveState::Idle)
+                {
                     self.save = SaveState::Running { job, files };
                     let text = match warning {
                         Some(w) => (Severity::Error, format!("saving as job {job}: {w}")),
@@ -522,11 +529,8 @@ impl Editor {
             Loading::Ready => {}
         }
         let tree_width = (body.width / 4).clamp(16, 28).min(body.width / 2);
-        let [tree_area, code_area] = Layout::horizontal([
-            Constraint::Length(tree_width),
-            Constraint::Min(0),
-        ])
-        .areas(body);
+        let [tree_area, code_area] =
+            Layout::horizontal([Constraint::Length(tree_width), Constraint::Min(0)]).areas(body);
         self.render_tree(frame, tree_area, theme, focused);
         let editing = focused && self.mode == Mode::Edit
             || matches!(&self.mode, Mode::Search { back, .. } if **back == Mode::Edit);
@@ -541,7 +545,10 @@ impl Editor {
                 code_area,
             ),
         }
-        frame.render_widget(Paragraph::new(self.status_line(theme, status.width)), status);
+        frame.render_widget(
+            Paragraph::new(self.status_line(theme, status.width)),
+            status,
+        );
     }
 
     fn title(&self, theme: &Theme) -> Line<'static> {
@@ -587,7 +594,10 @@ impl Editor {
                     RowKind::File => ("  ", row.name.clone()),
                 };
                 let dirty = match row.kind {
-                    RowKind::File => self.buffers.get(&row.path).is_some_and(FileBuffer::is_dirty),
+                    RowKind::File => self
+                        .buffers
+                        .get(&row.path)
+                        .is_some_and(FileBuffer::is_dirty),
                     RowKind::Dir { .. } => {
                         let prefix = format!("{}/", row.path);
                         self.buffers
@@ -610,7 +620,11 @@ impl Editor {
                 let mut label = format!("{indent}{icon}{name}");
                 let room = width.saturating_sub(if dirty { 2 } else { 0 });
                 if label.chars().count() > room {
-                    label = label.chars().take(room.saturating_sub(1)).collect::<String>() + "…";
+                    label = label
+                        .chars()
+                        .take(room.saturating_sub(1))
+                        .collect::<String>()
+                        + "…";
                 }
                 let mut spans = vec![Span::styled(label, style)];
                 if dirty {

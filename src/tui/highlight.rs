@@ -200,7 +200,8 @@ mod tests {
     #[test]
     fn toml_tables_keys_strings_and_comments_are_highlighted() {
         let theme = Theme::dark();
-        let text = "# deps\n[tool.app]\nname = \"api\"\nport = 8000\nbody = \"\"\"\nraw = 1\n\"\"\"\n";
+        let text =
+            "# deps\n[tool.app]\nname = \"api\"\nport = 8000\nbody = \"\"\"\nraw = 1\n\"\"\"\n";
         let lines = highlight_text(text, "pyproject.toml", &theme);
         let comment = fg_of(&lines, 0, "# deps");
         let table = fg_of(&lines, 1, "tool.app");

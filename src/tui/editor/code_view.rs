@@ -58,10 +58,7 @@ impl CodeView<'_> {
         } else if row >= file.top + height {
             file.top = row + 1 - height;
         }
-        let cursor_column = file
-            .lines()
-            .get(row)
-            .map_or(0, |line| columns(line, col));
+        let cursor_column = file.lines().get(row).map_or(0, |line| columns(line, col));
         if cursor_column < file.left {
             file.left = cursor_column;
         } else if width > 0 && cursor_column >= file.left + width {
@@ -78,7 +75,11 @@ impl CodeView<'_> {
         for (offset, index) in (top..bottom).enumerate() {
             let y = area.y + u16::try_from(offset).unwrap_or(u16::MAX);
             let number = format!("{:>w$} ", index + 1, w = gutter - 1);
-            let number_style = if index == row { theme.accent } else { theme.dim };
+            let number_style = if index == row {
+                theme.accent
+            } else {
+                theme.dim
+            };
             buf.set_stringn(area.x, y, number, gutter, number_style);
 
             let line = &lines[index];
@@ -127,13 +128,7 @@ impl CodeView<'_> {
             if cursor_here && col >= line.chars().count() && column >= left && column < left + width
             {
                 let x = text_x + u16::try_from(column - left).unwrap_or(u16::MAX);
-                buf.set_stringn(
-                    x,
-                    y,
-                    " ",
-                    1,
-                    theme.text.add_modifier(Modifier::REVERSED),
-                );
+                buf.set_stringn(x, y, " ", 1, theme.text.add_modifier(Modifier::REVERSED));
             }
         }
         // Rows below the last line stay empty but for a marker, as in vi.

@@ -101,9 +101,12 @@ impl FileBuffer {
             ));
         }
         let lines = self.textarea.lines();
-        let (_, cache) = self
-            .highlight
-            .get_or_insert_with(|| (theme.syntax.clone(), HighlightCache::new(self.language, theme)));
+        let (_, cache) = self.highlight.get_or_insert_with(|| {
+            (
+                theme.syntax.clone(),
+                HighlightCache::new(self.language, theme),
+            )
+        });
         cache.sync(lines);
         cache.ensure(lines, upto);
         (cache, lines)

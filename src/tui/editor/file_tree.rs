@@ -189,10 +189,15 @@ mod tests {
     use super::*;
 
     fn tree() -> FileTree {
-        let paths: Vec<String> = ["app/main.py", "app/models/item.py", "README.md", "tests/test_api.py"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+        let paths: Vec<String> = [
+            "app/main.py",
+            "app/models/item.py",
+            "README.md",
+            "tests/test_api.py",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
         FileTree::new(&paths)
     }
 
@@ -207,7 +212,15 @@ mod tests {
     fn directories_come_first_and_nest() {
         assert_eq!(
             names(&tree()),
-            ["app", "  models", "    item.py", "  main.py", "tests", "  test_api.py", "README.md"]
+            [
+                "app",
+                "  models",
+                "    item.py",
+                "  main.py",
+                "tests",
+                "  test_api.py",
+                "README.md"
+            ]
         );
     }
 
@@ -219,7 +232,10 @@ mod tests {
         tree.expand();
         assert_eq!(tree.rows().len(), 7);
         tree.move_by(2);
-        assert_eq!(tree.selected().map(|r| r.path.as_str()), Some("app/models/item.py"));
+        assert_eq!(
+            tree.selected().map(|r| r.path.as_str()),
+            Some("app/models/item.py")
+        );
         // `h` on a file goes to its directory, then closes it.
         tree.collapse();
         assert_eq!(tree.selected().map(|r| r.path.as_str()), Some("app/models"));

@@ -73,15 +73,26 @@ pub fn definition() -> Option<SyntaxDefinition> {
                 (2, "keyword.operator.assignment.toml"),
             ],
         ),
-        push(r#"""""#, "punctuation.definition.string.begin.toml", "basic_multiline"),
-        push(r"'''", "punctuation.definition.string.begin.toml", "literal_multiline"),
+        push(
+            r#"""""#,
+            "punctuation.definition.string.begin.toml",
+            "basic_multiline"
+        ),
+        push(
+            r"'''",
+            "punctuation.definition.string.begin.toml",
+            "literal_multiline"
+        ),
         rule(r#""(?:[^"\\]|\\.)*""#, "string.quoted.double.toml"),
         rule(r"'[^']*'", "string.quoted.single.toml"),
         rule(
             r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?)?\b",
             "constant.numeric.datetime.toml",
         ),
-        rule(r"\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b", "constant.numeric.datetime.toml"),
+        rule(
+            r"\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b",
+            "constant.numeric.datetime.toml"
+        ),
         rule(r"\b(?:true|false)\b", "constant.language.boolean.toml"),
         rule(
             r"(?<![\w.])[+-]?(?:0x[0-9A-Fa-f_]+|0o[0-7_]+|0b[01_]+|inf|nan|\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)\b",
