@@ -12,9 +12,12 @@ pub struct FileBuffer {
     baseline: Vec<String>,
     trailing_newline: bool,
     dirty: bool,
+    /// Counts edits, so drawing syncs the highlighting only after one.
+    revision: u64,
     language: Language,
-    /// Built on first draw, for the syntect theme it was drawn with.
-    highlight: Option<(String, HighlightCache)>,
+    /// Built on first draw, for the syntect theme it was drawn with, and synced
+    /// with `revision`.
+    highlight: Option<(String, u64, HighlightCache)>,
     /// The first line and column on screen.
     pub(super) top: usize,
     pub(super) left: usize,
@@ -38,6 +41,7 @@ impl FileBuffer {
             baseline: lines,
             trailing_newline,
             dirty: false,
+            revision: 0,
             language: Language::detect(path),
             highlight: None,
             top: 0,
@@ -70,6 +74,7 @@ impl FileBuffer {
     pub fn input(&mut self, key: KeyEvent) -> bool {
         let changed = self.textarea.input(key);
         if changed {
+            self.revision += 1;
             self.refresh_dirty();
         }
         changed
@@ -90,24 +95,27 @@ impl FileBuffer {
 
     /// The highlighting of the current text, valid for lines `..upto`, and the text.
     pub fn highlighted(&mut self, theme: &Theme, upto: usize) -> (&HighlightCache, &[String]) {
-        let stale = self
-            .highlight
-            .as_ref()
-            .is_none_or(|(syntax, _)| *syntax != theme.syntax);
-        if stale {
-            self.highlight = Some((
-                theme.syntax.clone(),
-                HighlightCache::new(self.language, theme),
-            ));
-        }
-        let lines = self.textarea.lines();
-        let (_, cache) = self.highlight.get_or_insert_with(|| {
+        let language = self.language;
+        let fresh = || {
             (
                 theme.syntax.clone(),
-                HighlightCache::new(self.language, theme),
+                u64::MAX,
+                HighlightCache::new(language, theme),
             )
-        });
-        cache.sync(lines);
+        };
+        if self
+            .highlight
+            .as_ref()
+            .is_none_or(|(syntax, _, _)| *syntax != theme.syntax)
+        {
+            self.highlight = Some(fresh());
+        }
+        let lines = self.textarea.lines();
+        let (_, synced, cache) = self.highlight.get_or_insert_with(fresh);
+        if *synced != self.revision {
+            cache.sync(lines);
+            *synced = self.revision;
+        }
         cache.ensure(lines, upto);
         (cache, lines)
     }
@@ -116,7 +124,7 @@ impl FileBuffer {
     pub fn lines_highlighted(&self) -> u64 {
         self.highlight
             .as_ref()
-            .map_or(0, |(_, cache)| cache.lines_highlighted())
+            .map_or(0, |(_, _, cache)| cache.lines_highlighted())
     }
 }
 

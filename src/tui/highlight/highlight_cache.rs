@@ -93,9 +93,14 @@ impl HighlightCache {
         let prefix = (0..limit)
             .find(|&i| !same(&self.lines[i], &lines[i]))
             .unwrap_or(limit);
+        // Lines never highlighted count as unchanged: nothing of theirs is kept, and
+        // a line that did change is caught by `ensure`, which compares text again.
+        let unchanged = |slot: &Option<CachedLine>, text: &String| {
+            slot.as_ref().is_none_or(|cached| cached.text == *text)
+        };
         let room = old_len.min(new_len) - prefix;
         let suffix = (0..room)
-            .find(|&k| !same(&self.lines[old_len - 1 - k], &lines[new_len - 1 - k]))
+            .find(|&k| !unchanged(&self.lines[old_len - 1 - k], &lines[new_len - 1 - k]))
             .unwrap_or(room);
         if prefix == old_len && prefix == new_len {
             return;
@@ -296,6 +301,44 @@ mod tests {
         lines.insert(100, "\"\"\"".to_owned());
         cache.sync(&lines);
         lines.insert(1200, "\"\"\"".to_owned());
+        cache.sync(&lines);
+        cache.ensure(&lines, lines.len());
+        assert_same_tokens(&cache, &full(&lines), lines.len());
+    }
+
+    #[test]
+    fn typing_on_screen_reuses_the_lines_below_it_when_only_the_screen_is_highlighted() {
+        let mut lines = python(10_000);
+        let mut cache = HighlightCache::new(Language::detect("main.py"), &Theme::dark());
+        cache.sync(&lines);
+        cache.ensure(&lines, 40);
+        for c in "total = 1".chars() {
+            lines[20].push(c);
+            cache.sync(&lines);
+            cache.ensure(&lines, 40);
+        }
+        lines.insert(21, String::new());
+        cache.sync(&lines);
+        cache.ensure(&lines, 40);
+        assert!(
+            cache.lines_highlighted() <= 40 + 9 + 1,
+            "{}",
+            cache.lines_highlighted()
+        );
+        let mut fresh = HighlightCache::new(Language::detect("main.py"), &Theme::dark());
+        fresh.sync(&lines);
+        fresh.ensure(&lines, 40);
+        assert_same_tokens(&cache, &fresh, 40);
+    }
+
+    #[test]
+    fn an_edit_below_the_highlighted_part_is_caught_when_it_comes_into_view() {
+        let mut lines = python(1000);
+        let mut cache = HighlightCache::new(Language::detect("main.py"), &Theme::dark());
+        cache.sync(&lines);
+        cache.ensure(&lines, 40);
+        lines.remove(500);
+        lines[30] = "s = \"\"\"".to_owned();
         cache.sync(&lines);
         cache.ensure(&lines, lines.len());
         assert_same_tokens(&cache, &full(&lines), lines.len());
