@@ -44,6 +44,7 @@ mod spec_build;
 mod spec_check;
 mod spec_import;
 mod spec_templates;
+mod tui_editor;
 mod verify_contract;
 mod verify_native;
 mod versions_rls;
