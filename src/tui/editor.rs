@@ -83,8 +83,8 @@ enum Mode {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Loading {
-    Nothing,
+enum LoadState {
+    Empty,
     Loading,
     Failed(String),
     Ready,
@@ -115,7 +115,7 @@ struct Target {
 
 pub struct Editor {
     target: Option<Target>,
-    loading: Loading,
+    loading: LoadState,
     /// The version's files as stored.
     stored: GeneratedFiles,
     tree: FileTree,
@@ -142,7 +142,7 @@ impl Editor {
     pub fn new() -> Self {
         Self {
             target: None,
-            loading: Loading::Nothing,
+            loading: LoadState::Empty,
             stored: GeneratedFiles::new(),
             tree: FileTree::default(),
             buffers: BTreeMap::new(),
@@ -170,7 +170,7 @@ impl Editor {
             slug: project.slug.clone(),
             version,
         });
-        self.loading = Loading::Loading;
+        self.loading = LoadState::Loading;
         Some(EditorRequest::Load {
             project: project.id,
             version,
@@ -231,7 +231,7 @@ impl Editor {
     }
 
     fn tree_key(&mut self, key: KeyEvent) -> Outcome<EditorRequest> {
-        if self.loading != Loading::Ready {
+        if self.loading != LoadState::Ready {
             return Outcome::Ignored;
         }
         if key
@@ -431,7 +431,7 @@ impl Editor {
                 self.stored = files;
                 self.buffers.clear();
                 self.open = None;
-                self.loading = Loading::Ready;
+                self.loading = LoadState::Ready;
             }
             EditorResult::LoadFailed {
                 project,
@@ -440,7 +440,7 @@ impl Editor {
             } => {
                 if self.target.as_ref().map(|t| (t.project, t.version)) == Some((project, version))
                 {
-                    self.loading = Loading::Failed(message);
+                    self.loading = LoadState::Failed(message);
                 }
             }
             EditorResult::SaveSubmitted { job, warning } => {
@@ -505,7 +505,7 @@ impl Editor {
         let [body, status] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
         match &self.loading {
-            Loading::Nothing => {
+            LoadState::Empty => {
                 let text = match &self.notice {
                     Some((_, message)) => message.clone(),
                     None => "Select a project to see its files.".to_owned(),
@@ -513,11 +513,11 @@ impl Editor {
                 frame.render_widget(Paragraph::new(text).style(theme.dim), body);
                 return;
             }
-            Loading::Loading => {
+            LoadState::Loading => {
                 frame.render_widget(Paragraph::new("Loading files…").style(theme.dim), body);
                 return;
             }
-            Loading::Failed(message) => {
+            LoadState::Failed(message) => {
                 frame.render_widget(
                     Paragraph::new(format!("Cannot load the files: {message}"))
                         .style(theme.error)
@@ -526,7 +526,7 @@ impl Editor {
                 );
                 return;
             }
-            Loading::Ready => {}
+            LoadState::Ready => {}
         }
         let tree_width = (body.width / 4).clamp(16, 28).min(body.width / 2);
         let [tree_area, code_area] =

@@ -184,7 +184,7 @@ fn results_for_another_project_or_version_are_ignored() {
         version: 2,
         files: files(),
     });
-    assert_eq!(editor.loading, Loading::Loading);
+    assert_eq!(editor.loading, LoadState::Loading);
     editor.apply(EditorResult::LoadFailed {
         project: project().id,
         version: 3,
@@ -192,7 +192,7 @@ fn results_for_another_project_or_version_are_ignored() {
     });
     assert_eq!(
         editor.loading,
-        Loading::Failed("the database is down".into())
+        LoadState::Failed("the database is down".into())
     );
 }
 
