@@ -285,6 +285,10 @@ impl Editor {
     }
 
     fn edit_key(&mut self, key: KeyEvent) -> Outcome<EditorRequest> {
+        // The app's own escapes (quit, which asks first when edits are unsaved).
+        if ctrl(&key, 'c') || ctrl(&key, 'q') {
+            return Outcome::Ignored;
+        }
         if key.code == KeyCode::Esc {
             self.mode = Mode::Tree;
             return Outcome::Consumed;
@@ -532,8 +536,9 @@ impl Editor {
         let [tree_area, code_area] =
             Layout::horizontal([Constraint::Length(tree_width), Constraint::Min(0)]).areas(body);
         self.render_tree(frame, tree_area, theme, focused);
-        let editing = focused && self.mode == Mode::Edit
-            || matches!(&self.mode, Mode::Search { back, .. } if **back == Mode::Edit);
+        let editing = focused
+            && (self.mode == Mode::Edit
+                || matches!(&self.mode, Mode::Search { back, .. } if **back == Mode::Edit));
         match self.open.as_ref().and_then(|p| self.buffers.get_mut(p)) {
             Some(buffer) => CodeView {
                 theme,

@@ -44,10 +44,12 @@ pub struct Language {
 
 impl Language {
     /// The grammar for `hint`: a file name or path (`app/main.py`), an extension
-    /// (`ts`) or a language name (`json`, `Python`). Plain text when nothing fits.
+    /// (`ts`), a language name (`json`, `Python`) or a media type
+    /// (`application/problem+json; charset=utf-8`). Plain text when nothing fits.
     pub fn detect(hint: &str) -> Self {
-        let hint = hint.trim();
+        let hint = hint.split(';').next().unwrap_or(hint).trim();
         let file_name = hint.rsplit('/').next().unwrap_or(hint);
+        let file_name = file_name.rsplit('+').next().unwrap_or(file_name);
         let extension = file_name
             .rsplit_once('.')
             .map_or(file_name, |(_, ext)| ext)
@@ -179,6 +181,10 @@ mod tests {
             ("README.md", "Markdown"),
             ("pyproject.toml", "TOML"),
             ("notes.unknownext", "Plain Text"),
+            ("application/json", "JSON"),
+            ("application/problem+json; charset=utf-8", "JSON"),
+            ("application/yaml", "YAML"),
+            ("text/markdown", "Markdown"),
         ] {
             assert_eq!(Language::detect(hint).name(), name, "hint {hint}");
         }

@@ -236,6 +236,11 @@ fn enter_on_a_file_edits_it_and_esc_returns_to_the_tree() {
     open_for_edit(&mut editor, "app/models.py");
     typed(&mut editor, "# hi\n");
     assert!(editor.captures_input());
+    assert_eq!(
+        editor.handle_key(ctrl_key('c')),
+        Outcome::Ignored,
+        "the app's quit key"
+    );
     assert_eq!(editor.handle_key(key(KeyCode::Esc)), Outcome::Consumed);
     assert!(!editor.captures_input());
     assert_eq!(
