@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 pub use editor_services::{EditorServices, perform};
 pub use file_buffer::FileBuffer;
-pub use file_tree::{FileTree, RowKind, TreeRow};
+use file_tree::{FileTree, RowKind, TreeRow};
 
 use super::outcome::Outcome;
 use super::theme::Theme;

@@ -20,7 +20,26 @@ pub struct EditorServices {
     pub sandbox: Backend,
 }
 
+/// Runs `request`. Failures come back as `LoadFailed`/`SaveFailed` with a message
+/// for the pane, and are logged.
 pub async fn perform(request: EditorRequest, services: &EditorServices) -> EditorResult {
+    let result = run(request, services).await;
+    match &result {
+        EditorResult::LoadFailed {
+            project,
+            version,
+            message,
+        } => tracing::warn!(%project, version, "cannot load the files: {message}"),
+        EditorResult::SaveFailed { message } => tracing::warn!("cannot save: {message}"),
+        EditorResult::SaveSubmitted { job, warning } => {
+            tracing::info!(job, warning = warning.as_deref(), "save submitted");
+        }
+        _ => {}
+    }
+    result
+}
+
+async fn run(request: EditorRequest, services: &EditorServices) -> EditorResult {
     match request {
         EditorRequest::Load { project, version } => match load(services, project, version).await {
             Ok(files) => EditorResult::Loaded {
