@@ -231,6 +231,16 @@ impl Editor {
     }
 
     fn tree_key(&mut self, key: KeyEvent) -> Outcome<EditorRequest> {
+        if let (LoadState::Failed(_), Some(target), KeyCode::Char('r')) =
+            (&self.loading, &self.target, key.code)
+        {
+            let request = EditorRequest::Load {
+                project: target.project,
+                version: target.version,
+            };
+            self.loading = LoadState::Loading;
+            return Outcome::Request(request);
+        }
         if self.loading != LoadState::Ready {
             return Outcome::Ignored;
         }
@@ -523,7 +533,7 @@ impl Editor {
             }
             LoadState::Failed(message) => {
                 frame.render_widget(
-                    Paragraph::new(format!("Cannot load the files: {message}"))
+                    Paragraph::new(format!("Cannot load the files: {message} (r: try again)"))
                         .style(theme.error)
                         .wrap(ratatui::widgets::Wrap { trim: false }),
                     body,

@@ -194,6 +194,15 @@ fn results_for_another_project_or_version_are_ignored() {
         editor.loading,
         LoadState::Failed("the database is down".into())
     );
+    assert_eq!(
+        editor.handle_key(ch('r')),
+        Outcome::Request(EditorRequest::Load {
+            project: project().id,
+            version: 3
+        })
+    );
+    assert_eq!(editor.loading, LoadState::Loading);
+    assert_eq!(editor.handle_key(ch('r')), Outcome::Ignored);
 }
 
 #[test]
