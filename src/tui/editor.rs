@@ -550,11 +550,17 @@ impl Editor {
             && (self.mode == Mode::Edit
                 || matches!(&self.mode, Mode::Search { back, .. } if **back == Mode::Edit));
         match self.open.as_ref().and_then(|p| self.buffers.get_mut(p)) {
-            Some(buffer) => CodeView {
-                theme,
-                cursor: editing,
+            Some(buffer) => {
+                let view = CodeView {
+                    theme,
+                    cursor: editing,
+                };
+                if let Some(position) = view.render(buffer, code_area, frame.buffer_mut()) {
+                    // The terminal's own cursor too: it blinks, and screen readers
+                    // and terminal multiplexers follow it.
+                    frame.set_cursor_position(position);
+                }
             }
-            .render(buffer, code_area, frame.buffer_mut()),
             None => frame.render_widget(
                 Paragraph::new("Enter or i: edit the selected file · o: view it").style(theme.dim),
                 code_area,

@@ -41,10 +41,18 @@ fn digits(n: usize) -> usize {
 }
 
 impl CodeView<'_> {
-    pub fn render(&self, file: &mut FileBuffer, area: Rect, buf: &mut Buffer) {
+    /// Draws `file` into `area`; returns where the cursor is when it is drawn and on
+    /// screen, for the terminal's own cursor.
+    pub fn render(
+        &self,
+        file: &mut FileBuffer,
+        area: Rect,
+        buf: &mut Buffer,
+    ) -> Option<(u16, u16)> {
         if area.width == 0 || area.height == 0 {
-            return;
+            return None;
         }
+        let mut cursor_at = None;
         let theme = self.theme;
         let line_count = file.lines().len();
         let gutter = digits(line_count).max(3) + 1;
@@ -103,10 +111,21 @@ impl CodeView<'_> {
                 if matches.iter().any(|&(s, e)| s <= byte && byte < e) {
                     style = style.patch(search_style);
                 }
-                if cursor_here && char_index == col {
-                    style = style.add_modifier(Modifier::REVERSED);
-                }
                 let cells = char_width(c, column);
+                if cursor_here && char_index == col {
+                    // On a reversed search match the cursor shows the other way round.
+                    style = if style.add_modifier.contains(Modifier::REVERSED) {
+                        style
+                            .remove_modifier(Modifier::REVERSED)
+                            .add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
+                    } else {
+                        style.add_modifier(Modifier::REVERSED)
+                    };
+                    if column >= left && column < left + width {
+                        cursor_at =
+                            Some((text_x + u16::try_from(column - left).unwrap_or(u16::MAX), y));
+                    }
+                }
                 let start = column;
                 column += cells;
                 if cells == 0 || column <= left {
@@ -129,6 +148,7 @@ impl CodeView<'_> {
             {
                 let x = text_x + u16::try_from(column - left).unwrap_or(u16::MAX);
                 buf.set_stringn(x, y, " ", 1, theme.text.add_modifier(Modifier::REVERSED));
+                cursor_at = Some((x, y));
             }
         }
         // Rows below the last line stay empty but for a marker, as in vi.
@@ -136,6 +156,7 @@ impl CodeView<'_> {
             let y = area.y + u16::try_from(offset).unwrap_or(u16::MAX);
             buf.set_stringn(area.x, y, "~", 1, Style::default().patch(theme.dim));
         }
+        cursor_at
     }
 }
 

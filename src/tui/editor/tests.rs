@@ -546,6 +546,12 @@ fn the_drawn_code_is_highlighted_and_marks_matches_and_the_cursor() {
     };
     let (x, y) = find(&terminal, "item_id: int");
     assert!(reversed(x, y) && reversed(x + 3, y) && !reversed(x + 4, y));
+    // The cursor is on the first match after the edited line, at "/items": drawn
+    // and where the terminal's cursor is.
+    let (x, y) = find(&terminal, "@app.get(\"/items\")");
+    let cursor = (x + 11, y);
+    assert!(!reversed(cursor.0, cursor.1) && reversed(cursor.0 + 1, cursor.1));
+    assert_eq!(terminal.backend().cursor_position(), cursor.into());
 }
 
 fn keyword_colour(terminal: &Terminal<TestBackend>) -> Option<Color> {
@@ -564,4 +570,36 @@ fn the_theme_changes_the_code_colours() {
         .draw(|frame| editor.render(frame, frame.area(), &light, true))
         .expect("drawing into memory");
     assert_ne!(keyword_colour(&dark), keyword_colour(&terminal));
+}
+
+/// The style runs of screen rows `rows`: text with its colour and modifiers, so the
+/// highlighting, the search matches and the cursor show in a snapshot.
+fn style_runs(terminal: &Terminal<TestBackend>, rows: std::ops::Range<u16>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in rows {
+        let mut runs: Vec<(String, String)> = Vec::new();
+        for x in 0..buffer.area.width {
+            let cell = &buffer[(x, y)];
+            let style = format!("{:?} {:?}", cell.fg, cell.modifier);
+            match runs.last_mut() {
+                Some((text, s)) if *s == style => text.push_str(cell.symbol()),
+                _ => runs.push((cell.symbol().to_owned(), style)),
+            }
+        }
+        for (text, style) in runs {
+            if !text.trim().is_empty() {
+                out.push_str(&format!("{y:>2} {text:?} {style}\n"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn snapshot_highlighting_120x40() {
+    let mut editor = snapshot_editor();
+    let terminal = draw(&mut editor, 120, 40);
+    // The decorator, the function with its docstring, and the cursor's line.
+    insta::assert_snapshot!(style_runs(&terminal, 10..14));
 }
