@@ -4,4 +4,5 @@
 pub mod editor;
 pub mod highlight;
 pub mod outcome;
+pub mod preview;
 pub mod theme;
