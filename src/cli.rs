@@ -3,13 +3,13 @@
 
 mod account;
 mod check;
-mod context;
+pub mod context;
 mod db;
 mod deploy;
 mod design;
 mod doctor;
 mod export;
-mod follow;
+pub mod follow;
 mod jobs;
 mod new;
 mod runtimes;
