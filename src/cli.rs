@@ -5,8 +5,10 @@ mod account;
 mod check;
 pub mod context;
 mod db;
+mod deploy;
 mod design;
 mod doctor;
+mod export;
 pub mod follow;
 mod jobs;
 mod new;
@@ -69,6 +71,8 @@ pub enum Command {
     Diff(versions::DiffArgs),
     /// Record a new version equal to an older one (history is never rewritten).
     Restore(versions::RestoreArgs),
+    /// Write a version's files into a directory to run without apiforge (--docker: with Docker files).
+    Export(export::ExportArgs),
     /// Run pipeline jobs for every user (needs the owner connection) until stopped.
     Worker(worker::WorkerArgs),
     /// Your jobs (queued and running; --all for finished ones too).
@@ -93,6 +97,16 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Open the terminal UI (the same as running apiforge without a command).
     Tui,
+    /// Put a version live behind the gateway (zero-downtime swap from the live one).
+    Deploy(deploy::DeployArgs),
+    /// Put the previously live version back (same zero-downtime swap).
+    Rollback(deploy::ProjectArgs),
+    /// Stop a project's live instance and free its URL.
+    Undeploy(deploy::ProjectArgs),
+    /// Your deployments: URL, version, state, instance and request statistics.
+    Deployments(deploy::DeploymentsArgs),
+    /// The daemon hosting the gateway and live instances: run it, or `status`/`stop`.
+    Serve(deploy::ServeArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
@@ -138,6 +152,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Files(args) => versions::files(&ctx, args).await,
             Command::Diff(args) => versions::diff(&ctx, args).await,
             Command::Restore(args) => versions::restore(&ctx, args).await,
+            Command::Export(args) => export::run(&ctx, args).await,
             Command::Worker(args) => worker::run(&ctx, args).await,
             Command::Jobs(args) => jobs::list(&ctx, args).await,
             Command::Job(args) => jobs::show(&ctx, args).await,
@@ -158,6 +173,11 @@ pub fn run(cli: Cli) -> ExitCode {
                     }
                     other => Failure::failed(other.to_string()),
                 }),
+            Command::Deploy(args) => deploy::deploy(&ctx, args).await,
+            Command::Rollback(args) => deploy::rollback(&ctx, args).await,
+            Command::Undeploy(args) => deploy::undeploy(&ctx, args).await,
+            Command::Deployments(args) => deploy::deployments(&ctx, args).await,
+            Command::Serve(args) => deploy::serve(&ctx, args).await,
         }
     });
     match outcome {

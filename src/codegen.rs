@@ -60,6 +60,7 @@ pub mod openapi;
 pub mod project;
 pub mod spec_check;
 pub mod spec_import;
+pub mod text_rules;
 
 use std::collections::BTreeMap;
 

@@ -125,6 +125,14 @@ pub struct EngineConfig {
 pub struct DeployConfig {
     pub gateway_addr: String,
     pub log_lines: usize,
+    pub memory_mb: u64,
+    pub pids: u64,
+    pub cpu_secs: u64,
+    pub workspace_mb: u64,
+    pub health_timeout_secs: u64,
+    pub health_interval_secs: u64,
+    pub restart_backoff_max_secs: u64,
+    pub drain_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod codegen;
 pub mod config;
 pub mod db;
+pub mod deploy;
 pub mod design;
 pub mod doctor;
 pub mod engine;

@@ -8,16 +8,19 @@
 pub mod app;
 pub mod command_palette;
 pub mod dialog;
+pub mod editor;
 pub mod effect;
 #[cfg(test)]
 mod fixture;
 pub mod help_overlay;
+pub mod highlight;
 pub mod keymap;
 pub mod log_pane;
 pub mod message;
 pub mod notice;
 pub mod outcome;
 pub mod pane;
+pub mod preview;
 pub mod projects_pane;
 pub mod state;
 pub mod status_bar;

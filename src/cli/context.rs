@@ -111,8 +111,15 @@ impl From<anyhow::Error> for Failure {
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::failed(format!("cannot encode JSON output: {e}")))?;
-    println!("{text}");
-    Ok(())
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        // A reader that stopped early (`| head`) is not an error of ours.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::failed(format!("cannot write the output: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub use crate::auth::Session;

@@ -73,6 +73,7 @@ async fn collect(ctx: &Context) -> Vec<Check> {
         crate::runtimes::Runtimes::new(&ctx.dirs.cache, &cfg.runtimes).root(),
         &cfg.runtimes.node,
     ));
+    checks.push(crate::deploy::control::doctor_check(&ctx.dirs, &cfg.deploy.gateway_addr).await);
     checks
 }
 

@@ -7,7 +7,6 @@
 
 mod field_examples;
 mod js_value;
-mod pattern_example;
 mod project_view;
 
 use minijinja::syntax::SyntaxConfig;

@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use crate::design::{ApiDesign, AuthScheme};
 
-pub use example::shortest_match;
+pub use super::text_rules::shortest_match;
 pub use paths::path_placeholders;
 
 pub const OPENAPI_VERSION: &str = "3.1.0";

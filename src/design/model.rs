@@ -84,7 +84,8 @@ pub struct Field {
     pub min_length: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u32>,
-    /// An ECMA-262 regular expression the whole value must match.
+    /// A regular expression the value must contain a match of, as JSON Schema reads
+    /// `pattern`; anchor it (`^…$`) to constrain the whole value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// Unit of measure, kept for documentation ("kg", "square meters").

@@ -37,7 +37,7 @@ fn runtimes_config() -> RuntimesConfig {
 
 /// The prepared runtime for `framework`, installed once per test binary (needs the
 /// package registries the first time on a machine).
-fn runtime(framework: Framework) -> PreparedRuntime {
+pub(crate) fn runtime(framework: Framework) -> PreparedRuntime {
     static PYTHON: OnceLock<PreparedRuntime> = OnceLock::new();
     static NODE: OnceLock<PreparedRuntime> = OnceLock::new();
     let runtimes = Runtimes::at(runtimes_root(), &runtimes_config());
@@ -73,7 +73,7 @@ fn runtime(framework: Framework) -> PreparedRuntime {
     }
 }
 
-fn fixture(name: &str) -> ApiDesign {
+pub(crate) fn fixture(name: &str) -> ApiDesign {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/designs")
         .join(format!("{name}.json"));
@@ -90,7 +90,7 @@ fn template(name: &str) -> ApiDesign {
 }
 
 /// Writes the generated project for `design` into a fresh directory.
-fn write_project(design: &ApiDesign, framework: Framework) -> tempfile::TempDir {
+pub(crate) fn write_project(design: &ApiDesign, framework: Framework) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let files = render_project(design, framework).expect("the design renders");
     for (name, text) in files {
@@ -108,7 +108,7 @@ fn limits() -> Limits {
     }
 }
 
-async fn check_dir(sandbox: &Sandbox, dir: &Path) -> Report {
+pub(crate) async fn check_dir(sandbox: &Sandbox, dir: &Path) -> Report {
     let project = Project::load(dir).expect("the project loads");
     let runtime = runtime(project.framework);
     let run = project::check(sandbox, &project, &runtime, CheckSettings::new(limits()))

@@ -4,7 +4,7 @@
 
 use serde_json::{Number, Value, json};
 
-use super::pattern_example;
+use crate::codegen::text_rules::TextRules;
 use crate::design::{Field, FieldType};
 
 /// The `index`-th valid value of `field`; different indexes give different values where
@@ -83,25 +83,24 @@ fn textual_candidates(field: &Field, index: usize) -> Vec<String> {
         return Vec::new();
     }
     let n = index + 1;
-    let mut candidates = Vec::new();
-    if let Some(pattern) = &field.pattern {
-        candidates.extend(pattern_example::example(pattern, index));
-    }
-    let base = match field.ty {
-        FieldType::Email => format!("user{n}@example.com"),
-        FieldType::Url => format!("https://example.com/items/{n}"),
-        FieldType::Phone => format!("+1 555 0100 {n}"),
-        _ => format!("{} {n}", field.name.replace('_', " ")),
-    };
+    let mut guesses = Vec::new();
     if field.ty == FieldType::String || field.ty == FieldType::Text {
-        candidates.push(fit_length(
+        guesses.push(fit_length(
             &field.name.replace('_', " "),
             &n.to_string(),
             field,
         ));
     }
-    candidates.push(base);
-    candidates
+    guesses.push(match field.ty {
+        FieldType::Email => format!("user{n}@example.com"),
+        FieldType::Url => format!("https://example.com/items/{n}"),
+        FieldType::Phone => format!("+1 555 0100 {n}"),
+        _ => format!("{} {n}", field.name.replace('_', " ")),
+    });
+    TextRules::of(field)
+        .example(&guesses, index)
+        .into_iter()
+        .collect()
 }
 
 /// `"{word} {suffix}"` cut or padded to the field's length bounds, keeping the suffix
@@ -133,25 +132,15 @@ pub fn fits(field: &Field, value: &Value) -> bool {
     {
         return false;
     }
-    if let Some(s) = value.as_str() {
-        let length = s.chars().count() as u32;
-        if field.min_length.is_some_and(|min| length < min)
-            || field.max_length.is_some_and(|max| length > max)
-        {
-            return false;
-        }
-        if let Some(pattern) = &field.pattern {
-            return whole_match(pattern, s).unwrap_or(false);
-        }
-    }
-    true
+    value
+        .as_str()
+        .is_none_or(|s| TextRules::of(field).allows(s))
 }
 
+/// Whether `pattern` matches somewhere in `value` (as the generated server checks);
 /// `None` when the pattern is outside what the `regex` crate understands.
-fn whole_match(pattern: &str, value: &str) -> Option<bool> {
-    regex::Regex::new(&format!("^(?:{pattern})$"))
-        .ok()
-        .map(|re| re.is_match(value))
+fn pattern_matches(pattern: &str, value: &str) -> Option<bool> {
+    regex::Regex::new(pattern).ok().map(|re| re.is_match(value))
 }
 
 /// Values the server must reject for `field`, each with a short reason.
@@ -225,7 +214,7 @@ pub fn invalid(field: &Field) -> Vec<(Value, String)> {
         if let Some(pattern) = &field.pattern {
             let mismatch = ["!", "~ ~", "0", "a"]
                 .into_iter()
-                .find(|candidate| whole_match(pattern, candidate) == Some(false));
+                .find(|candidate| pattern_matches(pattern, candidate) == Some(false));
             if let Some(candidate) = mismatch {
                 cases.push((json!(candidate), format!("not matching {pattern}")));
             }

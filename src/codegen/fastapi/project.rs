@@ -52,6 +52,8 @@ pub struct Project {
     pub enums: Vec<EnumAlias>,
     pub actions_imports: String,
     pub support_imports: String,
+    /// Whether any test factory creates parents (and so needs `tests.support.parent`).
+    pub makes_parents: bool,
     pub auth_imports: String,
     pub actions_test_imports: String,
     pub protected: Option<Protected>,
@@ -220,7 +222,8 @@ impl Project {
         let schema_sql = schema_sql(design)?;
         let models_imports = models_imports(&uses);
         let actions_imports = actions_imports(design, has_auth);
-        let support_imports = support_imports(design, &auth);
+        let makes_parents = resources.iter().any(|r| !r.required_parents.is_empty());
+        let support_imports = support_imports(design, &auth, makes_parents);
         let protected = protected(design);
         let auth_imports = auth_imports(&auth);
         let action_tests = action_tests(design)?;
@@ -281,6 +284,7 @@ impl Project {
             enums,
             actions_imports,
             support_imports,
+            makes_parents,
             auth_imports,
             actions_test_imports,
             protected,
@@ -824,10 +828,10 @@ fn resource(
         .map(|n| {
             r.fields
                 .iter()
-                .map(|f| (f.name.clone(), sample::valid(f, n)))
+                .map(|f| Ok((f.name.clone(), sample::require(f, n, &r.name)?)))
                 .collect()
         })
-        .collect();
+        .collect::<Result<_, CodegenError>>()?;
     let samples: Vec<String> = sample_values
         .iter()
         .map(|m| {
@@ -848,7 +852,7 @@ fn resource(
             .first()
             .map(|f| {
                 let mut m = serde_json::Map::new();
-                m.insert(f.name.clone(), sample::valid(f, 1));
+                m.extend(sample::valid(f, 1).map(|v| (f.name.clone(), v)));
                 m
             })
             .unwrap_or_default(),
@@ -1093,11 +1097,18 @@ fn models_imports(uses: &TypeUse) -> String {
     format!("\n{}", i.render())
 }
 
-fn support_imports(design: &ApiDesign, auth: &Auth) -> String {
+fn support_imports(design: &ApiDesign, auth: &Auth, makes_parents: bool) -> String {
     let mut i = Imports::default();
     i.from(Origin::Stdlib, "typing", "Any")
         .from(Origin::ThirdParty, "fastapi.testclient", "TestClient")
         .from(Origin::ThirdParty, "httpx", "Response");
+    if makes_parents {
+        i.from(Origin::Stdlib, "collections.abc", "Callable").from(
+            Origin::Stdlib,
+            "weakref",
+            "WeakKeyDictionary",
+        );
+    }
     if auth.kind == "bearer_jwt" {
         for m in ["base64", "hashlib", "hmac", "json", "time"] {
             i.module(Origin::Stdlib, m);

@@ -2,45 +2,61 @@
 //! README examples. Sample `n` differs from sample `m` wherever the type allows, so
 //! unique fields stay unique across the first few samples.
 
-use regex_syntax::hir::{Class, Hir, HirKind};
 use serde_json::{Value, json};
 
+use crate::codegen::CodegenError;
+use crate::codegen::text_rules::TextRules;
 use crate::design::{Field, FieldType};
 
 /// How many samples each resource gets in the generated tests.
 pub const SAMPLE_COUNT: usize = 6;
 
-/// A valid value for `field`, variant `n`.
-pub fn valid(field: &Field, n: usize) -> Value {
+/// A valid value for `field`, variant `n`, or `None` when its constraints admit no
+/// value apiforge can construct.
+pub fn valid(field: &Field, n: usize) -> Option<Value> {
     let name = field.name.replace('_', " ");
-    match field.ty {
-        FieldType::String | FieldType::Text => {
-            if let Some(pattern) = &field.pattern
-                && let Some(text) = matching(pattern, n)
-            {
-                return Value::String(text);
-            }
-            Value::String(fit_length(&format!("{name} {n}"), field))
+    // Free text may be cut or padded to its lengths; a formatted value (an email, a URL)
+    // would no longer be one, so it falls back to the patterns instead.
+    let text = |guess: String| {
+        let mut guesses = vec![guess];
+        if !field.ty.is_textual() || matches!(field.ty, FieldType::String | FieldType::Text) {
+            guesses.push(fit_length(&guesses[0], field));
         }
+        TextRules::of(field).example(&guesses, n).map(Value::String)
+    };
+    Some(match field.ty {
+        FieldType::String | FieldType::Text => return text(format!("{name} {n}")),
         FieldType::Email => {
-            Value::String(format!("{}{n}@example.com", field.name.replace('_', ".")))
+            return text(format!("{}{n}@example.com", field.name.replace('_', ".")));
         }
-        FieldType::Url => Value::String(format!("https://example.com/{}/{n}", field.name)),
-        FieldType::Phone => Value::String(format!("+1 555 010 {:04}", 1000 + n)),
+        FieldType::Url => return text(format!("https://example.com/{}/{n}", field.name)),
+        FieldType::Phone => return text(format!("+1 555 010 {:04}", 1000 + n)),
+        FieldType::Time => return text(format!("{:02}:30", 8 + n)),
         FieldType::Integer => json!(integer(field, n)),
         FieldType::Number | FieldType::Decimal => json!(number(field, n)),
         FieldType::Boolean => Value::Bool(n.is_multiple_of(2)),
         FieldType::Date => Value::String(format!("2024-03-{:02}", 10 + n)),
         FieldType::DateTime => Value::String(format!("2024-03-{:02}T09:30:00Z", 10 + n)),
-        FieldType::Time => Value::String(format!("{:02}:30", 8 + n)),
         FieldType::Uuid => Value::String(format!("00000000-0000-4000-8000-{:012}", n + 1)),
-        FieldType::Enum => field
-            .enum_values
-            .get(n % field.enum_values.len().max(1))
-            .map(|v| Value::String(v.clone()))
-            .unwrap_or(Value::Null),
+        FieldType::Enum => Value::String(
+            field
+                .enum_values
+                .get(n % field.enum_values.len().max(1))?
+                .clone(),
+        ),
         FieldType::Json => json!({"label": format!("{name} {n}"), "rank": n}),
-    }
+    })
+}
+
+/// [`valid`], or an error naming `owner.field` and what to change.
+pub fn require(field: &Field, n: usize, owner: &str) -> Result<Value, CodegenError> {
+    valid(field, n).ok_or_else(|| {
+        CodegenError::Unsupported(format!(
+            "cannot derive a valid example for {owner}.{} (its bounds, lengths or pattern \
+             admit no value apiforge can construct); simplify the constraint",
+            field.name
+        ))
+    })
 }
 
 /// A value of the wrong JSON type for `field`.
@@ -134,6 +150,9 @@ fn number(field: &Field, n: usize) -> f64 {
     if inside { rounded } else { value }
 }
 
+/// The longest text [`fit_length`] pads to.
+const MAX_PADDED_LENGTH: usize = 10_000;
+
 /// Trims or pads `text` into the field's length bounds, keeping its end (where the
 /// variant number is) so variants stay distinct.
 fn fit_length(text: &str, field: &Field) -> String {
@@ -142,100 +161,19 @@ fn fit_length(text: &str, field: &Field) -> String {
         let max = max as usize;
         if chars.len() > max {
             chars.drain(..chars.len() - max);
+            // A cut can leave a leading blank (" 0" from "region 0"): drop it.
+            let blanks = chars.iter().take_while(|c| c.is_whitespace()).count();
+            chars.drain(..blanks);
         }
     }
     if let Some(min) = field.min_length {
-        while chars.len() < min as usize {
-            chars.insert(0, 'x');
-        }
+        // Past the longest example worth making, leave the text short: no example fits.
+        let missing = (min as usize)
+            .min(MAX_PADDED_LENGTH)
+            .saturating_sub(chars.len());
+        chars.splice(0..0, std::iter::repeat_n('x', missing));
     }
     chars.into_iter().collect()
-}
-
-/// A string matching `pattern`, variant `n`, or `None` when the pattern cannot be
-/// parsed or the example does not match it.
-pub fn matching(pattern: &str, n: usize) -> Option<String> {
-    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
-    let mut atoms = Vec::new();
-    atomise(&hir, &mut atoms);
-    // Count `n` in mixed radix over the classes, last class fastest, so variants differ.
-    let mut rest = n;
-    let mut picks = vec![0usize; atoms.len()];
-    for (i, atom) in atoms.iter().enumerate().rev() {
-        if let Atom::Class(pool) = atom
-            && !pool.is_empty()
-        {
-            picks[i] = rest % pool.len();
-            rest /= pool.len();
-        }
-    }
-    let text: String = atoms
-        .iter()
-        .zip(picks)
-        .map(|(atom, pick)| match atom {
-            Atom::Fixed(s) => s.clone(),
-            Atom::Class(pool) => pool.get(pick).map(|c| c.to_string()).unwrap_or_default(),
-        })
-        .collect();
-    let re = regex::Regex::new(pattern).ok()?;
-    re.is_match(&text).then_some(text)
-}
-
-enum Atom {
-    Fixed(String),
-    Class(Vec<char>),
-}
-
-/// Flattens the shortest non-empty match: one repetition at least, first alternative.
-fn atomise(hir: &Hir, atoms: &mut Vec<Atom>) {
-    match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => {}
-        HirKind::Literal(lit) => {
-            atoms.push(Atom::Fixed(String::from_utf8_lossy(&lit.0).into_owned()))
-        }
-        HirKind::Class(class) => atoms.push(Atom::Class(pool(class))),
-        HirKind::Repetition(rep) => {
-            let count = rep.min.max(1).min(rep.max.unwrap_or(u32::MAX));
-            for _ in 0..count {
-                atomise(&rep.sub, atoms);
-            }
-        }
-        HirKind::Capture(cap) => atomise(&cap.sub, atoms),
-        HirKind::Concat(parts) => parts.iter().for_each(|part| atomise(part, atoms)),
-        HirKind::Alternation(branches) => {
-            if let Some(first) = branches.first() {
-                atomise(first, atoms);
-            }
-        }
-    }
-}
-
-/// The characters of a class worth using: printable ASCII when it has any.
-fn pool(class: &Class) -> Vec<char> {
-    let mut chars: Vec<char> = Vec::new();
-    match class {
-        Class::Unicode(set) => {
-            for range in set.ranges() {
-                let (start, end) = (range.start() as u32, range.end() as u32);
-                chars.extend((start..=end.min(start + 128)).filter_map(char::from_u32));
-            }
-        }
-        Class::Bytes(set) => {
-            for range in set.ranges() {
-                chars.extend((range.start()..=range.end()).map(char::from));
-            }
-        }
-    }
-    let printable: Vec<char> = chars
-        .iter()
-        .copied()
-        .filter(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation())
-        .collect();
-    if printable.is_empty() {
-        chars
-    } else {
-        printable
-    }
 }
 
 #[cfg(test)]
@@ -256,8 +194,8 @@ mod tests {
             "^[a-z][a-z0-9_]*$",
             "^(foo|bar)\\d$",
         ] {
-            let a = valid(&text(pattern), 0);
-            let b = valid(&text(pattern), 1);
+            let a = valid(&text(pattern), 0).expect("derivable");
+            let b = valid(&text(pattern), 1).expect("derivable");
             let re = regex::Regex::new(pattern).expect("test pattern");
             let (a, b) = (a.as_str().expect("string"), b.as_str().expect("string"));
             assert!(re.is_match(a), "{pattern} {a}");
@@ -272,14 +210,29 @@ mod tests {
         f.min = Some(1.0);
         f.max = Some(5.0);
         for n in 0..SAMPLE_COUNT {
-            let v = valid(&f, n).as_i64().expect("integer");
+            let v = valid(&f, n).and_then(|v| v.as_i64()).expect("integer");
             assert!((1..=5).contains(&v));
         }
         let mut s = Field::new("code", FieldType::String);
         s.max_length = Some(3);
         s.min_length = Some(2);
-        let v = valid(&s, 4);
+        let v = valid(&s, 4).expect("derivable");
         assert_eq!(v.as_str().map(|s| s.chars().count()), Some(3));
         assert_eq!(invalid(&s).len(), 2);
+    }
+
+    #[test]
+    fn constraints_that_admit_nothing_are_refused_with_a_reason() {
+        let mut f = Field::new("code", FieldType::String);
+        f.pattern = Some("^[A-Z]{3}$".into());
+        f.min_length = Some(6);
+        let error = require(&f, 0, "coupon").expect_err("no value fits");
+        assert!(error.to_string().contains("coupon.code"), "{error}");
+        let mut phone = Field::new("office_phone", FieldType::Phone);
+        phone.pattern = Some(r"^\+44".into());
+        for n in 0..SAMPLE_COUNT {
+            let v = require(&phone, n, "coupon").expect("derivable");
+            assert!(v.as_str().is_some_and(|s| s.starts_with("+44")), "{v}");
+        }
     }
 }

@@ -2,10 +2,10 @@
 //! bounds. Deterministic: the same field always gets the same value, and the value
 //! always satisfies the field's own constraints (`spec_check` verifies that).
 
-use regex_syntax::hir::{Class, Hir, HirKind};
 use serde_json::{Map, Value, json};
 
-use super::{PHONE_PATTERN, TIME_PATTERN, number};
+use super::number;
+use crate::codegen::text_rules::TextRules;
 use crate::design::{Field, FieldType};
 
 /// The timestamp every example resource was created and updated at.
@@ -133,63 +133,18 @@ fn words(name: &str) -> String {
     tokens(name).collect::<Vec<_>>().join(" ")
 }
 
-/// A string example: a name-based guess first, then one generated from the pattern,
-/// each stretched or cut to the length bounds; the first that satisfies every bound.
+/// A string example: a name-based guess first, stretched or cut to the length bounds
+/// when it does not fit, else one generated from the field's patterns.
 fn text(field: &Field, resource: &str) -> String {
     let guess = text_by_type(field, resource);
-    let mut candidates = vec![guess.clone(), fit_length(field, &guess)];
-    let generated: Vec<Vec<String>> = patterns(field)
-        .iter()
-        .map(|p| {
-            [0, 1, 3, 8, 20]
-                .iter()
-                .filter_map(|extra| shortest_match(p, *extra))
-                .collect()
-        })
-        .collect();
-    candidates.extend(generated.iter().flatten().cloned());
-    // A field's own pattern on top of its type's (a phone that must start with +44):
-    // a match of the first followed by the tail of a match of the second.
-    if let [own, builtin] = generated.as_slice() {
-        for a in own {
-            for b in builtin {
-                for skip in 0..3.min(b.len()) {
-                    if let Some(tail) = b.get(skip..) {
-                        candidates.push(format!("{a}{tail}"));
-                    }
-                }
-            }
-        }
-    }
-    candidates
-        .iter()
-        .find(|c| text_fits(field, c))
-        .or(candidates.last())
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn patterns(field: &Field) -> Vec<&str> {
-    let builtin = match field.ty {
-        FieldType::Time => Some(TIME_PATTERN),
-        FieldType::Phone => Some(PHONE_PATTERN),
-        _ => None,
-    };
-    field
-        .pattern
-        .as_deref()
-        .into_iter()
-        .chain(builtin)
-        .collect()
+    let fitted = fit_length(field, &guess);
+    TextRules::of(field)
+        .example(&[guess, fitted.clone()], 0)
+        .unwrap_or(fitted)
 }
 
 fn text_fits(field: &Field, s: &str) -> bool {
-    let len = s.chars().count() as u32;
-    field.min_length.is_none_or(|m| len >= m)
-        && field.max_length.is_none_or(|m| len <= m)
-        && patterns(field)
-            .iter()
-            .all(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(s)))
+    TextRules::of(field).allows(s)
 }
 
 fn fit_length(field: &Field, s: &str) -> String {
@@ -324,61 +279,6 @@ fn string_by_name(name: &str, resource: &str) -> String {
     }
 }
 
-/// The shortest string `pattern` matches (repetitions run `extra` more times than their
-/// minimum, within their maximum), or `None` when the pattern does not parse.
-pub fn shortest_match(pattern: &str, extra: u32) -> Option<String> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .build()
-        .parse(pattern)
-        .ok()?;
-    let mut out = String::new();
-    write_match(&hir, extra, &mut out)?;
-    Some(out)
-}
-
-fn write_match(hir: &Hir, extra: u32, out: &mut String) -> Option<()> {
-    match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => {}
-        HirKind::Literal(lit) => out.push_str(std::str::from_utf8(&lit.0).ok()?),
-        HirKind::Class(Class::Unicode(class)) => {
-            let ranges = class.ranges();
-            let preferred = ['a', 'A', '1', '0', 'x', ' '];
-            let ch = preferred
-                .iter()
-                .copied()
-                .find(|c| ranges.iter().any(|r| r.start() <= *c && *c <= r.end()))
-                .or_else(|| {
-                    ranges.iter().find_map(|r| {
-                        (r.start()..=r.end()).find(|c| c.is_ascii_graphic() || c.is_alphanumeric())
-                    })
-                })?;
-            out.push(ch);
-        }
-        HirKind::Class(Class::Bytes(class)) => {
-            let byte = class
-                .ranges()
-                .iter()
-                .find_map(|r| (r.start()..=r.end()).find(u8::is_ascii_graphic))?;
-            out.push(char::from(byte));
-        }
-        HirKind::Repetition(rep) => {
-            let wanted = rep.min.saturating_add(extra);
-            let times = rep.max.map_or(wanted, |max| wanted.min(max));
-            for _ in 0..times {
-                write_match(&rep.sub, extra, out)?;
-            }
-        }
-        HirKind::Capture(cap) => write_match(&cap.sub, extra, out)?,
-        HirKind::Concat(parts) => {
-            for part in parts {
-                write_match(part, extra, out)?;
-            }
-        }
-        HirKind::Alternation(branches) => write_match(branches.first()?, extra, out)?,
-    }
-    Some(())
-}
-
 /// An example object with a value for every field in `fields`.
 pub fn object<'a>(
     fields: impl IntoIterator<Item = &'a Field>,
@@ -393,21 +293,6 @@ pub fn object<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pattern_examples_match_their_pattern() {
-        for pattern in [
-            r"^[A-Z]{3}-\d{4}$",
-            r"^(?:INV|ORD)-[0-9]+$",
-            TIME_PATTERN,
-            PHONE_PATTERN,
-            r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-        ] {
-            let s = shortest_match(pattern, 1).expect("pattern parses");
-            let re = regex::Regex::new(pattern).expect("pattern compiles");
-            assert!(re.is_match(&s), "{s:?} does not match {pattern}");
-        }
-    }
 
     #[test]
     fn examples_respect_bounds() {

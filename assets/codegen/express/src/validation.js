@@ -73,14 +73,17 @@ function isPlainObject(value) {
 
 const patternCache = new Map();
 
-/** The design's patterns must match the whole value. */
-function wholeMatch(pattern) {
+/**
+ * A design's pattern as JSON Schema reads it (and the spec says): it must match
+ * somewhere in the value; patterns that constrain the whole value anchor themselves.
+ */
+function patternRegex(pattern) {
   if (!patternCache.has(pattern)) {
     let regex;
     try {
-      regex = new RegExp(`^(?:${pattern})$`, 'u');
+      regex = new RegExp(pattern, 'u');
     } catch {
-      regex = new RegExp(`^(?:${pattern})$`);
+      regex = new RegExp(pattern);
     }
     patternCache.set(pattern, regex);
   }
@@ -134,7 +137,7 @@ function checkValue(field, value) {
     if (field.maxLength !== undefined && length > field.maxLength) {
       return `must be at most ${field.maxLength} characters long`;
     }
-    if (field.pattern !== undefined && !wholeMatch(field.pattern).test(value)) {
+    if (field.pattern !== undefined && !patternRegex(field.pattern).test(value)) {
       return `must match the pattern ${field.pattern}`;
     }
   }

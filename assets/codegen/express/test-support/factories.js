@@ -25,13 +25,34 @@ const PATHS = {
 {% endfor %}
 };
 
+/**
+ * The parents created for each test's API, by resource and sample index. A record
+ * reached along two paths (in a diamond A→B→D, A→C→D) is created once, so its unique
+ * fields never collide; keyed by the test's own API (and so its own database), no two
+ * tests share a row.
+ */
+const MADE_PARENTS = new WeakMap();
+
+/** Sample `index` of `name` as a parent: created at most once per test. */
+async function parent(api, name, index) {
+  if (!MADE_PARENTS.has(api)) {
+    MADE_PARENTS.set(api, new Map());
+  }
+  const made = MADE_PARENTS.get(api);
+  const key = `${name}#${index}`;
+  if (!made.has(key)) {
+    made.set(key, await create(api, name, index));
+  }
+  return made.get(key);
+}
+
 /** Sample `index` of `name`, creating the parents it needs unless `overrides` names them. */
 async function buildBody(api, name, index = 0, overrides = {}) {
   const samples = SAMPLES[name];
   const body = { ...samples[index % samples.length] };
-  for (const parent of PARENTS[name]) {
-    if (!Object.hasOwn(overrides, parent.field)) {
-      body[parent.field] = (await create(api, parent.target, index)).id;
+  for (const required of PARENTS[name]) {
+    if (!Object.hasOwn(overrides, required.field)) {
+      body[required.field] = (await parent(api, required.target, index)).id;
     }
   }
   return { ...body, ...overrides };

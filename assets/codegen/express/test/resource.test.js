@@ -291,7 +291,9 @@ describe('{{ r.path }}', () => {
 {% if rel.testable %}
 
   test('deleting {{ rel.a_target }} {{ rel.effect }}', async () => {
-    const parent = await create(api, '{{ rel.target }}', 0);
+    // Sample 1: the parents sample 0 creates for itself are samples 0, so this one never
+    // collides with them on a unique field, and only `child` refers to it.
+    const parent = await create(api, '{{ rel.target }}', 1);
     const child = await create(api, '{{ r.name }}', 0, { {{ rel.field }}: parent.id });
     assert.equal(child.{{ rel.field }}, parent.id);
     const response = await api.delete(`{{ rel.target_path }}/${parent.id}`);

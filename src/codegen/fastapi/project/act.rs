@@ -288,8 +288,8 @@ pub(super) fn action(
         let m: serde_json::Map<String, Value> = a
             .input
             .iter()
-            .map(|f| (f.name.clone(), sample::valid(f, 0)))
-            .collect();
+            .map(|f| Ok((f.name.clone(), sample::require(f, 0, &a.name)?)))
+            .collect::<Result<_, CodegenError>>()?;
         shell_quote_body(&Value::Object(m))
     };
     Ok(Act {
@@ -359,8 +359,8 @@ pub(super) fn action_tests(design: &ApiDesign) -> Result<Vec<ActionTest>, Codege
             let m: serde_json::Map<String, Value> = a
                 .input
                 .iter()
-                .map(|f| (f.name.clone(), sample::valid(f, 0)))
-                .collect();
+                .map(|f| Ok((f.name.clone(), sample::require(f, 0, &a.name)?)))
+                .collect::<Result<_, CodegenError>>()?;
             format!(", json={}", py(&Value::Object(m)))
         };
         let method = a.method.as_str();
