@@ -22,6 +22,7 @@ pub mod outcome;
 pub mod pane;
 pub mod preview;
 pub mod projects_pane;
+pub mod shown_project;
 pub mod state;
 pub mod status_bar;
 pub mod text_field;
@@ -52,7 +53,8 @@ pub async fn run(config: &Config, dirs: &Dirs, problems: Vec<String>) -> Result<
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(TuiError::NoTerminal);
     }
-    let mut app = app::App::new(config, dirs, effect::SessionSource::Configured);
+    let mut app =
+        app::App::new(config, dirs, effect::SessionSource::Configured).with_terminal_clipboard();
     for problem in problems {
         app.report_at_start(problem);
     }

@@ -8,23 +8,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use crossterm::event::Event;
+use crossterm::event::{Event, KeyEvent, KeyEventKind};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::buffer::Buffer;
 use tokio::sync::mpsc;
 
+use super::editor::{Editor, EditorResult};
 use super::effect::{Effect, EffectRunner, SessionSource, sandbox_backend};
 use super::keymap::Keymap;
+use super::log_pane::JobProgress;
 use super::message::Message;
 use super::notice::Level;
+use super::outcome::Outcome;
+use super::pane::Pane;
+use super::preview::Preview;
 use super::state::{Defaults, State};
 use super::theme::Theme;
 use crate::codegen::Framework;
 use crate::config::{Config, Dirs};
+use crate::engine::JobId;
 use crate::pipeline::PipelineEnv;
 use crate::provider::ProviderKind;
+use uuid::Uuid;
 
 /// How often spinners and running timers move.
 const TICK: Duration = Duration::from_millis(100);
@@ -37,6 +44,16 @@ pub enum AppError {
 
 pub struct App {
     state: State,
+    /// The two components keep their own state (a text buffer with its highlight
+    /// cache, request forms); `handle` routes keys and results to them.
+    editor: Editor,
+    preview: Preview,
+    /// What the components show: the selected project and its latest version.
+    shown: Option<(Uuid, Option<i32>)>,
+    /// The save job the editor submitted, until it ends.
+    pending_save: Option<JobId>,
+    /// Quit was asked once with unsaved edits; asking again quits.
+    quit_armed: bool,
     theme: Theme,
     runner: EffectRunner,
     tx: mpsc::UnboundedSender<Message>,
@@ -82,6 +99,11 @@ impl App {
         let runner = EffectRunner::new(tx.clone(), source, env);
         Self {
             state,
+            editor: Editor::new(),
+            preview: Preview::new(),
+            shown: None,
+            pending_save: None,
+            quit_armed: false,
             theme,
             runner,
             tx,
@@ -151,13 +173,155 @@ impl App {
         }
     }
 
+    /// Lets the clipboard effect write OSC 52 to the real terminal.
+    pub fn with_terminal_clipboard(mut self) -> Self {
+        self.runner = self.runner.with_terminal_clipboard();
+        self
+    }
+
     fn handle(&mut self, mut message: Message) {
         if let Message::Connected(connected) = &mut message
             && let Some(handles) = connected.handles.take()
         {
             self.runner.attach(handles);
         }
-        for effect in self.state.update(message) {
+        let effects = match message {
+            Message::Input(Event::Key(key)) if self.component_takes(&key) => {
+                match self.component_key(key) {
+                    Some(effects) => effects,
+                    None => self.state.update(message),
+                }
+            }
+            Message::Editor(result) => {
+                if let EditorResult::SaveSubmitted { job, .. } = &result {
+                    self.pending_save = Some(*job);
+                }
+                self.editor.apply(result.clone());
+                self.state.update(Message::Editor(result))
+            }
+            Message::Preview(result) => {
+                self.preview.apply(result.clone());
+                self.state.update(Message::Preview(result))
+            }
+            other => self.state.update(other),
+        };
+        for effect in effects {
+            self.runner.apply(effect);
+        }
+        self.guard_quit();
+        self.follow_save();
+        self.follow_selection();
+    }
+
+    /// Whether a key goes to the focused component first: no overlay or filter is
+    /// open, and the editor or preview has the focus.
+    fn component_takes(&self, key: &KeyEvent) -> bool {
+        key.kind != KeyEventKind::Release
+            && self.state.overlay.is_none()
+            && !self.state.projects.filtering
+            && matches!(self.state.focus, Pane::Editor | Pane::Preview)
+    }
+
+    /// Offers a key to the focused component: `None` when it ignored the key (the
+    /// keymap handles it), else the effect its request needs, if any.
+    fn component_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let outcome = match self.state.focus {
+            Pane::Editor => match self.editor.handle_key(key) {
+                Outcome::Request(r) => Outcome::Request(Effect::Editor(r)),
+                Outcome::Consumed => Outcome::Consumed,
+                Outcome::Ignored => Outcome::Ignored,
+            },
+            _ => match self.preview.handle_key(key) {
+                Outcome::Request(r) => Outcome::Request(Effect::Preview(r)),
+                Outcome::Consumed => Outcome::Consumed,
+                Outcome::Ignored => Outcome::Ignored,
+            },
+        };
+        match outcome {
+            Outcome::Ignored => None,
+            Outcome::Consumed => Some(Vec::new()),
+            Outcome::Request(effect) => Some(vec![effect]),
+        }
+    }
+
+    /// Unsaved edits are never lost by quitting: the first quit only warns.
+    fn guard_quit(&mut self) {
+        if !self.state.quit || !self.editor.has_unsaved() || self.quit_armed {
+            return;
+        }
+        self.state.quit = false;
+        self.quit_armed = true;
+        let files = self.editor.dirty_files().join(", ");
+        let effects = self.state.report(
+            Level::Warn,
+            format!("unsaved edits in {files}: Ctrl-S in the editor saves them; quit again to discard them"),
+        );
+        for effect in effects {
+            self.runner.apply(effect);
+        }
+    }
+
+    /// Tells the editor how its save job ended, once the log pane knows.
+    fn follow_save(&mut self) {
+        let Some(job) = self.pending_save else {
+            return;
+        };
+        let Some(row) = self.state.log.job(job) else {
+            return;
+        };
+        let result = match (&row.progress, row.version) {
+            (JobProgress::Succeeded { .. }, Some(version)) => EditorResult::Saved { job, version },
+            (JobProgress::Failed { error, .. }, _) => EditorResult::SaveFailed {
+                message: error.clone(),
+            },
+            (JobProgress::Cancelled, _) => EditorResult::SaveFailed {
+                message: format!("the save job #{job} was cancelled; your edits are still here"),
+            },
+            _ => return,
+        };
+        self.pending_save = None;
+        self.quit_armed = false;
+        self.editor.apply(result.clone());
+        for effect in self.state.update(Message::Editor(result)) {
+            self.runner.apply(effect);
+        }
+    }
+
+    /// Shows the selected project in the editor and preview when it (or its latest
+    /// version) changed. Unsaved edits keep the editor on their project.
+    fn follow_selection(&mut self) {
+        let selected = self
+            .state
+            .projects
+            .selected_project()
+            .map(|p| (p.id, p.latest_version));
+        if selected == self.shown {
+            return;
+        }
+        self.shown = selected;
+        let mut effects = Vec::new();
+        match self.state.projects.selected_project() {
+            Some(project) => {
+                effects.extend(self.preview.show(project).map(Effect::Preview));
+                let same = self.editor.project() == Some(project.id)
+                    && self.editor.version() == project.latest_version;
+                if !same {
+                    if self.editor.has_unsaved() {
+                        if self.editor.project() != Some(project.id) {
+                            let files = self.editor.dirty_files().join(", ");
+                            effects.extend(self.state.report(
+                                Level::Warn,
+                                format!("the editor keeps your unsaved edits ({files}); save them with Ctrl-S to edit {}", project.slug),
+                            ));
+                        }
+                    } else {
+                        effects.extend(self.editor.load(project).map(Effect::Editor));
+                    }
+                }
+            }
+            None => effects.extend(self.preview.clear().map(Effect::Preview)),
+        }
+        for effect in effects {
             self.runner.apply(effect);
         }
     }
@@ -169,8 +333,9 @@ impl App {
     ) -> Result<(), AppError> {
         let state = &self.state;
         let theme = &self.theme;
+        let (editor, preview) = (&mut self.editor, &mut self.preview);
         let frame = terminal
-            .draw(|frame| super::view::draw(frame, state, theme))
+            .draw(|frame| super::view::draw(frame, state, theme, editor, preview))
             .map_err(|e| AppError::Terminal(e.to_string()))?;
         probe(state, frame.buffer);
         Ok(())

@@ -25,9 +25,9 @@ pub use file_buffer::FileBuffer;
 use file_tree::{FileTree, RowKind, TreeRow};
 
 use super::outcome::Outcome;
+use super::shown_project::ShownProject;
 use super::theme::Theme;
 use crate::codegen::GeneratedFiles;
-use crate::db::projects::Project;
 use crate::engine::JobId;
 use code_view::CodeView;
 
@@ -156,23 +156,23 @@ impl Editor {
 
     /// Shows `project`'s latest version, dropping the current buffers: the app asks
     /// the user first when `has_unsaved()`. `None` when there is nothing to load.
-    pub fn load(&mut self, project: &Project) -> Option<EditorRequest> {
+    pub fn load(&mut self, project: &impl ShownProject) -> Option<EditorRequest> {
         *self = Self::new();
-        let Some(version) = project.latest_version else {
+        let Some(version) = project.latest_version() else {
             self.notice = Some((
                 Severity::Info,
-                format!("{} has no version yet", project.slug),
+                format!("{} has no version yet", project.slug()),
             ));
             return None;
         };
         self.target = Some(Target {
-            project: project.id,
-            slug: project.slug.clone(),
+            project: project.id(),
+            slug: project.slug().to_owned(),
             version,
         });
         self.loading = LoadState::Loading;
         Some(EditorRequest::Load {
-            project: project.id,
+            project: project.id(),
             version,
         })
     }

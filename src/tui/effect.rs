@@ -9,9 +9,11 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::editor::{self, EditorRequest, EditorServices};
 use super::log_pane::JobSnapshot;
 use super::message::{Connected, Message, SessionHandles};
 use super::notice::Level;
+use super::preview::{self, PreviewRequest, PreviewServices};
 use crate::auth::{Session, SessionError};
 use crate::codegen::Framework;
 use crate::db::DbError;
@@ -68,6 +70,12 @@ pub enum Effect {
         level: Level,
         text: String,
     },
+    /// Read or save the editor's files (`Message::Editor` answers).
+    Editor(EditorRequest),
+    /// Load, send, diff, restore or stop for the preview (`Message::Preview` answers).
+    Preview(PreviewRequest),
+    /// Put text on the terminal's clipboard with an OSC 52 escape (works over SSH).
+    Clipboard(String),
 }
 
 /// Where the session comes from.
@@ -87,6 +95,11 @@ pub struct EffectRunner {
     worker: Option<tokio::task::JoinHandle<()>>,
     /// Stops the in-process worker and the event feed on quit.
     stop: CancellationToken,
+    editor: Option<EditorServices>,
+    /// Holds the preview's on-demand sandbox server, stopped on quit.
+    preview: Option<Arc<PreviewServices>>,
+    /// Whether `Clipboard` may write escapes to stdout (not under a test backend).
+    terminal_clipboard: bool,
 }
 
 impl EffectRunner {
@@ -98,18 +111,42 @@ impl EffectRunner {
             session: None,
             worker: None,
             stop: CancellationToken::new(),
+            editor: None,
+            preview: None,
+            terminal_clipboard: false,
         }
+    }
+
+    /// Lets `Clipboard` write to the real terminal (stdout).
+    pub fn with_terminal_clipboard(mut self) -> Self {
+        self.terminal_clipboard = true;
+        self
     }
 
     /// Takes the handles a `Connected` message carries.
     pub fn attach(&mut self, handles: SessionHandles) {
-        self.session = Some(handles.session);
+        let session = handles.session;
+        self.editor = Some(EditorServices {
+            session: Arc::new(session.clone()),
+            sandbox: sandbox_backend(&self.env),
+        });
+        self.preview = Some(Arc::new(PreviewServices::new(
+            session.db.clone(),
+            session.token.clone(),
+            session.identity.id,
+            self.env.config.clone(),
+            self.env.dirs.clone(),
+        )));
+        self.session = Some(session);
         self.worker = handles.worker;
     }
 
     /// Stops the worker (it releases what it runs) and the feed.
     pub async fn shutdown(&mut self) {
         self.stop.cancel();
+        if let Some(preview) = self.preview.take() {
+            preview.shutdown().await;
+        }
         if let Some(worker) = self.worker.take() {
             // A job in a sandbox step may take a moment to release; do not hang the
             // terminal on it.
@@ -137,6 +174,39 @@ impl EffectRunner {
                     let _ = tx.send(Message::Reload { attempt });
                 });
             }
+            Effect::Clipboard(escape) => {
+                if self.terminal_clipboard {
+                    use std::io::Write;
+                    let mut out = std::io::stdout().lock();
+                    if let Err(e) = out.write_all(escape.as_bytes()).and_then(|()| out.flush()) {
+                        let _ = tx.send(Message::EffectFailed {
+                            what: "copy to the clipboard".into(),
+                            error: e.to_string(),
+                            unavailable: false,
+                        });
+                    }
+                }
+            }
+            Effect::Editor(request) => match self.editor.clone() {
+                Some(services) => {
+                    tokio::spawn(async move {
+                        let result = editor::perform(request, &services).await;
+                        let _ = tx.send(Message::Editor(result));
+                    });
+                }
+                None => not_connected(&tx, "open the files"),
+            },
+            Effect::Preview(request) => match self.preview.clone() {
+                Some(services) => {
+                    tokio::spawn(async move {
+                        let result = preview::perform(request, &services).await;
+                        let _ = tx.send(Message::Preview(result));
+                    });
+                }
+                // Nothing runs before the session exists, so there is nothing to stop.
+                None if request == PreviewRequest::StopServer => {}
+                None => not_connected(&tx, "run the preview"),
+            },
             Effect::Connect { attempt, after } => {
                 let source = self.source.clone();
                 let env = self.env.clone();
@@ -179,6 +249,14 @@ impl EffectRunner {
     }
 }
 
+fn not_connected(tx: &UnboundedSender<Message>, what: &str) {
+    let _ = tx.send(Message::EffectFailed {
+        what: what.into(),
+        error: "not connected to the database yet; wait for the status bar to show it".into(),
+        unavailable: false,
+    });
+}
+
 /// What an effect was doing, for its error notice ("cannot {what}: …").
 fn describe(effect: &Effect) -> String {
     match effect {
@@ -191,6 +269,9 @@ fn describe(effect: &Effect) -> String {
         Effect::DeleteProject { slug, .. } => format!("delete {slug}"),
         Effect::CancelJob(job) => format!("cancel job #{job}"),
         Effect::ExpireNotice { .. } | Effect::Log { .. } => "keep the notices".into(),
+        Effect::Editor(_) => "open the files".into(),
+        Effect::Preview(_) => "run the preview".into(),
+        Effect::Clipboard(_) => "copy to the clipboard".into(),
     }
 }
 
@@ -379,7 +460,10 @@ async fn perform(
         Effect::Connect { .. }
         | Effect::ScheduleReload { .. }
         | Effect::ExpireNotice { .. }
-        | Effect::Log { .. } => {
+        | Effect::Log { .. }
+        | Effect::Editor(_)
+        | Effect::Preview(_)
+        | Effect::Clipboard(_) => {
             return Err(EffectError::Gone(
                 "internal: a timer effect reached the database runner".into(),
             ));

@@ -73,6 +73,8 @@ pub struct JobRow {
     pub steps: Vec<StepRow>,
     /// "v1 passing · tests 24/24 · contract 31/31", from the job's output.
     pub summary: Option<String>,
+    /// The version the job recorded, from its output.
+    pub version: Option<i32>,
     pub lines: Vec<LogLine>,
     /// Whether the log lines before this session were loaded.
     pub history_loaded: bool,
@@ -88,6 +90,7 @@ impl JobRow {
             progress: JobProgress::Queued,
             steps: Vec::new(),
             summary: None,
+            version: None,
             lines: Vec::new(),
             history_loaded: false,
             expanded: false,
@@ -358,11 +361,12 @@ impl LogPane {
                         took,
                     },
                 };
-                job.summary = record
+                let output = record
                     .output
                     .clone()
-                    .and_then(|o| serde_json::from_value::<PipelineOutput>(o).ok())
-                    .map(|o| summary(&o));
+                    .and_then(|o| serde_json::from_value::<PipelineOutput>(o).ok());
+                job.summary = output.as_ref().map(summary);
+                job.version = output.map(|o| o.version);
                 if !snap.steps.is_empty() {
                     job.steps = snap
                         .steps

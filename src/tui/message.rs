@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::Event;
 
+use super::editor::EditorResult;
 use super::log_pane::JobSnapshot;
+use super::preview::PreviewResult;
 use crate::auth::Session;
 use crate::db::projects::ProjectSummary;
 use crate::engine::{JobEvent, JobId};
@@ -55,6 +57,12 @@ pub enum Message {
     Reload { attempt: u32 },
     /// The `ExpireNotice` effect's timer ran out.
     NoticeExpired(u64),
+    /// An `Effect::Editor` request finished; the app feeds it to the editor (and
+    /// remembers a submitted save job to tell the editor how it ended).
+    Editor(EditorResult),
+    /// An `Effect::Preview` request finished; the app feeds it to the preview (a
+    /// restore also reloads the projects, a copied curl goes to the clipboard).
+    Preview(PreviewResult),
 }
 
 /// The result of connecting.

@@ -30,7 +30,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Tabs};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::db::projects::Project;
+use super::shown_project::ShownProject;
 use crate::tui::outcome::Outcome;
 use crate::tui::theme::Theme;
 use crate::versions::{RecordedVersion, TestRun, VersionDiff, VersionSummary};
@@ -308,34 +308,34 @@ impl Preview {
     /// Shows `project`'s latest version. Returns the load to run when that is not
     /// what is shown already (a new project, or a new version after a save), or a
     /// server stop when the project changed to one without a version.
-    pub fn show(&mut self, project: &Project) -> Option<PreviewRequest> {
-        let Some(version) = project.latest_version else {
-            if self.project_id() == Some(project.id) && self.showing().is_none() {
+    pub fn show(&mut self, project: &impl ShownProject) -> Option<PreviewRequest> {
+        let Some(version) = project.latest_version() else {
+            if self.project_id() == Some(project.id()) && self.showing().is_none() {
                 return None;
             }
-            let moved = self.project_id().is_some_and(|p| p != project.id);
+            let moved = self.project_id().is_some_and(|p| p != project.id());
             self.reset();
             self.shown = Shown::NoVersion {
-                project: project.id,
-                slug: project.slug.clone(),
+                project: project.id(),
+                slug: project.slug().to_owned(),
             };
             return moved.then_some(PreviewRequest::StopServer);
         };
-        if self.showing() == Some((project.id, version))
+        if self.showing() == Some((project.id(), version))
             && !matches!(self.shown, Shown::Failed { .. })
         {
             return None;
         }
-        if self.project_id() != Some(project.id) {
+        if self.project_id() != Some(project.id()) {
             self.reset();
         }
         self.shown = Shown::Loading {
-            project: project.id,
-            slug: project.slug.clone(),
+            project: project.id(),
+            slug: project.slug().to_owned(),
             version,
         };
         Some(PreviewRequest::Load {
-            project: project.id,
+            project: project.id(),
             version,
         })
     }

@@ -9,6 +9,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
 
 use super::command_palette::{CommandPalette, PaletteOutcome};
 use super::dialog::{Dialog, DialogOutcome};
+use super::editor::EditorResult;
 use super::effect::Effect;
 use super::help_overlay::HelpOverlay;
 use super::keymap::{Action, Keymap, Scope};
@@ -16,6 +17,7 @@ use super::log_pane::{EventOutcome, JobProgress, LogPane};
 use super::message::Message;
 use super::notice::{Level, Notices};
 use super::pane::Pane;
+use super::preview::PreviewResult;
 use super::projects_pane::ProjectsPane;
 use crate::codegen::Framework;
 use crate::provider::ProviderKind;
@@ -281,6 +283,64 @@ impl State {
                 self.notices.expire(id);
                 Vec::new()
             }
+            Message::Editor(result) => self.editor_result(result),
+            Message::Preview(result) => self.preview_result(result),
+        }
+    }
+
+    /// The notices an editor result deserves (the editor itself shows its state).
+    fn editor_result(&mut self, result: EditorResult) -> Vec<Effect> {
+        match result {
+            EditorResult::Loaded { .. } => Vec::new(),
+            EditorResult::LoadFailed { message, .. } => {
+                self.report(Level::Error, format!("cannot open the files: {message}"))
+            }
+            EditorResult::SaveSubmitted { job, warning } => {
+                let mut effects = self.report(
+                    Level::Info,
+                    format!("saving as a new version and testing it (job #{job})…"),
+                );
+                if let Some(warning) = warning {
+                    effects.extend(self.report(Level::Warn, warning));
+                }
+                effects
+            }
+            EditorResult::SaveFailed { message } => {
+                self.report(Level::Error, format!("cannot save: {message}"))
+            }
+            EditorResult::Saved { version, .. } => {
+                self.report(Level::Info, format!("saved as v{version}"))
+            }
+        }
+    }
+
+    /// Notices for a preview result; a copied curl goes to the clipboard, a restore
+    /// reloads the projects (the restored version is the new latest).
+    fn preview_result(&mut self, result: PreviewResult) -> Vec<Effect> {
+        if let Some(error) = result.error() {
+            return self.report(Level::Error, error.to_owned());
+        }
+        match result {
+            PreviewResult::Copied { copy: Ok(copy), .. } => {
+                let mut effects = vec![Effect::Clipboard(copy.osc52)];
+                effects.extend(
+                    self.report(Level::Info, "curl command copied to the clipboard (OSC 52)"),
+                );
+                effects
+            }
+            PreviewResult::Restored {
+                from,
+                restored: Ok(version),
+                ..
+            } => {
+                let mut effects = self.report(
+                    Level::Info,
+                    format!("v{from} restored as v{}", version.number),
+                );
+                effects.push(Effect::LoadProjects);
+                effects
+            }
+            _ => Vec::new(),
         }
     }
 

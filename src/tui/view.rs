@@ -6,7 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::pane::{Pane, pane_block};
+use super::editor::Editor;
+use super::pane::Pane;
+use super::preview::Preview;
 use super::state::{Overlay, State};
 use super::status_bar;
 use super::theme::Theme;
@@ -21,7 +23,8 @@ pub struct Areas {
 }
 
 impl Areas {
-    pub fn of(area: Rect) -> Self {
+    /// On narrow screens the focused one of editor and preview gets the wider column.
+    pub fn of(area: Rect, focus: Pane) -> Self {
         let log_height = if area.height >= 36 { 12 } else { 8 };
         let [top, log, status] = Layout::vertical([
             Constraint::Min(5),
@@ -30,10 +33,15 @@ impl Areas {
         ])
         .areas(area);
         let projects_width = (area.width * 22 / 100).clamp(20, 34);
+        let (editor_share, preview_share) = if focus == Pane::Preview && area.width < 140 {
+            (2, 3)
+        } else {
+            (3, 2)
+        };
         let [projects, editor, preview] = Layout::horizontal([
             Constraint::Length(projects_width),
-            Constraint::Fill(3),
-            Constraint::Fill(2),
+            Constraint::Fill(editor_share),
+            Constraint::Fill(preview_share),
         ])
         .areas(top);
         Self {
@@ -46,20 +54,19 @@ impl Areas {
     }
 }
 
-pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
-    let areas = Areas::of(frame.area());
+pub fn draw(
+    frame: &mut Frame,
+    state: &State,
+    theme: &Theme,
+    editor: &mut Editor,
+    preview: &mut Preview,
+) {
+    let areas = Areas::of(frame.area(), state.focus);
     state
         .projects
         .render(frame, areas.projects, theme, state.focus == Pane::Projects);
-    // The editor and preview components draw here once wired in.
-    frame.render_widget(
-        pane_block("Editor", theme, state.focus == Pane::Editor),
-        areas.editor,
-    );
-    frame.render_widget(
-        pane_block("Preview", theme, state.focus == Pane::Preview),
-        areas.preview,
-    );
+    editor.render(frame, areas.editor, theme, state.focus == Pane::Editor);
+    preview.render(frame, areas.preview, theme, state.focus == Pane::Preview);
     state.log.render(
         frame,
         areas.log,
@@ -126,7 +133,9 @@ mod tests {
     fn screen(state: &State, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         let theme = Theme::dark();
-        let frame = terminal.draw(|f| draw(f, state, &theme)).unwrap();
+        let frame = terminal
+            .draw(|f| draw(f, state, &theme, &mut Editor::new(), &mut Preview::new()))
+            .unwrap();
         buffer_text(frame.buffer)
     }
 

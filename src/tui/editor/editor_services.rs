@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use super::{EditorRequest, EditorResult};
-use crate::cli::context::Session;
-use crate::cli::follow::submit;
+use crate::auth::Session;
 use crate::db::projects;
 use crate::engine::JobRequest;
+use crate::pipeline::launch::submit;
 use crate::pipeline::{SAVE, SaveInput};
 use crate::sandbox::Backend;
 use crate::versions;
@@ -122,7 +122,7 @@ async fn save(
         .map_err(|e| format!("cannot encode the save job's input: {e}"))?;
     let submitted = submit(session, &JobRequest::new(SAVE, input).project(project))
         .await
-        .map_err(|failure| failure.message)?;
+        .map_err(|e| e.to_string())?;
     Ok(EditorResult::SaveSubmitted {
         job: submitted.job,
         warning,

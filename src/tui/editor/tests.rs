@@ -5,6 +5,7 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
 use super::*;
+use crate::db::projects::Project;
 
 const MAIN_PY: &str = r#"from fastapi import FastAPI, HTTPException
 

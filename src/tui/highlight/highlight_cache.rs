@@ -7,7 +7,7 @@
 //! highlighted lazily, up to the last one a view asks for, so opening a 10k-line file
 //! costs only the lines on screen.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use ratatui::style::Style;
 use syntect::highlighting::{HighlightIterator, HighlightState, Highlighter};
@@ -35,8 +35,8 @@ struct CachedLine {
     text: String,
     // Shared with the neighbouring line's `end`/`start` when they were highlighted
     // one after the other, so keeping both costs no second copy.
-    start: Rc<LineState>,
-    end: Rc<LineState>,
+    start: Arc<LineState>,
+    end: Arc<LineState>,
     tokens: Vec<Token>,
 }
 
@@ -49,14 +49,14 @@ pub struct HighlightCache {
     lines: Vec<Option<CachedLine>>,
     valid: usize,
     /// The state at the start of line `valid`.
-    frontier: Rc<LineState>,
+    frontier: Arc<LineState>,
     highlighted: u64,
 }
 
 impl HighlightCache {
     pub fn new(language: Language, theme: &Theme) -> Self {
         let highlighter = Highlighter::new(syntax_theme(theme));
-        let frontier = Rc::new(LineState {
+        let frontier = Arc::new(LineState {
             parse: ParseState::new(language.syntax()),
             highlight: HighlightState::new(&highlighter, ScopeStack::new()),
         });
@@ -109,7 +109,7 @@ impl HighlightCache {
             // The first changed line still starts in the state the unchanged lines
             // above it leave.
             if let Some(cached) = &self.lines[prefix] {
-                self.frontier = Rc::clone(&cached.start);
+                self.frontier = Arc::clone(&cached.start);
             }
             self.valid = prefix;
         }
@@ -127,16 +127,16 @@ impl HighlightCache {
             let row = self.valid;
             let reusable = self.lines[row].as_ref().is_some_and(|cached| {
                 cached.text == lines[row]
-                    && (Rc::ptr_eq(&cached.start, &self.frontier) || cached.start == self.frontier)
+                    && (Arc::ptr_eq(&cached.start, &self.frontier) || cached.start == self.frontier)
             });
             if reusable {
                 if let Some(cached) = &mut self.lines[row] {
-                    cached.start = Rc::clone(&self.frontier);
-                    self.frontier = Rc::clone(&cached.end);
+                    cached.start = Arc::clone(&self.frontier);
+                    self.frontier = Arc::clone(&cached.end);
                 }
             } else {
                 let line = self.highlight_line(&lines[row], &mut scratch);
-                self.frontier = Rc::clone(&line.end);
+                self.frontier = Arc::clone(&line.end);
                 self.lines[row] = Some(line);
             }
             self.valid += 1;
@@ -145,7 +145,7 @@ impl HighlightCache {
 
     fn highlight_line(&mut self, text: &str, scratch: &mut String) -> CachedLine {
         self.highlighted += 1;
-        let start = Rc::clone(&self.frontier);
+        let start = Arc::clone(&self.frontier);
         let mut state = (*start).clone();
         // The grammars are the "newlines" variants: they expect each line's `\n`.
         scratch.clear();
@@ -183,7 +183,7 @@ impl HighlightCache {
         CachedLine {
             text: text.to_owned(),
             start,
-            end: Rc::new(state),
+            end: Arc::new(state),
             tokens,
         }
     }
