@@ -1,6 +1,7 @@
 //! The real binary in a real terminal (tmux): open the UI with a private
 //! APIFORGE_HOME, create a project from a prompt, wait until the log pane shows its
-//! tests passed, quit. Skipped with a message when tmux is not installed.
+//! tests passed, edit a file and save it as a new version, send a request from the
+//! preview pane, quit. Skipped with a message when tmux is not installed (never in CI).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,10 +16,15 @@ struct Tmux {
 
 impl Tmux {
     fn available() -> bool {
-        Command::new("tmux")
+        let found = Command::new("tmux")
             .arg("-V")
             .output()
-            .is_ok_and(|o| o.status.success())
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            found || std::env::var_os("CI").is_none(),
+            "CI must install tmux (.ci/run does)"
+        );
+        found
     }
 
     fn start(home: &ApiforgeHome, width: u16, height: u16) -> Self {
@@ -128,6 +134,52 @@ fn create_a_project_in_the_real_terminal_and_quit() {
     let screen = tmux.screen();
     assert!(screen.contains("✓ v1 passing"), "{screen}");
     assert!(screen.contains("✓ library"), "{screen}");
+
+    // The editor: README.md is the 19th row of the generated FastAPI tree.
+    tmux.keys(&["2"]);
+    tmux.wait_for("the file tree", Duration::from_secs(30), |s| {
+        s.contains("Editor · library v1") && s.contains("README.md")
+    });
+    for _ in 0..18 {
+        tmux.keys(&["j"]);
+    }
+    tmux.keys(&["Enter"]);
+    tmux.text("Edited in the TUI. ");
+    tmux.wait_for("the edit marked unsaved", Duration::from_secs(10), |s| {
+        s.contains("README.md ●") && s.contains("Edited in the TUI.")
+    });
+    // Escape on its own: followed at once by another key, a terminal reads Alt-key.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the editor back in the tree", Duration::from_secs(10), |s| {
+        s.contains("Enter edit") && !s.contains("EDIT ·")
+    });
+    tmux.keys(&["C-s"]);
+    tmux.wait_for(
+        "the save tested as a new version",
+        Duration::from_secs(300),
+        |s| s.contains("✓ v2 passing") || s.contains("✗ failed"),
+    );
+    let screen = tmux.screen();
+    assert!(screen.contains("✓ v2 passing"), "{screen}");
+    assert!(screen.contains("Editor · library v2"), "{screen}");
+
+    // The preview: open POST /books (the second operation) and send its example.
+    tmux.keys(&["3", "j", "Enter"]);
+    tmux.wait_for("the request form", Duration::from_secs(10), |s| {
+        s.contains("POST /books") && s.contains("s send")
+    });
+    tmux.keys(&["s"]);
+    tmux.wait_for(
+        "the response from the sandboxed server",
+        Duration::from_secs(120),
+        |s| s.contains("201 Created") || s.contains("failed"),
+    );
+    let screen = tmux.screen();
+    assert!(screen.contains("201 Created"), "{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the endpoint list again", Duration::from_secs(10), |s| {
+        s.contains("Enter open")
+    });
     tmux.keys(&["q"]);
     tmux.wait_for("the UI to exit cleanly", Duration::from_secs(30), |s| {
         s.contains("apiforge-exited-0")
