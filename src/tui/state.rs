@@ -635,6 +635,84 @@ mod tests {
     }
 
     #[test]
+    fn editor_results_become_notices() {
+        let mut s = fixture::state();
+        let project = uuid::Uuid::nil();
+        let effects = s.update(Message::Editor(EditorResult::LoadFailed {
+            project,
+            version: 2,
+            message: "the database is down".into(),
+        }));
+        assert!(has_notice(
+            &s,
+            Level::Error,
+            "cannot open the files: the database is down"
+        ));
+        assert!(effects.iter().any(|e| matches!(
+            e,
+            Effect::Log {
+                level: Level::Error,
+                ..
+            }
+        )));
+
+        s.update(Message::Editor(EditorResult::SaveSubmitted {
+            job: 7,
+            warning: Some("v3 was made after v2".into()),
+        }));
+        assert!(has_notice(&s, Level::Info, "job #7"));
+        assert!(has_notice(&s, Level::Warn, "v3 was made after v2"));
+
+        s.update(Message::Editor(EditorResult::SaveFailed {
+            message: "checks crashed".into(),
+        }));
+        assert!(has_notice(&s, Level::Error, "cannot save: checks crashed"));
+
+        s.update(Message::Editor(EditorResult::Saved { job: 7, version: 4 }));
+        assert!(has_notice(&s, Level::Info, "saved as v4"));
+        let before = s.notices.items.len();
+        s.update(Message::Editor(EditorResult::Loaded {
+            project,
+            version: 4,
+            files: Default::default(),
+        }));
+        assert_eq!(s.notices.items.len(), before, "a load needs no notice");
+    }
+
+    #[test]
+    fn preview_results_copy_restore_and_report_errors() {
+        let mut s = fixture::state();
+        let project = uuid::Uuid::nil();
+        let effects = s.update(Message::Preview(PreviewResult::Copied {
+            project,
+            copy: Ok(crate::tui::preview::CurlCopy {
+                command: "curl -sS http://x/books".into(),
+                osc52: "\x1b]52;c;Y3VybA==\x07".into(),
+            }),
+        }));
+        assert!(effects.contains(&Effect::Clipboard("\x1b]52;c;Y3VybA==\x07".into())));
+        assert!(has_notice(&s, Level::Info, "copied"));
+
+        let effects = s.update(Message::Preview(PreviewResult::Restored {
+            project,
+            from: 1,
+            restored: Ok(crate::versions::RecordedVersion {
+                id: uuid::Uuid::nil(),
+                number: 5,
+            }),
+        }));
+        assert!(effects.contains(&Effect::LoadProjects));
+        assert!(has_notice(&s, Level::Info, "v1 restored as v5"));
+
+        let effects = s.update(Message::Preview(PreviewResult::Sent {
+            project,
+            response: Err("the server did not start: port in use".into()),
+        }));
+        assert!(has_notice(&s, Level::Error, "the server did not start"));
+        assert!(!effects.contains(&Effect::LoadProjects));
+    }
+
+    #[test]
     fn start_connects_and_connected_loads() {
         let (mut s, effects) = State::new(fixture::state().defaults, Keymap::defaults(), t(0));
         assert_eq!(

@@ -150,9 +150,11 @@ fn create_a_project_in_the_real_terminal_and_quit() {
     });
     // Escape on its own: followed at once by another key, a terminal reads Alt-key.
     tmux.keys(&["Escape"]);
-    tmux.wait_for("the editor back in the tree", Duration::from_secs(10), |s| {
-        s.contains("Enter edit") && !s.contains("EDIT ·")
-    });
+    tmux.wait_for(
+        "the editor back in the tree",
+        Duration::from_secs(10),
+        |s| s.contains("Enter edit") && !s.contains("EDIT ·"),
+    );
     tmux.keys(&["C-s"]);
     tmux.wait_for(
         "the save tested as a new version",
