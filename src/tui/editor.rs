@@ -113,6 +113,21 @@ struct Target {
     version: i32,
 }
 
+/// The editor's keys with a line each, for the help overlay (they are the pane's
+/// own: while editing, every other key types).
+pub const KEYS: &[(&str, &str)] = &[
+    ("j / k", "move in the file tree"),
+    ("g / G", "first / last file"),
+    ("h / l", "collapse / expand a folder"),
+    ("Enter / i", "edit the selected file (or open a folder)"),
+    ("o", "show the file without editing"),
+    ("/  n / N", "find in the file; next / previous match"),
+    ("Ctrl-F", "find while editing"),
+    ("Esc", "stop editing, back to the tree"),
+    ("Ctrl-S", "save every edited file as a new version and test it"),
+    ("r", "retry loading the files"),
+];
+
 pub struct Editor {
     target: Option<Target>,
     loading: LoadState,

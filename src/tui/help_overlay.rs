@@ -43,6 +43,21 @@ impl HelpOverlay {
                 ]));
             }
         }
+        // The panes' own keys, from their tables (not remappable: while a field or a
+        // file is edited, every key types).
+        for (title, keys) in [
+            ("Editor pane", super::editor::KEYS),
+            ("Preview pane", super::preview::KEYS),
+        ] {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(title, theme.title));
+            for (key, description) in keys {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {key:<16}"), theme.key),
+                    Span::styled(*description, theme.text),
+                ]));
+            }
+        }
         lines
     }
 
