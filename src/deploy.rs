@@ -33,6 +33,7 @@
 
 pub mod control;
 pub mod daemon;
+pub mod daemon_launcher;
 pub mod deploy_job;
 pub mod deployment_row;
 pub mod export;

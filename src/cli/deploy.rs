@@ -5,7 +5,6 @@
 //! the background. The command submits the job and follows its steps.
 
 use std::collections::HashMap;
-use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,7 @@ use super::follow::submit;
 use super::new::find_project;
 use crate::deploy::control::{ControlClient, DaemonFiles, DaemonStatus};
 use crate::deploy::daemon::Daemon;
+use crate::deploy::daemon_launcher::{self, LaunchDaemonError};
 use crate::deploy::deploy_job::route_key;
 use crate::deploy::deployment_row::{self, DeploymentRow};
 use crate::deploy::traffic_stats::RouteStats;
@@ -25,8 +25,6 @@ use crate::deploy::{DEPLOY, DeployInput, DeployOutput, DeployTarget, UNDEPLOY, U
 use crate::engine::queue;
 use crate::engine::{EventSubscription, JobId, JobRequest};
 
-/// How long a daemon started on demand may take to answer on its control socket.
-const DAEMON_START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long `serve stop` waits for the daemon to drain and exit.
 const DAEMON_STOP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -242,88 +240,25 @@ async fn follow_job(
     Ok(record)
 }
 
-/// The running daemon's status; in embedded mode a daemon is started in the
-/// background first when none runs. With a shared database the daemon is a service
-/// somewhere else: `None` when it is not reachable here (the job still reaches it
-/// through the queue).
+/// The running daemon's status, starting it in embedded mode (see
+/// [`daemon_launcher::ensure_running`]).
 async fn ensure_daemon(ctx: &Context) -> Result<Option<DaemonStatus>, Failure> {
-    let files = DaemonFiles::new(&ctx.dirs);
-    let client = ControlClient::new(&files.socket);
-    let status = client
-        .status()
+    daemon_launcher::ensure_running(&ctx.config, &ctx.dirs)
         .await
-        .map_err(|e| Failure::failed(e.to_string()))?;
-    if status.is_some() || ctx.config.database_url().is_some() {
-        return Ok(status);
-    }
-    start_in_background(ctx).await.map(Some)
+        .map_err(launch_failure)
 }
 
-/// Starts `apiforge serve` as a background process and waits until it answers.
 async fn start_in_background(ctx: &Context) -> Result<DaemonStatus, Failure> {
-    let files = DaemonFiles::new(&ctx.dirs);
-    let client = ControlClient::new(&files.socket);
-    if let Some(status) = client
-        .status()
+    daemon_launcher::start_in_background(&ctx.dirs)
         .await
-        .map_err(|e| Failure::failed(e.to_string()))?
-    {
-        return Ok(status);
-    }
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::environment(format!("cannot find the apiforge binary: {e}")))?;
-    std::fs::create_dir_all(&ctx.dirs.data).map_err(|e| {
-        Failure::environment(format!("cannot create {}: {e}", ctx.dirs.data.display()))
-    })?;
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&files.log)
-        .map_err(|e| Failure::environment(format!("cannot open {}: {e}", files.log.display())))?;
-    let log_err = log
-        .try_clone()
-        .map_err(|e| Failure::environment(format!("cannot open {}: {e}", files.log.display())))?;
-    // Its own process group: a Ctrl-C in this terminal must not stop the daemon.
-    let mut child = std::process::Command::new(exe)
-        .arg("serve")
-        .stdin(std::process::Stdio::null())
-        .stdout(log)
-        .stderr(log_err)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| Failure::environment(format!("cannot start apiforge serve: {e}")))?;
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(10);
-    loop {
-        if let Some(status) = client
-            .status()
-            .await
-            .map_err(|e| Failure::failed(e.to_string()))?
-        {
-            return Ok(status);
-        }
-        if let Ok(Some(exit)) = child.try_wait() {
-            return Err(Failure::failed(format!(
-                "apiforge serve stopped before it was ready ({exit}); its log {}:\n{}",
-                files.log.display(),
-                log_tail(&files.log, 20)
-            )));
-        }
-        if started.elapsed() > DAEMON_START_TIMEOUT {
-            return Err(Failure::failed(format!(
-                "apiforge serve did not answer within {DAEMON_START_TIMEOUT:?}; see {}",
-                files.log.display()
-            )));
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(100));
-    }
+        .map_err(launch_failure)
 }
 
-fn log_tail(path: &std::path::Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
+fn launch_failure(e: LaunchDaemonError) -> Failure {
+    match e {
+        LaunchDaemonError::Environment(m) => Failure::environment(m),
+        LaunchDaemonError::Failed(m) => Failure::failed(m),
+    }
 }
 
 #[derive(Serialize)]

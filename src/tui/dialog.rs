@@ -40,6 +40,15 @@ pub enum Dialog {
         project: Uuid,
         slug: String,
     },
+    /// Deploy past the gates (failed checks, breaking changes).
+    ConfirmDeployAnyway {
+        project: Uuid,
+        slug: String,
+    },
+    ConfirmUndeploy {
+        project: Uuid,
+        slug: String,
+    },
 }
 
 /// What a key did to a dialog.
@@ -58,6 +67,14 @@ pub enum DialogOutcome {
         prompt: String,
     },
     Delete {
+        project: Uuid,
+        slug: String,
+    },
+    DeployAnyway {
+        project: Uuid,
+        slug: String,
+    },
+    Undeploy {
         project: Uuid,
         slug: String,
     },
@@ -159,6 +176,26 @@ impl Dialog {
                 }
                 _ => DialogOutcome::Keep,
             },
+            Dialog::ConfirmDeployAnyway { project, slug } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => DialogOutcome::DeployAnyway {
+                    project: *project,
+                    slug: slug.clone(),
+                },
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') => {
+                    DialogOutcome::Cancel
+                }
+                _ => DialogOutcome::Keep,
+            },
+            Dialog::ConfirmUndeploy { project, slug } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => DialogOutcome::Undeploy {
+                    project: *project,
+                    slug: slug.clone(),
+                },
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') => {
+                    DialogOutcome::Cancel
+                }
+                _ => DialogOutcome::Keep,
+            },
         }
     }
 
@@ -251,6 +288,37 @@ impl Dialog {
                     hint(&[("y", "delete"), ("n/Esc", "keep it")], theme),
                 ];
                 draw_popup(frame, popup, "Delete project", lines, theme);
+            }
+            Dialog::ConfirmDeployAnyway { slug, .. } => {
+                let popup = centered(area, 64, 7);
+                let lines = vec![
+                    Line::from(vec![
+                        Span::styled("Deploy ", theme.text),
+                        Span::styled(slug.clone(), theme.warn),
+                        Span::styled("'s latest version anyway?", theme.text),
+                    ]),
+                    Line::styled(
+                        "Even if its checks failed or its design breaks clients of the live version.",
+                        theme.warn,
+                    ),
+                    Line::raw(""),
+                    hint(&[("y", "deploy"), ("n/Esc", "cancel")], theme),
+                ];
+                draw_popup(frame, popup, "Deploy anyway", lines, theme);
+            }
+            Dialog::ConfirmUndeploy { slug, .. } => {
+                let popup = centered(area, 60, 6);
+                let lines = vec![
+                    Line::from(vec![
+                        Span::styled("Stop serving ", theme.text),
+                        Span::styled(slug.clone(), theme.warn),
+                        Span::styled("?", theme.text),
+                    ]),
+                    Line::styled("Its URL answers 404 until the next deploy.", theme.dim),
+                    Line::raw(""),
+                    hint(&[("y", "undeploy"), ("n/Esc", "keep it live")], theme),
+                ];
+                draw_popup(frame, popup, "Undeploy", lines, theme);
             }
         }
     }

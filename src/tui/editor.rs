@@ -124,7 +124,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("/  n / N", "find in the file; next / previous match"),
     ("Ctrl-F", "find while editing"),
     ("Esc", "stop editing, back to the tree"),
-    ("Ctrl-S", "save every edited file as a new version and test it"),
+    (
+        "Ctrl-S",
+        "save every edited file as a new version and test it",
+    ),
     ("r", "retry loading the files"),
 ];
 

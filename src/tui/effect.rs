@@ -18,8 +18,10 @@ use crate::auth::{Session, SessionError};
 use crate::codegen::Framework;
 use crate::db::DbError;
 use crate::db::projects;
+use crate::deploy::daemon_launcher;
+use crate::deploy::{DEPLOY, DeployInput, DeployTarget, UNDEPLOY, UndeployInput};
 use crate::engine::queue::{self, CancelOutcome};
-use crate::engine::{EventSubscription, JobId, events};
+use crate::engine::{EventSubscription, JobId, JobRequest, events};
 use crate::pipeline::PipelineEnv;
 use crate::pipeline::launch::{self, LaunchError};
 use crate::provider::ProviderKind;
@@ -60,6 +62,19 @@ pub enum Effect {
         slug: String,
     },
     CancelJob(JobId),
+    /// Submit a deploy job (rollback: back to the previous live version), as
+    /// `apiforge deploy`/`rollback` do, starting `apiforge serve` when none runs.
+    Deploy {
+        project: Uuid,
+        slug: String,
+        target: DeployTarget,
+        force: bool,
+    },
+    /// Submit an undeploy job, as `apiforge undeploy` does.
+    Undeploy {
+        project: Uuid,
+        slug: String,
+    },
     /// Send `Message::NoticeExpired(id)` after `after`.
     ExpireNotice {
         id: u64,
@@ -268,6 +283,8 @@ fn describe(effect: &Effect) -> String {
         Effect::Iterate { .. } => "start the iteration".into(),
         Effect::DeleteProject { slug, .. } => format!("delete {slug}"),
         Effect::CancelJob(job) => format!("cancel job #{job}"),
+        Effect::Deploy { slug, .. } => format!("deploy {slug}"),
+        Effect::Undeploy { slug, .. } => format!("undeploy {slug}"),
         Effect::ExpireNotice { .. } | Effect::Log { .. } => "keep the notices".into(),
         Effect::Editor(_) => "open the files".into(),
         Effect::Preview(_) => "run the preview".into(),
@@ -442,6 +459,34 @@ async fn perform(
             }
             Message::ProjectDeleted { slug }
         }
+        Effect::Deploy {
+            project,
+            slug,
+            target,
+            force,
+        } => {
+            let input = DeployInput {
+                project,
+                target,
+                force,
+                allow_breaking: force,
+            };
+            let job = submit_deploy_job(session, env, DEPLOY, &input, project).await?;
+            Message::JobSubmitted {
+                job,
+                kind: DEPLOY.into(),
+                slug,
+            }
+        }
+        Effect::Undeploy { project, slug } => {
+            let input = UndeployInput { project };
+            let job = submit_deploy_job(session, env, UNDEPLOY, &input, project).await?;
+            Message::JobSubmitted {
+                job,
+                kind: UNDEPLOY.into(),
+                slug,
+            }
+        }
         Effect::CancelJob(job) => {
             let mut t = db.begin_as(token).await?;
             let outcome = queue::cancel(&mut t, job).await?;
@@ -469,6 +514,24 @@ async fn perform(
             ));
         }
     })
+}
+
+/// Deploy jobs run in the `apiforge serve` daemon (it hosts the instances): start it
+/// in embedded mode, then queue the job.
+async fn submit_deploy_job<I: serde::Serialize>(
+    session: &Session,
+    env: &PipelineEnv,
+    kind: &str,
+    input: &I,
+    project: Uuid,
+) -> Result<JobId, EffectError> {
+    daemon_launcher::ensure_running(&env.config, &env.dirs)
+        .await
+        .map_err(|e| EffectError::Gone(format!("cannot start apiforge serve: {e}")))?;
+    let input = serde_json::to_value(input)
+        .map_err(|e| EffectError::Gone(format!("cannot encode the job input: {e}")))?;
+    let submitted = launch::submit(session, &JobRequest::new(kind, input).project(project)).await?;
+    Ok(submitted.job)
 }
 
 /// The configured sandbox backend (config validation rejects other values, so the

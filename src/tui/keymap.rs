@@ -35,12 +35,16 @@ pub enum Action {
     Filter,
     DeleteProject,
     Refresh,
+    Deploy,
+    DeployAnyway,
+    Rollback,
+    Undeploy,
     ToggleJob,
     CancelJob,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 27] = [
         Action::Quit,
         Action::Help,
         Action::CommandPalette,
@@ -62,6 +66,10 @@ impl Action {
         Action::Filter,
         Action::DeleteProject,
         Action::Refresh,
+        Action::Deploy,
+        Action::DeployAnyway,
+        Action::Rollback,
+        Action::Undeploy,
         Action::ToggleJob,
         Action::CancelJob,
     ];
@@ -90,6 +98,10 @@ impl Action {
             Action::Filter => "filter",
             Action::DeleteProject => "delete_project",
             Action::Refresh => "refresh",
+            Action::Deploy => "deploy",
+            Action::DeployAnyway => "deploy_anyway",
+            Action::Rollback => "rollback",
+            Action::Undeploy => "undeploy",
             Action::ToggleJob => "toggle_job",
             Action::CancelJob => "cancel_job",
         }

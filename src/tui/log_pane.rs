@@ -13,6 +13,7 @@ use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 
 use super::pane::pane_block;
 use super::theme::Theme;
+use crate::deploy::DeployOutput;
 use crate::engine::{JobEvent, JobId, JobRecord, StepRecord};
 use crate::pipeline::PipelineOutput;
 
@@ -367,6 +368,17 @@ impl LogPane {
                     .and_then(|o| serde_json::from_value::<PipelineOutput>(o).ok());
                 job.summary = output.as_ref().map(summary);
                 job.version = output.map(|o| o.version);
+                if job.summary.is_none()
+                    && let Some(deployed) = record
+                        .output
+                        .clone()
+                        .and_then(|o| serde_json::from_value::<DeployOutput>(o).ok())
+                {
+                    job.summary = Some(format!(
+                        "v{} {} · {}",
+                        deployed.version, deployed.state, deployed.route
+                    ));
+                }
                 if !snap.steps.is_empty() {
                     job.steps = snap
                         .steps

@@ -20,6 +20,7 @@ use super::pane::Pane;
 use super::preview::PreviewResult;
 use super::projects_pane::ProjectsPane;
 use crate::codegen::Framework;
+use crate::deploy::DeployTarget;
 use crate::provider::ProviderKind;
 
 /// How the database looks from here.
@@ -506,6 +507,21 @@ impl State {
                 self.overlay = None;
                 vec![Effect::DeleteProject { project, slug }]
             }
+            DialogOutcome::DeployAnyway { project, slug } => {
+                self.overlay = None;
+                let mut effects = self.report(Level::Info, format!("deploying {slug} anyway…"));
+                effects.push(Effect::Deploy {
+                    project,
+                    slug,
+                    target: DeployTarget::Version(None),
+                    force: true,
+                });
+                effects
+            }
+            DialogOutcome::Undeploy { project, slug } => {
+                self.overlay = None;
+                vec![Effect::Undeploy { project, slug }]
+            }
         }
     }
 
@@ -567,6 +583,43 @@ impl State {
                 }));
             }
             Action::Refresh => return vec![Effect::LoadProjects, Effect::LoadJobs],
+            Action::Deploy | Action::Rollback => {
+                let Some(p) = self.projects.selected_project() else {
+                    return self.report(
+                        Level::Warn,
+                        "select a project to deploy first (projects pane, 1)",
+                    );
+                };
+                if p.latest_version.is_none() {
+                    let text = format!("{} has no version to deploy yet", p.slug);
+                    return self.report(Level::Warn, text);
+                }
+                let (project, slug) = (p.id, p.slug.clone());
+                let (target, what) = if action == Action::Deploy {
+                    (DeployTarget::Version(None), "deploying")
+                } else {
+                    (DeployTarget::Rollback, "rolling back")
+                };
+                let mut effects = self.report(Level::Info, format!("{what} {slug}…"));
+                effects.push(Effect::Deploy {
+                    project,
+                    slug,
+                    target,
+                    force: false,
+                });
+                return effects;
+            }
+            Action::DeployAnyway | Action::Undeploy => {
+                let Some(p) = self.projects.selected_project() else {
+                    return self.report(Level::Warn, "select a project first (projects pane, 1)");
+                };
+                let (project, slug) = (p.id, p.slug.clone());
+                self.overlay = Some(Overlay::Dialog(if action == Action::Undeploy {
+                    Dialog::ConfirmUndeploy { project, slug }
+                } else {
+                    Dialog::ConfirmDeployAnyway { project, slug }
+                }));
+            }
             Action::ToggleJob => {
                 if let Some(job) = self.log.toggle_selected() {
                     return vec![Effect::LoadJobLog(job)];
@@ -983,6 +1036,49 @@ mod tests {
         // Collapsing and expanding again needs no reload.
         assert!(key(&mut s, KeyCode::Enter).is_empty());
         assert!(key(&mut s, KeyCode::Enter).is_empty());
+    }
+
+    #[test]
+    fn deploy_rollback_and_undeploy_submit_jobs_the_forced_ones_after_asking() {
+        let mut s = fixture::state();
+        let deploy = |force, target| Effect::Deploy {
+            project: fixture::id(1),
+            slug: "bakery".into(),
+            target,
+            force,
+        };
+        let effects = key(&mut s, KeyCode::Char('d'));
+        assert!(effects.contains(&deploy(false, DeployTarget::Version(None))));
+        assert!(has_notice(&s, Level::Info, "deploying bakery"));
+        let effects = key(&mut s, KeyCode::Char('r'));
+        assert!(effects.contains(&deploy(false, DeployTarget::Rollback)));
+
+        // Past the gates only after a yes.
+        assert!(key(&mut s, KeyCode::Char('D')).is_empty());
+        assert!(matches!(
+            s.overlay,
+            Some(Overlay::Dialog(Dialog::ConfirmDeployAnyway { .. }))
+        ));
+        assert!(key(&mut s, KeyCode::Char('n')).is_empty());
+        assert!(s.overlay.is_none());
+        key(&mut s, KeyCode::Char('D'));
+        let effects = key(&mut s, KeyCode::Char('y'));
+        assert!(effects.contains(&deploy(true, DeployTarget::Version(None))));
+
+        key(&mut s, KeyCode::Char('U'));
+        assert_eq!(
+            key(&mut s, KeyCode::Char('y')),
+            vec![Effect::Undeploy {
+                project: fixture::id(1),
+                slug: "bakery".into()
+            }]
+        );
+
+        // A project without a version has nothing to deploy.
+        s.projects.select(2);
+        let effects = key(&mut s, KeyCode::Char('d'));
+        assert!(!effects.iter().any(|e| matches!(e, Effect::Deploy { .. })));
+        assert!(has_notice(&s, Level::Warn, "no version to deploy"));
     }
 
     #[test]

@@ -28,6 +28,10 @@ impl Tmux {
     }
 
     fn start(home: &ApiforgeHome, width: u16, height: u16) -> Self {
+        Self::start_with_gateway(home, width, height, "127.0.0.1:0")
+    }
+
+    fn start_with_gateway(home: &ApiforgeHome, width: u16, height: u16, gateway: &str) -> Self {
         static SESSIONS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let session = format!(
             "apiforge-e2e-{}-{}",
@@ -37,7 +41,7 @@ impl Tmux {
         // The shell line keeps the environment explicit: tmux servers do not pass the
         // caller's environment to new sessions.
         let line = format!(
-            "env -u DATABASE_URL APIFORGE_HOME='{}' APIFORGE_RUNTIMES_DIR='{}' '{}'; echo apiforge-exited-$?; sleep 600",
+            "env -u DATABASE_URL APIFORGE_HOME='{}' APIFORGE_RUNTIMES_DIR='{}' APIFORGE_DEPLOY_GATEWAY_ADDR='{gateway}' '{}'; echo apiforge-exited-$?; sleep 600",
             home.path().display(),
             test_runtimes_dir().display(),
             apiforge_bin()
@@ -101,6 +105,22 @@ impl Tmux {
     }
 }
 
+/// A free loopback address for the deploy gateway.
+fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// The UI starts `apiforge serve` in the background for a deploy; it outlives the UI
+/// by design, so the test stops it.
+struct StopDaemon<'a>(&'a ApiforgeHome);
+
+impl Drop for StopDaemon<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.command().args(["serve", "stop"]).output();
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
@@ -116,7 +136,9 @@ fn create_a_project_in_the_real_terminal_and_quit() {
         return;
     }
     let home = ApiforgeHome::new();
-    let tmux = Tmux::start(&home, 120, 40);
+    let gateway = free_addr();
+    let _daemon = StopDaemon(&home);
+    let tmux = Tmux::start_with_gateway(&home, 120, 40, &gateway);
     tmux.wait_for("the UI with its database", Duration::from_secs(120), |s| {
         s.contains("No projects yet") && s.contains("db: local")
     });
@@ -182,6 +204,29 @@ fn create_a_project_in_the_real_terminal_and_quit() {
     tmux.wait_for("the endpoint list again", Duration::from_secs(10), |s| {
         s.contains("Enter open")
     });
+
+    // Deploy from the projects pane: the log shows the live route, which answers.
+    tmux.keys(&["1", "d"]);
+    tmux.wait_for("the deploy job", Duration::from_secs(180), |s| {
+        s.contains("v2 live · /p/") || s.contains("✗ failed")
+    });
+    let screen = tmux.screen();
+    let route: String = screen[screen.find("/p/").expect("a route")..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '│')
+        .collect();
+    let url = format!("http://{gateway}{route}books");
+    let out = Command::new("curl")
+        .args(["-sS", "-w", "\n%{http_code}", &url])
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        answer.ends_with("\n200"),
+        "GET {url}: {answer}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(answer.starts_with(r#"{"items":[]"#), "GET {url}: {answer}");
     tmux.keys(&["q"]);
     tmux.wait_for("the UI to exit cleanly", Duration::from_secs(30), |s| {
         s.contains("apiforge-exited-0")
