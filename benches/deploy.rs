@@ -3,7 +3,8 @@
 //! start → healthy → route switched, and with the old instance drained and stopped),
 //! and failed requests while versions are swapped under load.
 //!
-//! `cargo bench --bench deploy` (add `-- --quick` for fewer rounds). Goals (issue 7):
+//! `cargo bench --bench deploy` (add `-- --quick` for fewer rounds; `-- --docker`
+//! runs every instance as a docker-target container instead of a sandbox). Goals (issue 7):
 //! ≤ 0.2 ms added p50, deploy ≤ 2 s, 0 failed requests. Uses the blog template on the
 //! runtimes in target/test-runtimes (installed on first use) and the process sandbox;
 //! the daemon's job queue and database are not involved (their cost is in the engine
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use apiforge::codegen::Framework;
 use apiforge::codegen::project::render_project;
 use apiforge::config::{Config, Dirs};
+use apiforge::deploy::Platform;
 use apiforge::deploy::gateway::Gateway;
 use apiforge::deploy::route_table::RouteTable;
 use apiforge::deploy::supervisor::{Launch, Supervisor};
@@ -43,15 +45,20 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let platform = if std::env::args().any(|a| a == "--docker") {
+        Platform::Docker
+    } else {
+        Platform::Sandbox
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("tokio runtime");
-    runtime.block_on(run(quick));
+    runtime.block_on(run(quick, platform));
 }
 
-async fn run(quick: bool) {
+async fn run(quick: bool, platform: Platform) {
     let (deploys, samples, load_for) = if quick {
         (3, 300, Duration::from_secs(2))
     } else {
@@ -83,6 +90,8 @@ async fn run(quick: bool) {
         framework: Framework::Fastapi,
         files: files.clone(),
         env: Default::default(),
+        route: ROUTE.to_owned(),
+        platform,
     };
 
     // Warm the runtime (first use installs it) and the page cache.
@@ -110,7 +119,7 @@ async fn run(quick: bool) {
     live.sort();
     total.sort();
     println!(
-        "deploy (warm FastAPI runtime, blog template): healthy + routable p50 {:.0} ms (max {:.0} ms); incl. draining and stopping the old instance p50 {:.0} ms (max {:.0} ms)  [goal ≤ 2000 ms]",
+        "deploy ({platform}, warm FastAPI runtime, blog template): healthy + routable p50 {:.0} ms (max {:.0} ms); incl. draining and stopping the old instance p50 {:.0} ms (max {:.0} ms)  [goal ≤ 2000 ms]",
         ms(quantile(&live, 0.5)),
         ms(quantile(&live, 1.0)),
         ms(quantile(&total, 0.5)),
@@ -186,7 +195,10 @@ async fn run(quick: bool) {
     let (count, failed) = loader.await.expect("load task");
     println!("swaps under load: {swaps} swaps, {count} requests, {failed} failed  [goal 0]");
 
-    supervisor.stop_all().await;
+    // Stopped one by one: `stop_all` would leave docker-target containers running.
+    for hosted in supervisor.hosted() {
+        supervisor.stop(hosted.status.deployment).await;
+    }
     stop.cancel();
     let _ = serving.await;
 }

@@ -31,6 +31,7 @@
 //! (replaced, rolled back or undeployed), or `starting` → `failed`. At most one row
 //! per project is `live` (a unique index).
 
+pub mod container;
 pub mod control;
 pub mod daemon;
 pub mod daemon_launcher;
@@ -76,6 +77,51 @@ pub struct DeployInput {
     pub force: bool,
     /// Deploy even though the design has breaking changes against the live version.
     pub allow_breaking: bool,
+    /// Where the instance runs; jobs submitted before this existed ran in a sandbox.
+    /// A rollback runs where the version it goes back to ran.
+    #[serde(default)]
+    pub platform: Platform,
+}
+
+/// Where a deployment's instance runs (the `deployments.target` column).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// A long-running sandbox supervised by the daemon (restart with backoff).
+    #[default]
+    Sandbox,
+    /// A Docker container built from the version's image, restarted by Docker.
+    Docker,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Sandbox => "sandbox",
+            Platform::Docker => "docker",
+        }
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Platform {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sandbox" => Ok(Platform::Sandbox),
+            "docker" => Ok(Platform::Docker),
+            other => Err(format!(
+                "unknown deploy target {other:?}: use sandbox or docker"
+            )),
+        }
+    }
 }
 
 /// Input of an `undeploy` job.
@@ -103,6 +149,8 @@ pub struct DeployOutput {
 pub enum DeployError {
     #[error(transparent)]
     Sandbox(#[from] crate::sandbox::SandboxError),
+    #[error(transparent)]
+    Image(#[from] image::ImageError),
     #[error("cannot prepare the {framework} runtime: {message}")]
     Runtime { framework: String, message: String },
     #[error("{0}")]

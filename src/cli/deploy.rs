@@ -21,7 +21,9 @@ use crate::deploy::daemon_launcher::{self, LaunchDaemonError};
 use crate::deploy::deploy_job::route_key;
 use crate::deploy::deployment_row::{self, DeploymentRow};
 use crate::deploy::traffic_stats::RouteStats;
-use crate::deploy::{DEPLOY, DeployInput, DeployOutput, DeployTarget, UNDEPLOY, UndeployInput};
+use crate::deploy::{
+    DEPLOY, DeployInput, DeployOutput, DeployTarget, Platform, UNDEPLOY, UndeployInput,
+};
 use crate::engine::queue;
 use crate::engine::{EventSubscription, JobId, JobRequest};
 
@@ -41,6 +43,10 @@ pub struct DeployArgs {
     /// Deploy even though the design breaks clients of the live version.
     #[arg(long)]
     pub allow_breaking: bool,
+    /// Where the instance runs: a sandbox supervised by `apiforge serve`, or a Docker
+    /// container built from the version (needs a Docker engine).
+    #[arg(long, value_enum, default_value_t = Platform::Sandbox)]
+    pub target: Platform,
     #[arg(long)]
     pub json: bool,
 }
@@ -89,6 +95,10 @@ pub enum ServeAction {
 }
 
 pub async fn deploy(ctx: &Context, args: DeployArgs) -> Result<ExitCode, Failure> {
+    if args.target == Platform::Docker {
+        // Before anything is recorded: without an engine nothing may be half-done.
+        docker_available(ctx).await?;
+    }
     let session = ctx.session().await?;
     let project = find_project(&session, &args.project).await?;
     let input = DeployInput {
@@ -96,8 +106,31 @@ pub async fn deploy(ctx: &Context, args: DeployArgs) -> Result<ExitCode, Failure
         target: DeployTarget::Version(args.version),
         force: args.force,
         allow_breaking: args.allow_breaking,
+        platform: args.target,
     };
     run_job(ctx, &session, DEPLOY, &input, project.id, args.json).await
+}
+
+/// Fails (exit 2) unless the Docker engine `sandbox.docker_host` names answers.
+async fn docker_available(ctx: &Context) -> Result<(), Failure> {
+    let host = &ctx.config.sandbox.docker_host;
+    let shown = if host.is_empty() {
+        "the default Docker socket (DOCKER_HOST or /var/run/docker.sock)".to_owned()
+    } else {
+        host.clone()
+    };
+    let fix = "start Docker (e.g. `sudo systemctl start docker`), or point sandbox.docker_host (APIFORGE_SANDBOX_DOCKER_HOST) at a running engine, or deploy with --target sandbox";
+    let docker = crate::sandbox::docker::connect_engine(host).map_err(|e| {
+        Failure::environment(format!(
+            "--target docker needs a Docker engine, but {shown} cannot be used ({e}); {fix}"
+        ))
+    })?;
+    docker.ping().await.map_err(|e| {
+        Failure::environment(format!(
+            "--target docker needs a Docker engine, but none answers at {shown} ({e}); {fix}"
+        ))
+    })?;
+    Ok(())
 }
 
 pub async fn rollback(ctx: &Context, args: ProjectArgs) -> Result<ExitCode, Failure> {
@@ -108,6 +141,8 @@ pub async fn rollback(ctx: &Context, args: ProjectArgs) -> Result<ExitCode, Fail
         target: DeployTarget::Rollback,
         force: false,
         allow_breaking: false,
+        // Ignored: a rollback runs where the version it goes back to ran.
+        platform: Platform::default(),
     };
     run_job(ctx, &session, DEPLOY, &input, project.id, args.json).await
 }
@@ -269,6 +304,10 @@ struct DeploymentView {
     url: String,
     route: String,
     deployment: uuid::Uuid,
+    /// `sandbox` or `docker`.
+    target: String,
+    /// The Docker container (docker target, while a daemon hosts it).
+    container: Option<String>,
     updated_at: chrono::DateTime<chrono::Utc>,
     /// Why the deployment failed, if it did.
     error: Option<String>,
@@ -342,6 +381,11 @@ pub async fn deployments(ctx: &Context, args: DeploymentsArgs) -> Result<ExitCod
                     .and_then(|i| i["error"].as_str())
                     .map(str::to_owned),
                 instance: instances.get(&r.id.to_string()).cloned(),
+                container: instances
+                    .get(&r.id.to_string())
+                    .and_then(|i| i["container"].as_str())
+                    .map(str::to_owned),
+                target: r.target,
                 requests,
                 state: r.state,
                 route: r.route,
@@ -374,8 +418,8 @@ pub async fn deployments(ctx: &Context, args: DeploymentsArgs) -> Result<ExitCod
             )
         });
         println!(
-            "{:<20} v{:<3} {:<8} instance {instance:<10} {}{requests}",
-            v.project, v.version, v.state, v.url
+            "{:<20} v{:<3} {:<8} {:<7} instance {instance:<10} {}{requests}",
+            v.project, v.version, v.state, v.target, v.url
         );
         if let Some(e) = &v.error {
             println!("    error: {e}");

@@ -161,6 +161,7 @@ async fn plan(
         .ok_or_else(|| StepError::Fatal(format!("project {} does not exist", input.project)))?;
     let live = deployment_row::live(tx, project.id).await?;
     let rollback = input.target == DeployTarget::Rollback;
+    let mut platform = input.platform;
     let number = match input.target {
         DeployTarget::Version(Some(n)) => n,
         DeployTarget::Version(None) => project.latest_version.ok_or_else(|| {
@@ -168,15 +169,17 @@ async fn plan(
         })?,
         DeployTarget::Rollback => {
             let current = live.as_ref().map(|l| l.version_id);
-            deployment_row::previous(tx, project.id, current)
+            let previous = deployment_row::previous(tx, project.id, current)
                 .await?
                 .ok_or_else(|| {
                     StepError::Fatal(format!(
                         "{} has no earlier live version to roll back to",
                         project.slug
                     ))
-                })?
-                .version
+                })?;
+            // Back to where that version ran.
+            platform = previous.target.parse().map_err(StepError::Fatal)?;
+            previous.version
         }
     };
     let version = versions::get(tx, project.id, number)
@@ -243,6 +246,7 @@ async fn plan(
         version.summary.id,
         &route,
         &instance,
+        platform.as_str(),
     )
     .await?;
     Ok(Plan {
@@ -308,6 +312,8 @@ pub async fn launch(
                 framework,
                 files,
                 env,
+                route: route_key(&row.route),
+                platform: row.target.parse()?,
             },
             progress,
         )

@@ -104,16 +104,18 @@ pub async fn insert_starting(
     version_id: Uuid,
     route: &str,
     instance: &Value,
+    target: &str,
 ) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO deployments (owner_id, project_id, version_id, state, route, instance)
-         VALUES ($1, $2, $3, 'starting', $4, $5) RETURNING id",
+        "INSERT INTO deployments (owner_id, project_id, version_id, state, route, instance, target)
+         VALUES ($1, $2, $3, 'starting', $4, $5, $6) RETURNING id",
     )
     .bind(owner)
     .bind(project)
     .bind(version_id)
     .bind(route)
     .bind(instance)
+    .bind(target)
     .fetch_one(conn)
     .await
 }

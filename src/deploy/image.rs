@@ -153,6 +153,8 @@ pub struct RunSpec<'a> {
     pub limits: Limits,
     /// Extra environment, e.g. the API's secret (`API_KEY`, `JWT_SECRET`).
     pub env: BTreeMap<String, String>,
+    /// Extra container labels (the deployment id, to find the container again).
+    pub labels: BTreeMap<String, String>,
 }
 
 impl<'a> RunSpec<'a> {
@@ -168,7 +170,13 @@ impl<'a> RunSpec<'a> {
             instance_dir,
             limits,
             env: BTreeMap::new(),
+            labels: BTreeMap::new(),
         }
+    }
+
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
     }
 
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -445,6 +453,7 @@ impl Engine {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         labels.insert("apiforge.image".to_owned(), spec.image.tag.clone());
+        labels.extend(spec.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         ContainerCreateBody {
             image: Some(spec.image.tag.clone()),
             cmd: Some(cmd),

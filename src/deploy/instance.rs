@@ -72,6 +72,11 @@ pub struct InstanceStatus {
     pub state: InstanceState,
     pub restarts: u32,
     pub socket: PathBuf,
+    /// `sandbox` or `docker`.
+    pub target: super::Platform,
+    /// The Docker container's id (docker target only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
 }
 
 struct Shared {
@@ -175,6 +180,8 @@ impl Instance {
             state: self.state.borrow().clone(),
             restarts: self.shared.restarts.load(Ordering::SeqCst),
             socket: self.socket.clone(),
+            target: super::Platform::Sandbox,
+            container: None,
         }
     }
 

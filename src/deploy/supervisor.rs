@@ -7,11 +7,13 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::container::{ContainerInstance, ContainerSpec};
+use super::image::Engine;
 use super::instance::{Instance, InstanceSpec, InstanceStatus};
 use super::route_table::{RouteTable, Upstream};
-use super::{DeployError, InstanceSettings};
+use super::{DeployError, InstanceSettings, Platform};
 use crate::codegen::{Framework, GeneratedFiles};
-use crate::config::{Config, Dirs};
+use crate::config::{Config, Dirs, SandboxConfig};
 use crate::runtimes::Runtimes;
 use crate::sandbox::{Backend, Sandbox};
 use crate::verify::project::prepare_runtime;
@@ -24,6 +26,57 @@ pub struct Launch {
     pub framework: Framework,
     pub files: GeneratedFiles,
     pub env: BTreeMap<String, String>,
+    /// `owner/project`, as in the route.
+    pub route: String,
+    pub platform: Platform,
+}
+
+/// A hosted instance of either kind; the supervisor, gateway and status treat both
+/// alike.
+#[allow(clippy::large_enum_variant)] // a handful per daemon, never moved in bulk
+enum Running {
+    Sandbox(Instance),
+    Docker(ContainerInstance),
+}
+
+impl Running {
+    fn status(&self) -> InstanceStatus {
+        match self {
+            Running::Sandbox(i) => i.status(),
+            Running::Docker(c) => c.status(),
+        }
+    }
+
+    fn socket(&self) -> &std::path::Path {
+        match self {
+            Running::Sandbox(i) => i.socket(),
+            Running::Docker(c) => c.socket(),
+        }
+    }
+
+    fn logs(&self) -> Vec<String> {
+        match self {
+            Running::Sandbox(i) => i.logs(),
+            Running::Docker(c) => c.logs(),
+        }
+    }
+
+    /// Stops the instance for good (a docker container is removed).
+    async fn stop(&mut self) {
+        match self {
+            Running::Sandbox(i) => i.stop().await,
+            Running::Docker(c) => c.stop().await,
+        }
+    }
+
+    /// Daemon shutdown: a sandbox dies with the daemon anyway; a container keeps
+    /// running for the next daemon to adopt.
+    async fn shut_down(&mut self) {
+        match self {
+            Running::Sandbox(i) => i.stop().await,
+            Running::Docker(c) => c.detach().await,
+        }
+    }
 }
 
 /// An instance as `apiforge deployments` and `serve status` show it.
@@ -42,7 +95,12 @@ pub struct Supervisor {
     runtimes: Runtimes,
     settings: InstanceSettings,
     routes: Arc<RouteTable>,
-    instances: Mutex<HashMap<Uuid, Instance>>,
+    instances: Mutex<HashMap<Uuid, Running>>,
+    sandbox_config: SandboxConfig,
+    /// Host directories of docker-target instances, one per deployment.
+    instances_dir: std::path::PathBuf,
+    /// Connected on the first docker-target launch.
+    engine: tokio::sync::OnceCell<Engine>,
 }
 
 impl Supervisor {
@@ -62,6 +120,9 @@ impl Supervisor {
             settings: InstanceSettings::from_config(&config.deploy),
             routes,
             instances: Mutex::new(HashMap::new()),
+            sandbox_config: config.sandbox.clone(),
+            instances_dir: dirs.data.join("instances"),
+            engine: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -73,7 +134,7 @@ impl Supervisor {
         &self.settings
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Instance>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Running>> {
         self.instances.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -112,14 +173,40 @@ impl Supervisor {
                 framework: framework.to_string(),
                 message: e.to_string(),
             })?;
-        let spec = InstanceSpec {
-            deployment: launch.deployment,
-            version: launch.version,
-            files: launch.files,
-            runtime,
-            env: launch.env,
+        let instance = match launch.platform {
+            Platform::Sandbox => {
+                let spec = InstanceSpec {
+                    deployment: launch.deployment,
+                    version: launch.version,
+                    files: launch.files,
+                    runtime,
+                    env: launch.env,
+                };
+                Running::Sandbox(Instance::start(&self.sandbox, spec, self.settings).await?)
+            }
+            Platform::Docker => {
+                let engine = self
+                    .engine
+                    .get_or_try_init(|| Engine::connect(&self.sandbox_config))
+                    .await?;
+                let (owner, project) = launch
+                    .route
+                    .split_once('/')
+                    .unwrap_or(("apiforge", launch.route.as_str()));
+                let spec = ContainerSpec {
+                    deployment: launch.deployment,
+                    version: launch.version,
+                    owner: owner.to_owned(),
+                    project: project.to_owned(),
+                    framework,
+                    files: launch.files,
+                    runtime,
+                    env: launch.env,
+                    instance_dir: self.instances_dir.join(launch.deployment.to_string()),
+                };
+                Running::Docker(ContainerInstance::start(engine, spec, self.settings).await?)
+            }
         };
-        let instance = Instance::start(&self.sandbox, spec, self.settings).await?;
         let duplicate = self.lock().insert(launch.deployment, instance);
         if let Some(mut other) = duplicate {
             // Two launches of one deployment raced; keep the newer.
@@ -180,11 +267,13 @@ impl Supervisor {
         }
     }
 
-    /// Stops every instance (daemon shutdown); routes are left as they are.
+    /// Stops every sandboxed instance and lets go of every container, which keeps
+    /// running for the next daemon to adopt (daemon shutdown); routes are left as they
+    /// are.
     pub async fn stop_all(&self) {
-        let all: Vec<Instance> = self.lock().drain().map(|(_, i)| i).collect();
+        let all: Vec<Running> = self.lock().drain().map(|(_, i)| i).collect();
         for mut instance in all {
-            instance.stop().await;
+            instance.shut_down().await;
         }
     }
 

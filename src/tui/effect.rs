@@ -470,6 +470,7 @@ async fn perform(
                 target,
                 force,
                 allow_breaking: force,
+                platform: crate::deploy::Platform::Sandbox,
             };
             let job = submit_deploy_job(session, env, DEPLOY, &input, project).await?;
             Message::JobSubmitted {
