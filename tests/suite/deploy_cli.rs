@@ -17,13 +17,13 @@ use crate::support::{ApiforgeHome, wait_until};
 
 /// An apiforge home whose gateway listens on its own free port; its daemon is stopped
 /// when the value is dropped (before the home's cluster).
-struct DeployHome {
-    gateway: String,
-    home: ApiforgeHome,
+pub(crate) struct DeployHome {
+    pub(crate) gateway: String,
+    pub(crate) home: ApiforgeHome,
 }
 
 impl DeployHome {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -35,7 +35,7 @@ impl DeployHome {
         }
     }
 
-    fn run(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
         self.home
             .command()
             .env("APIFORGE_DEPLOY_GATEWAY_ADDR", &self.gateway)
@@ -44,7 +44,7 @@ impl DeployHome {
             .unwrap()
     }
 
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -57,13 +57,13 @@ impl DeployHome {
     }
 
     /// Runs a command expected to fail and returns its `--json` output.
-    fn json_failing(&self, args: &[&str]) -> Value {
+    pub(crate) fn json_failing(&self, args: &[&str]) -> Value {
         let out = self.run(args);
         assert_eq!(out.status.code(), Some(1), "apiforge {args:?} should fail");
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
-    fn new_project(&self, framework: &str, name: &str, prompt: &str) {
+    pub(crate) fn new_project(&self, framework: &str, name: &str, prompt: &str) {
         let out = self.json(&[
             "new",
             prompt,
@@ -77,7 +77,7 @@ impl DeployHome {
     }
 
     /// Deploys and returns the job's output (`route`, `deployment`, `version`, …).
-    fn deploy(&self, args: &[&str]) -> Value {
+    pub(crate) fn deploy(&self, args: &[&str]) -> Value {
         let mut all = vec!["deploy"];
         all.extend_from_slice(args);
         all.push("--json");
@@ -95,7 +95,7 @@ impl DeployHome {
         out["output"].clone()
     }
 
-    fn deployment_of(&self, project: &str) -> Value {
+    pub(crate) fn deployment_of(&self, project: &str) -> Value {
         let list = self.json(&["deployments", "--json"]);
         list.as_array()
             .unwrap()
@@ -105,7 +105,7 @@ impl DeployHome {
             .unwrap_or_else(|| panic!("no deployment of {project}: {list}"))
     }
 
-    fn get(&self, path: &str) -> Result<HttpResponse, HttpError> {
+    pub(crate) fn get(&self, path: &str) -> Result<HttpResponse, HttpError> {
         send(&self.gateway, HttpRequest::get(path))
     }
 }
@@ -116,7 +116,7 @@ impl Drop for DeployHome {
     }
 }
 
-fn send(addr: &str, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+pub(crate) fn send(addr: &str, request: HttpRequest) -> Result<HttpResponse, HttpError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -195,7 +195,7 @@ impl Drop for Load {
 
 /// Swaps the live version with `command` while a request loop runs; asserts that no
 /// request failed and that responses switched once, from `before` to `!before`.
-fn swap_under_load(home: &DeployHome, route: &str, command: &[&str], before: bool) {
+pub(crate) fn swap_under_load(home: &DeployHome, route: &str, command: &[&str], before: bool) {
     let load = Load::start(&home.gateway, &format!("{route}openapi.json"), "priority");
     wait_until(Duration::from_secs(30), "requests before the swap", || {
         load.count() >= 20

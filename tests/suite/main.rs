@@ -21,6 +21,7 @@ mod db_cluster;
 mod db_migrations;
 mod db_rls;
 mod deploy_cli;
+mod deploy_docker;
 mod deploy_image;
 mod design_cli;
 mod design_diff;

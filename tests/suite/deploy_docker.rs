@@ -1,0 +1,269 @@
+//! `apiforge deploy --target docker` through the real binary: the daemon builds the
+//! version's image and runs it as a container; requests go through the gateway to the
+//! container's socket; Docker restarts a killed server; a v2 swap under load drops
+//! nothing; a restarted daemon adopts the running container; undeploy removes it.
+//!
+//! Needs a Docker engine: without one the tests that use it print SKIP, unless `CI` is
+//! set (then a missing engine fails them, as in `deploy_image`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use apiforge::config::Config;
+use apiforge::deploy::image::{Engine, ImageError};
+use apiforge::sandbox::SandboxError;
+use apiforge::sandbox::http::HttpRequest;
+use serde_json::{Value, json};
+
+use super::deploy_cli::{DeployHome, send, swap_under_load};
+use crate::support::wait_until;
+
+fn docker_available() -> bool {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    match rt.block_on(Engine::connect(&Config::defaults().sandbox)) {
+        Ok(_) => true,
+        Err(e @ ImageError::Sandbox(SandboxError::DockerUnreachable(_))) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but no Docker engine is reachable: {e}"
+            );
+            eprintln!("SKIP deploy docker: {e}");
+            false
+        }
+        Err(e) => panic!("cannot use the Docker engine: {e}"),
+    }
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Ids of the containers (running or not) labelled with this deployment.
+fn containers_of(deployment: &str) -> Vec<String> {
+    docker(&[
+        "ps",
+        "-aq",
+        "--no-trunc",
+        "--filter",
+        &format!("label=apiforge.deployment={deployment}"),
+    ])
+    .lines()
+    .map(str::to_owned)
+    .collect()
+}
+
+/// Removes the project's containers and images even when the test fails half-way.
+/// Declared after the home, so it runs before the daemon is stopped.
+struct Cleanup {
+    project_label: Option<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let Some(label) = &self.project_label else {
+            return;
+        };
+        let filter = format!("label=apiforge.project={label}");
+        for id in docker(&["ps", "-aq", "--filter", &filter]).lines() {
+            docker(&["rm", "-f", id]);
+        }
+        for id in docker(&["images", "-q", "--filter", &filter]).lines() {
+            docker(&["rmi", "-f", id]);
+        }
+    }
+}
+
+#[test]
+fn docker_target_serves_restarts_swaps_without_failures_is_adopted_and_undeploys() {
+    if !docker_available() {
+        return;
+    }
+    let home = DeployHome::new();
+    let mut cleanup = Cleanup {
+        project_label: None,
+    };
+    let name = format!("dnotes-{}", std::process::id());
+    home.new_project(
+        "fastapi",
+        &name,
+        "a notes API: notes with a title and a body",
+    );
+    let started = Instant::now();
+    let deployed = home.deploy(&[&name, "--target", "docker"]);
+    eprintln!(
+        "deploy --target docker (v1, cold image, daemon start included): {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let route = deployed["route"].as_str().unwrap().to_owned();
+    cleanup.project_label = Some(
+        route
+            .trim_start_matches("/p/")
+            .trim_end_matches('/')
+            .to_owned(),
+    );
+    let deployment = deployed["deployment"].as_str().unwrap().to_owned();
+
+    let listed = home.deployment_of(&name);
+    assert_eq!(listed["target"], "docker", "{listed}");
+    assert_eq!(listed["instance"]["target"], "docker", "{listed}");
+    assert_eq!(listed["instance"]["state"], "healthy", "{listed}");
+    let container = listed["container"].as_str().unwrap().to_owned();
+    assert_eq!(listed["instance"]["container"], container.as_str());
+    assert_eq!(containers_of(&deployment), vec![container.clone()]);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &container]),
+        "true"
+    );
+
+    // A real request through the gateway, answered by the container.
+    let created = send(
+        &home.gateway,
+        HttpRequest::new("POST", format!("{route}notes"))
+            .json(&json!({"title": "groceries", "body": "milk"})),
+    )
+    .unwrap();
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json().unwrap()["id"].clone();
+    let note = format!("{route}notes/{id}");
+    assert_eq!(home.get(&note).unwrap().json().unwrap()["body"], "milk");
+
+    // Kill the server inside the container: Docker's restart policy brings it back,
+    // the supervisor sees the restart, and the data (in the instance dir) survives.
+    let pid: i32 = docker(&["inspect", "-f", "{{.State.Pid}}", &container])
+        .parse()
+        .unwrap();
+    assert!(pid > 0);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    wait_until(
+        Duration::from_secs(60),
+        "Docker to restart the server",
+        || {
+            let d = home.deployment_of(&name);
+            d["instance"]["restarts"] == 1 && d["instance"]["state"] == "healthy"
+        },
+    );
+    wait_until(Duration::from_secs(30), "requests to succeed again", || {
+        home.get(&note).is_ok_and(|r| r.status == 200)
+    });
+    assert_eq!(home.get(&note).unwrap().json().unwrap()["body"], "milk");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.RestartCount}}", &container]),
+        "1"
+    );
+
+    // v2 as a container under a request loop: nothing fails, the old container goes.
+    let v2 = home.json(&["iterate", &name, "add a priority to notes", "--json"]);
+    assert_eq!(v2["output"]["check_status"], "passing", "{v2}");
+    let swap_started = Instant::now();
+    swap_under_load(
+        &home,
+        &route,
+        &["deploy", &name, "--target", "docker", "--json"],
+        false,
+    );
+    eprintln!(
+        "deploy --target docker (v2, under load, drain included): {:.2} s",
+        swap_started.elapsed().as_secs_f64()
+    );
+    let live = home.deployment_of(&name);
+    assert_eq!(live["version"], 2);
+    assert_eq!(live["target"], "docker");
+    assert!(
+        containers_of(&deployment).is_empty(),
+        "v1's container is removed"
+    );
+    let v2_deployment = live["deployment"].as_str().unwrap().to_owned();
+    let v2_container = live["container"].as_str().unwrap().to_owned();
+
+    // The daemon stops, the container keeps running; the next daemon adopts it.
+    let stopped = home.json(&["serve", "stop", "--json"]);
+    assert_eq!(stopped["stopped"], true);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &v2_container]),
+        "true",
+        "the container outlives the daemon"
+    );
+    home.json(&["serve", "start", "--json"]);
+    wait_until(
+        Duration::from_secs(60),
+        "the deployment to be routed again",
+        || {
+            home.get(&format!("{route}notes"))
+                .is_ok_and(|r| r.status == 200)
+        },
+    );
+    let adopted = home.deployment_of(&name);
+    assert_eq!(adopted["deployment"], v2_deployment.as_str());
+    assert_eq!(
+        adopted["container"],
+        v2_container.as_str(),
+        "adopted, not replaced"
+    );
+    assert_eq!(containers_of(&v2_deployment), vec![v2_container.clone()]);
+
+    let undeployed = home.json(&["undeploy", &name, "--json"]);
+    assert_eq!(undeployed["output"]["state"], "stopped", "{undeployed}");
+    assert!(
+        containers_of(&v2_deployment).is_empty(),
+        "the container is gone"
+    );
+    let gone = home.get(&format!("{route}notes")).unwrap();
+    assert_eq!(gone.status, 404);
+    assert_eq!(gone.json().unwrap()["title"], "Not deployed");
+    let images = docker(&[
+        "images",
+        "-q",
+        "--filter",
+        &format!(
+            "label=apiforge.project={}",
+            cleanup.project_label.as_deref().unwrap()
+        ),
+    ]);
+    assert_eq!(images.lines().count(), 2, "both versions' images are kept");
+}
+
+#[test]
+fn docker_target_without_an_engine_fails_with_a_fix_and_records_nothing() {
+    let home = DeployHome::new();
+    home.new_project(
+        "fastapi",
+        "notes",
+        "a notes API: notes with a title and a body",
+    );
+    let out = home
+        .home
+        .command()
+        .env("APIFORGE_DEPLOY_GATEWAY_ADDR", &home.gateway)
+        .env(
+            "APIFORGE_SANDBOX_DOCKER_HOST",
+            "unix:///nonexistent/docker.sock",
+        )
+        .args(["deploy", "notes", "--target", "docker", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--target docker needs a Docker engine")
+            && stderr.contains("unix:///nonexistent/docker.sock")
+            && stderr.contains("sandbox.docker_host"),
+        "{stderr}"
+    );
+    let listed: Value = home.json(&["deployments", "--json"]);
+    assert_eq!(listed, json!([]), "no deployment was recorded");
+    let jobs = home.json(&["jobs", "--all", "--json"]);
+    assert!(
+        !jobs.to_string().contains("\"deploy\""),
+        "no deploy job was submitted: {jobs}"
+    );
+}
