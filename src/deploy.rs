@@ -23,9 +23,19 @@
 //! * [`Daemon`](daemon::Daemon) (`apiforge serve`) hosts the gateway, the supervisor
 //!   and that worker, plus a small control socket in the data dir (`serve.sock`, mode
 //!   0600) for what only lives in its memory: status, live request statistics, stop.
-//!   On start it restarts every deployment whose row says `live`.
+//!   On start it restarts every deployment whose row says `live` (a docker-target one
+//!   is adopted when its container still runs and answers).
 //! * [`export`] writes a version's files plus Docker files to run anywhere; [`image`]
 //!   builds and runs a version as a Docker image (bollard).
+//! * A deployment runs on one of two [`Platform`]s (`deploy --target`, stored in
+//!   `deployments.target`): a sandbox as above, or Docker:
+//!   [`ContainerInstance`](container::ContainerInstance) builds the version's image
+//!   and runs it as a container that Docker restarts (restart policy), watched by the
+//!   supervisor (health, restart count, log follower). The supervisor holds both kinds
+//!   behind one enum, so routes, swaps, drains, rollback and undeploy are the same.
+//!   Stopping a deployment removes its container; images are kept (no pruning) so a
+//!   rollback starts quickly. Containers outlive the daemon and are adopted by label
+//!   when it starts again.
 //!
 //! Deployments are rows of the `deployments` table: `starting` → `live` → `stopped`
 //! (replaced, rolled back or undeployed), or `starting` → `failed`. At most one row

@@ -1,7 +1,8 @@
 //! `apiforge serve`: one process hosting the gateway, the instances, the worker that
 //! runs deploy jobs, and the control socket. On start it restarts every deployment
-//! whose row says `live` (instances die with the process that supervised them, so
-//! there is nothing to re-attach to: re-adopting means starting them again).
+//! whose row says `live`: sandboxed instances die with the process that supervised
+//! them, so re-adopting means starting them again; a docker-target container keeps
+//! running without the daemon and is adopted if it answers `/health` (else replaced).
 
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! `apiforge deploy --target docker` through the real binary: the daemon builds the
 //! version's image and runs it as a container; requests go through the gateway to the
 //! container's socket; Docker restarts a killed server; a v2 swap under load drops
-//! nothing; a restarted daemon adopts the running container; undeploy removes it.
+//! nothing, and so does a rollback; a restarted daemon adopts the running container; undeploy removes it.
 //!
 //! Needs a Docker engine: without one the tests that use it print SKIP, unless `CI` is
 //! set (then a missing engine fails them, as in `deploy_image`).
@@ -183,13 +183,27 @@ fn docker_target_serves_restarts_swaps_without_failures_is_adopted_and_undeploys
         "v1's container is removed"
     );
     let v2_deployment = live["deployment"].as_str().unwrap().to_owned();
-    let v2_container = live["container"].as_str().unwrap().to_owned();
+    assert_eq!(containers_of(&v2_deployment).len(), 1);
+
+    // Rollback goes back to v1 where v1 ran: a container again (its image was kept).
+    swap_under_load(&home, &route, &["rollback", &name, "--json"], true);
+    let back = home.deployment_of(&name);
+    assert_eq!(
+        (back["version"].clone(), back["target"].clone()),
+        (json!(1), json!("docker"))
+    );
+    assert!(
+        containers_of(&v2_deployment).is_empty(),
+        "v2's container is removed"
+    );
+    let live_deployment = back["deployment"].as_str().unwrap().to_owned();
+    let live_container = back["container"].as_str().unwrap().to_owned();
 
     // The daemon stops, the container keeps running; the next daemon adopts it.
     let stopped = home.json(&["serve", "stop", "--json"]);
     assert_eq!(stopped["stopped"], true);
     assert_eq!(
-        docker(&["inspect", "-f", "{{.State.Running}}", &v2_container]),
+        docker(&["inspect", "-f", "{{.State.Running}}", &live_container]),
         "true",
         "the container outlives the daemon"
     );
@@ -203,18 +217,21 @@ fn docker_target_serves_restarts_swaps_without_failures_is_adopted_and_undeploys
         },
     );
     let adopted = home.deployment_of(&name);
-    assert_eq!(adopted["deployment"], v2_deployment.as_str());
+    assert_eq!(adopted["deployment"], live_deployment.as_str());
     assert_eq!(
         adopted["container"],
-        v2_container.as_str(),
+        live_container.as_str(),
         "adopted, not replaced"
     );
-    assert_eq!(containers_of(&v2_deployment), vec![v2_container.clone()]);
+    assert_eq!(
+        containers_of(&live_deployment),
+        vec![live_container.clone()]
+    );
 
     let undeployed = home.json(&["undeploy", &name, "--json"]);
     assert_eq!(undeployed["output"]["state"], "stopped", "{undeployed}");
     assert!(
-        containers_of(&v2_deployment).is_empty(),
+        containers_of(&live_deployment).is_empty(),
         "the container is gone"
     );
     let gone = home.get(&format!("{route}notes")).unwrap();
