@@ -35,6 +35,8 @@ pub const DEPLOYMENT_LABEL: &str = "apiforge.deployment";
 const HEALTH_MISSES: u32 = 3;
 /// How long the log follower waits before following a stopped container again.
 const LOG_RETRY: Duration = Duration::from_millis(500);
+/// How often a starting container's engine state is checked between health polls.
+const FIRST_HEALTH_SLICE: Duration = Duration::from_millis(500);
 /// Output lines kept when the first start fails (for the error message).
 const FAILURE_LINES: usize = 20;
 
@@ -292,10 +294,7 @@ async fn run_new(
     }
     run = run.env(super::instance::DEPLOYMENT_ENV, spec.deployment.to_string());
     let container = engine.run(&run).await?;
-    if let Err(e) = engine
-        .wait_healthy(&container, settings.health_timeout)
-        .await
-    {
+    if let Err(reason) = first_health(engine, &container, settings.health_timeout).await {
         let output = tail(engine, &container.container_id, FAILURE_LINES).await;
         remove_quietly(engine, &container.container_id).await;
         let output = if output.is_empty() {
@@ -303,9 +302,48 @@ async fn run_new(
         } else {
             format!("\nits last output:\n{}", output.join("\n"))
         };
-        return Err(DeployError::Unhealthy(format!("{e}{output}")));
+        return Err(DeployError::Unhealthy(format!("{reason}{output}")));
     }
     Ok(container)
+}
+
+/// Waits for the new container's first healthy answer. A server that exits before
+/// that fails the deploy at once instead of crash-looping (Docker would restart it)
+/// until the timeout.
+async fn first_health(
+    engine: &Engine,
+    container: &Container,
+    timeout: Duration,
+) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    loop {
+        let slice = timeout
+            .saturating_sub(started.elapsed())
+            .min(FIRST_HEALTH_SLICE);
+        let attempt = engine.wait_healthy(container, slice).await;
+        if attempt.is_ok() {
+            return Ok(());
+        }
+        let state = engine
+            .state(&container.container_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !state.running || state.restart_count > 0 {
+            return Err(format!(
+                "the server in container {} exited{} before it answered GET /health",
+                container.container_id,
+                state
+                    .exit_code
+                    .filter(|c| *c != 0)
+                    .map_or(String::new(), |c| format!(" with code {c}"))
+            ));
+        }
+        if let Err(e) = attempt
+            && started.elapsed() >= timeout
+        {
+            return Err(e.to_string());
+        }
+    }
 }
 
 /// The container's last `lines` output lines.

@@ -199,6 +199,38 @@ fn docker_target_serves_restarts_swaps_without_failures_is_adopted_and_undeploys
     let live_deployment = back["deployment"].as_str().unwrap().to_owned();
     let live_container = back["container"].as_str().unwrap().to_owned();
 
+    // A version whose server exits at start fails the deploy at once with its output
+    // (not after Docker restarts it for the whole health timeout), its container is
+    // removed, and the live version keeps serving.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("notes");
+    home.json(&["files", &name, "--out", out.to_str().unwrap(), "--json"]);
+    std::fs::write(
+        out.join("main.py"),
+        "raise SystemExit('the config is missing DATABASE_HOST')\n",
+    )
+    .unwrap();
+    let saved = home.run(&["save", &name, out.to_str().unwrap(), "--json"]);
+    let saved: Value = serde_json::from_slice(&saved.stdout).unwrap();
+    assert_eq!(saved["output"]["version"], 3, "{saved}");
+    let crashed = home.json_failing(&["deploy", &name, "--force", "--target", "docker", "--json"]);
+    let error = crashed["error"].as_str().unwrap();
+    assert!(
+        error.contains("exited") && error.contains("DATABASE_HOST"),
+        "{error}"
+    );
+    let project_filter = format!(
+        "label=apiforge.project={}",
+        cleanup.project_label.as_deref().unwrap()
+    );
+    assert_eq!(
+        docker(&["ps", "-aq", "--no-trunc", "--filter", &project_filter]),
+        live_container,
+        "only the live container is left"
+    );
+    assert_eq!(home.deployment_of(&name)["version"], 1);
+    assert_eq!(home.get(&format!("{route}notes")).unwrap().status, 200);
+
     // The daemon stops, the container keeps running; the next daemon adopts it.
     let stopped = home.json(&["serve", "stop", "--json"]);
     assert_eq!(stopped["stopped"], true);
@@ -237,16 +269,8 @@ fn docker_target_serves_restarts_swaps_without_failures_is_adopted_and_undeploys
     let gone = home.get(&format!("{route}notes")).unwrap();
     assert_eq!(gone.status, 404);
     assert_eq!(gone.json().unwrap()["title"], "Not deployed");
-    let images = docker(&[
-        "images",
-        "-q",
-        "--filter",
-        &format!(
-            "label=apiforge.project={}",
-            cleanup.project_label.as_deref().unwrap()
-        ),
-    ]);
-    assert_eq!(images.lines().count(), 2, "both versions' images are kept");
+    let images = docker(&["images", "-q", "--filter", &project_filter]);
+    assert_eq!(images.lines().count(), 3, "every version's image is kept");
 }
 
 #[test]
