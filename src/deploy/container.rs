@@ -31,6 +31,10 @@ use crate::verify::project::PreparedRuntime;
 
 /// Label holding the deployment id on a docker-target container.
 pub const DEPLOYMENT_LABEL: &str = "apiforge.deployment";
+/// Label holding the instances directory of the apiforge home that owns the container:
+/// several homes (users, test runs) share one engine, and a daemon only ever sweeps
+/// its own.
+pub const HOME_LABEL: &str = "apiforge.instances";
 /// Failed health polls in a row after which the container is restarted.
 const HEALTH_MISSES: u32 = 3;
 /// How long the log follower waits before following a stopped container again.
@@ -52,8 +56,11 @@ pub struct ContainerSpec {
     pub files: GeneratedFiles,
     pub runtime: PreparedRuntime,
     pub env: BTreeMap<String, String>,
-    /// Host directory for the socket and database; kept across daemon restarts.
+    /// Host directory for the socket and database (`<instances dir>/<deployment>`);
+    /// kept across daemon restarts.
     pub instance_dir: PathBuf,
+    /// The home's instances directory (the [`HOME_LABEL`] value).
+    pub instances_dir: PathBuf,
 }
 
 struct Shared {
@@ -219,6 +226,64 @@ impl Drop for ContainerInstance {
     }
 }
 
+/// Removes this home's containers (and their instance directories) whose deployment
+/// is not in `keep`: left over when a daemon died between recording a swap and
+/// removing the old container. Returns how many were removed; an unreachable engine
+/// means there is nothing to sweep.
+pub async fn sweep(
+    sandbox: &crate::config::SandboxConfig,
+    instances_dir: &Path,
+    keep: &std::collections::HashSet<Uuid>,
+) -> usize {
+    let Ok(docker) = crate::sandbox::docker::connect_engine(&sandbox.docker_host) else {
+        return 0;
+    };
+    let filters = HashMap::from([(
+        "label".to_owned(),
+        vec![format!("{HOME_LABEL}={}", instances_dir.display())],
+    )]);
+    let options = ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let found = match docker.list_containers(Some(options)).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::debug!("no Docker engine to sweep deployment containers on: {e}");
+            return 0;
+        }
+    };
+    let mut removed = 0;
+    for c in found {
+        let deployment = c
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(DEPLOYMENT_LABEL))
+            .and_then(|d| d.parse::<Uuid>().ok());
+        let (Some(id), Some(deployment)) = (c.id, deployment) else {
+            continue;
+        };
+        if keep.contains(&deployment) {
+            continue;
+        }
+        let options = bollard::query_parameters::RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .build();
+        match docker.remove_container(&id, Some(options)).await {
+            Ok(()) => {
+                removed += 1;
+                tracing::info!(%deployment, container = %id, "removed the container of a deployment that is no longer live");
+                let dir = instances_dir.join(deployment.to_string());
+                let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
+            }
+            Err(e) => {
+                tracing::warn!(container = %id, "cannot remove a stale deployment container: {e}")
+            }
+        }
+    }
+    removed
+}
+
 async fn remove_quietly(engine: &Engine, id: &str) {
     if let Err(e) = engine.remove(id).await {
         tracing::warn!(container = %id, "cannot remove a deployment container: {e}");
@@ -288,7 +353,8 @@ async fn run_new(
         spec.instance_dir.clone(),
         settings.limits,
     )
-    .label(DEPLOYMENT_LABEL, spec.deployment.to_string());
+    .label(DEPLOYMENT_LABEL, spec.deployment.to_string())
+    .label(HOME_LABEL, spec.instances_dir.display().to_string());
     for (k, v) in &spec.env {
         run = run.env(k, v);
     }

@@ -153,9 +153,10 @@ impl Daemon {
     }
 }
 
-/// Starts and routes every deployment whose row says `live`, all at once (each in its
-/// own sandbox: one that fails to start does not hold up or affect the others). A
-/// deployment that cannot start is marked failed with the reason.
+/// Removes this home's containers of deployments that are no longer live, then starts
+/// (or adopts) and routes every deployment whose row says `live`, all at once (each in
+/// its own sandbox or container: one that fails to start does not hold up or affect
+/// the others). A deployment that cannot start is marked failed with the reason.
 async fn adopt_live(supervisor: Arc<Supervisor>, pool: sqlx::PgPool, adopting: Arc<AtomicBool>) {
     let rows = async {
         let mut conn = pool.acquire().await?;
@@ -170,6 +171,8 @@ async fn adopt_live(supervisor: Arc<Supervisor>, pool: sqlx::PgPool, adopting: A
             return;
         }
     };
+    let live: std::collections::HashSet<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+    supervisor.sweep_containers(&live).await;
     let starts = rows.into_iter().map(|row| {
         let (supervisor, pool) = (supervisor.clone(), pool.clone());
         async move {

@@ -203,6 +203,7 @@ impl Supervisor {
                     runtime,
                     env: launch.env,
                     instance_dir: self.instances_dir.join(launch.deployment.to_string()),
+                    instances_dir: self.instances_dir.clone(),
                 };
                 Running::Docker(ContainerInstance::start(engine, spec, self.settings).await?)
             }
@@ -265,6 +266,12 @@ impl Supervisor {
         if let Some(mut instance) = instance {
             instance.stop().await;
         }
+    }
+
+    /// Removes this home's docker-target containers whose deployment is not in `live`
+    /// (see [`super::container::sweep`]).
+    pub async fn sweep_containers(&self, live: &std::collections::HashSet<Uuid>) -> usize {
+        super::container::sweep(&self.sandbox_config, &self.instances_dir, live).await
     }
 
     /// Stops every sandboxed instance and lets go of every container, which keeps

@@ -239,6 +239,31 @@ fn docker_target_serves_restarts_swaps_without_failures_is_adopted_and_undeploys
         "true",
         "the container outlives the daemon"
     );
+    // A container of this home whose deployment is no longer live (as a daemon that
+    // died mid-swap leaves behind) is swept when the daemon starts.
+    let home_label = docker(&[
+        "inspect",
+        "-f",
+        "{{index .Config.Labels \"apiforge.instances\"}}",
+        &live_container,
+    ]);
+    assert!(!home_label.is_empty());
+    let image = docker(&["inspect", "-f", "{{.Config.Image}}", &live_container]);
+    let stray = docker(&[
+        "create",
+        "--label",
+        &format!("apiforge.instances={home_label}"),
+        "--label",
+        &format!("apiforge.deployment={}", uuid::Uuid::new_v4()),
+        "--label",
+        &format!(
+            "apiforge.project={}",
+            cleanup.project_label.as_deref().unwrap()
+        ),
+        &image,
+        "true",
+    ]);
+    assert!(!stray.is_empty(), "docker create made a container");
     home.json(&["serve", "start", "--json"]);
     wait_until(
         Duration::from_secs(60),
@@ -258,6 +283,17 @@ fn docker_target_serves_restarts_swaps_without_failures_is_adopted_and_undeploys
     assert_eq!(
         containers_of(&live_deployment),
         vec![live_container.clone()]
+    );
+    assert_eq!(
+        docker(&[
+            "ps",
+            "-aq",
+            "--no-trunc",
+            "--filter",
+            &format!("id={stray}")
+        ]),
+        "",
+        "the stray container was swept"
     );
 
     let undeployed = home.json(&["undeploy", &name, "--json"]);
