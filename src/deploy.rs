@@ -243,3 +243,40 @@ pub fn owner_segment(os_user: Option<&str>, email: &str) -> String {
         .unwrap_or_else(|| email.split('@').next().unwrap_or(email));
     crate::db::projects::slugify(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deploy_inputs_from_before_the_docker_target_run_in_a_sandbox() {
+        let project = Uuid::new_v4();
+        let old = serde_json::json!({
+            "project": project,
+            "target": {"kind": "version", "number": 2},
+            "force": false,
+            "allow_breaking": false,
+        });
+        let input: DeployInput = serde_json::from_value(old).expect("an old input parses");
+        assert_eq!(input.platform, Platform::Sandbox);
+        assert_eq!(input.target, DeployTarget::Version(Some(2)));
+
+        let new = DeployInput {
+            platform: Platform::Docker,
+            ..input
+        };
+        let value = serde_json::to_value(&new).expect("encodes");
+        assert_eq!(value["platform"], "docker");
+        let back: DeployInput = serde_json::from_value(value).expect("decodes");
+        assert_eq!(back.platform, Platform::Docker);
+    }
+
+    #[test]
+    fn platforms_read_and_write_the_target_column_values() {
+        for p in [Platform::Sandbox, Platform::Docker] {
+            assert_eq!(p.as_str().parse::<Platform>(), Ok(p));
+        }
+        let err = "kubernetes".parse::<Platform>().expect_err("unknown");
+        assert!(err.contains("sandbox or docker"), "{err}");
+    }
+}
