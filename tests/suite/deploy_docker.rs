@@ -133,6 +133,15 @@ fn docker_target_serves_restarts_swaps_without_failures_is_adopted_and_undeploys
     let note = format!("{route}notes/{id}");
     assert_eq!(home.get(&note).unwrap().json().unwrap()["body"], "milk");
 
+    // The container's output is followed into the deployment's log lines.
+    let logs =
+        || home.json(&["deployments", "--logs", "--json"])[0]["instance"]["logs"].to_string();
+    wait_until(
+        Duration::from_secs(30),
+        "the request in the container's output",
+        || logs().contains("POST /notes HTTP/1.1\\\" 201"),
+    );
+
     // Kill the server inside the container: Docker's restart policy brings it back,
     // the supervisor sees the restart, and the data (in the instance dir) survives.
     let pid: i32 = docker(&["inspect", "-f", "{{.State.Pid}}", &container])
@@ -155,6 +164,12 @@ fn docker_target_serves_restarts_swaps_without_failures_is_adopted_and_undeploys
     wait_until(Duration::from_secs(30), "requests to succeed again", || {
         home.get(&note).is_ok_and(|r| r.status == 200)
     });
+    // The follower picks the output up again after the restart.
+    wait_until(
+        Duration::from_secs(30),
+        "the restarted server's output",
+        || logs().matches("Started server process").count() == 2,
+    );
     assert_eq!(home.get(&note).unwrap().json().unwrap()["body"], "milk");
     assert_eq!(
         docker(&["inspect", "-f", "{{.RestartCount}}", &container]),
