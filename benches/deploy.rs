@@ -199,6 +199,16 @@ async fn run(quick: bool, platform: Platform) {
     for hosted in supervisor.hosted() {
         supervisor.stop(hosted.status.deployment).await;
     }
+    if platform == Platform::Docker {
+        // Deploys keep their images (for fast rollbacks); the bench's own is litter.
+        let engine = apiforge::deploy::image::Engine::connect(&config.sandbox)
+            .await
+            .expect("the engine answered all along");
+        let tag = apiforge::deploy::image::image_tag("bench", "blog", 1);
+        if let Err(e) = engine.remove_image(&tag).await {
+            eprintln!("cannot remove {tag}: {e}");
+        }
+    }
     stop.cancel();
     let _ = serving.await;
 }
