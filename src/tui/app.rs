@@ -4,6 +4,7 @@
 //! idle UI uses no CPU. The loop takes its input stream and backend as parameters:
 //! tests drive the real loop with scripted keys on a `TestBackend`.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,11 +24,12 @@ use super::message::Message;
 use super::notice::Level;
 use super::outcome::Outcome;
 use super::pane::Pane;
-use super::preview::Preview;
+use super::preview::{Preview, PreviewRequest, PreviewResult};
 use super::state::{Defaults, State};
 use super::theme::Theme;
 use crate::codegen::Framework;
 use crate::config::{Config, Dirs};
+use crate::deploy::{DEPLOY, UNDEPLOY};
 use crate::engine::JobId;
 use crate::pipeline::PipelineEnv;
 use crate::provider::ProviderKind;
@@ -35,6 +37,8 @@ use uuid::Uuid;
 
 /// How often spinners and running timers move.
 const TICK: Duration = Duration::from_millis(100);
+/// How often the visible Deployment tab reloads.
+const DEPLOYMENT_REFRESH: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -54,6 +58,12 @@ pub struct App {
     pending_save: Option<JobId>,
     /// Quit was asked once with unsaved edits; asking again quits.
     quit_armed: bool,
+    /// A `ScheduleDeploymentRefresh` timer runs (at most one does).
+    deployment_timer: bool,
+    /// A timed deployment load runs; the next beat skips its load until it answers.
+    deployment_loading: bool,
+    /// Deploy and undeploy jobs seen finished; a new one reloads the deployment.
+    deploy_jobs_done: HashSet<JobId>,
     theme: Theme,
     runner: EffectRunner,
     tx: mpsc::UnboundedSender<Message>,
@@ -104,6 +114,9 @@ impl App {
             shown: None,
             pending_save: None,
             quit_armed: false,
+            deployment_timer: false,
+            deployment_loading: false,
+            deploy_jobs_done: HashSet::new(),
             theme,
             runner,
             tx,
@@ -200,8 +213,30 @@ impl App {
                 self.state.update(Message::Editor(result))
             }
             Message::Preview(result) => {
+                let mut effects = Vec::new();
+                match &result {
+                    PreviewResult::DeploymentLoaded { .. } => self.deployment_loading = false,
+                    // The Endpoints tab needs the deployment's URL to send there (`t`).
+                    PreviewResult::Loaded(loaded) => {
+                        effects.push(Effect::Preview(PreviewRequest::LoadDeployment {
+                            project: loaded.project,
+                        }));
+                    }
+                    _ => {}
+                }
                 self.preview.apply(result.clone());
-                self.state.update(Message::Preview(result))
+                effects.extend(self.state.update(Message::Preview(result)));
+                effects
+            }
+            Message::DeploymentRefreshDue => {
+                self.deployment_timer = false;
+                match self.preview.deployment_visible() {
+                    Some(project) if !self.deployment_loading => {
+                        self.deployment_loading = true;
+                        vec![Effect::Preview(PreviewRequest::LoadDeployment { project })]
+                    }
+                    _ => Vec::new(),
+                }
             }
             other => self.state.update(other),
         };
@@ -211,6 +246,38 @@ impl App {
         self.guard_quit();
         self.follow_save();
         self.follow_selection();
+        self.follow_deploy_jobs();
+        self.keep_deployment_fresh();
+    }
+
+    /// Reloads the shown project's deployment when a deploy, rollback or undeploy job
+    /// ends (the log pane sees every job of the user).
+    fn follow_deploy_jobs(&mut self) {
+        let mut ended = false;
+        for job in &self.state.log.jobs {
+            if (job.kind == DEPLOY || job.kind == UNDEPLOY)
+                && job.progress.is_final()
+                && self.deploy_jobs_done.insert(job.id)
+            {
+                ended = true;
+            }
+        }
+        if ended && let Some(project) = self.preview.project() {
+            self.runner
+                .apply(Effect::Preview(PreviewRequest::LoadDeployment { project }));
+        }
+    }
+
+    /// While the Deployment tab is visible one timer beats every 2 s; when it is
+    /// hidden the last beat finds nothing to do and no new timer starts (idle CPU ≈ 0).
+    fn keep_deployment_fresh(&mut self) {
+        if self.deployment_timer || self.preview.deployment_visible().is_none() {
+            return;
+        }
+        self.deployment_timer = true;
+        self.runner.apply(Effect::ScheduleDeploymentRefresh {
+            after: DEPLOYMENT_REFRESH,
+        });
     }
 
     /// Whether a key goes to the focused component first: no overlay or filter is
