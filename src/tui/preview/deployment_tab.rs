@@ -205,11 +205,15 @@ fn head_lines<'a>(status: &'a DeploymentStatus, theme: &Theme) -> Vec<Line<'a>> 
         Some(t) => {
             let (p50, p99) = status.latency();
             let [c1, c2, c3, c4, c5] = t.status_classes;
-            let mut spans = vec![
-                Span::styled(format!("{} req", t.requests), theme.text),
+            let mut spans = vec![Span::styled(format!("{} req", t.requests), theme.text)];
+            // Informational responses are rare enough to show only when they happen.
+            if c1 > 0 {
+                spans.push(Span::styled(format!(" · 1xx {c1}"), theme.dim));
+            }
+            spans.extend([
                 Span::styled(" · 2xx ", theme.dim),
                 Span::styled(c2.to_string(), theme.ok),
-                Span::styled(format!(" · 1xx {c1} · 3xx {c3}"), theme.dim),
+                Span::styled(format!(" · 3xx {c3}"), theme.dim),
                 Span::styled(" · 4xx ", theme.dim),
                 Span::styled(c4.to_string(), if c4 > 0 { theme.warn } else { theme.text }),
                 Span::styled(" · 5xx ", theme.dim),
@@ -217,7 +221,7 @@ fn head_lines<'a>(status: &'a DeploymentStatus, theme: &Theme) -> Vec<Line<'a>> 
                     c5.to_string(),
                     if c5 > 0 { theme.error } else { theme.text },
                 ),
-            ];
+            ]);
             spans.push(Span::styled(
                 format!(" · p50 {} · p99 {}", ms(p50), ms(p99)),
                 theme.text,
