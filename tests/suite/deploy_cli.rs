@@ -17,13 +17,13 @@ use crate::support::{ApiforgeHome, wait_until};
 
 /// An apiforge home whose gateway listens on its own free port; its daemon is stopped
 /// when the value is dropped (before the home's cluster).
-struct DeployHome {
-    gateway: String,
-    home: ApiforgeHome,
+pub(crate) struct DeployHome {
+    pub(crate) gateway: String,
+    pub(crate) home: ApiforgeHome,
 }
 
 impl DeployHome {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -35,7 +35,7 @@ impl DeployHome {
         }
     }
 
-    fn run(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
         self.home
             .command()
             .env("APIFORGE_DEPLOY_GATEWAY_ADDR", &self.gateway)
@@ -44,7 +44,7 @@ impl DeployHome {
             .unwrap()
     }
 
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -63,7 +63,7 @@ impl DeployHome {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
-    fn new_project(&self, framework: &str, name: &str, prompt: &str) {
+    pub(crate) fn new_project(&self, framework: &str, name: &str, prompt: &str) {
         let out = self.json(&[
             "new",
             prompt,
@@ -77,7 +77,7 @@ impl DeployHome {
     }
 
     /// Deploys and returns the job's output (`route`, `deployment`, `version`, …).
-    fn deploy(&self, args: &[&str]) -> Value {
+    pub(crate) fn deploy(&self, args: &[&str]) -> Value {
         let mut all = vec!["deploy"];
         all.extend_from_slice(args);
         all.push("--json");
@@ -105,7 +105,7 @@ impl DeployHome {
             .unwrap_or_else(|| panic!("no deployment of {project}: {list}"))
     }
 
-    fn get(&self, path: &str) -> Result<HttpResponse, HttpError> {
+    pub(crate) fn get(&self, path: &str) -> Result<HttpResponse, HttpError> {
         send(&self.gateway, HttpRequest::get(path))
     }
 }
