@@ -4,7 +4,6 @@
 //! idle UI uses no CPU. The loop takes its input stream and backend as parameters:
 //! tests drive the real loop with scripted keys on a `TestBackend`.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +15,7 @@ use ratatui::backend::Backend;
 use ratatui::buffer::Buffer;
 use tokio::sync::mpsc;
 
+use super::deployment_refresh::DeploymentRefresh;
 use super::editor::{Editor, EditorResult};
 use super::effect::{Effect, EffectRunner, SessionSource, sandbox_backend};
 use super::keymap::Keymap;
@@ -29,7 +29,6 @@ use super::state::{Defaults, State};
 use super::theme::Theme;
 use crate::codegen::Framework;
 use crate::config::{Config, Dirs};
-use crate::deploy::{DEPLOY, UNDEPLOY};
 use crate::engine::JobId;
 use crate::pipeline::PipelineEnv;
 use crate::provider::ProviderKind;
@@ -37,8 +36,6 @@ use uuid::Uuid;
 
 /// How often spinners and running timers move.
 const TICK: Duration = Duration::from_millis(100);
-/// How often the visible Deployment tab reloads.
-const DEPLOYMENT_REFRESH: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -58,12 +55,8 @@ pub struct App {
     pending_save: Option<JobId>,
     /// Quit was asked once with unsaved edits; asking again quits.
     quit_armed: bool,
-    /// A `ScheduleDeploymentRefresh` timer runs (at most one does).
-    deployment_timer: bool,
-    /// A timed deployment load runs; the next beat skips its load until it answers.
-    deployment_loading: bool,
-    /// Deploy and undeploy jobs seen finished; a new one reloads the deployment.
-    deploy_jobs_done: HashSet<JobId>,
+    /// When the Deployment tab reloads.
+    deployment_refresh: DeploymentRefresh,
     theme: Theme,
     runner: EffectRunner,
     tx: mpsc::UnboundedSender<Message>,
@@ -114,9 +107,7 @@ impl App {
             shown: None,
             pending_save: None,
             quit_armed: false,
-            deployment_timer: false,
-            deployment_loading: false,
-            deploy_jobs_done: HashSet::new(),
+            deployment_refresh: DeploymentRefresh::default(),
             theme,
             runner,
             tx,
@@ -215,7 +206,7 @@ impl App {
             Message::Preview(result) => {
                 let mut effects = Vec::new();
                 match &result {
-                    PreviewResult::DeploymentLoaded { .. } => self.deployment_loading = false,
+                    PreviewResult::DeploymentLoaded { .. } => self.deployment_refresh.loaded(),
                     // The Endpoints tab needs the deployment's URL to send there (`t`).
                     PreviewResult::Loaded(loaded) => {
                         effects.push(Effect::Preview(PreviewRequest::LoadDeployment {
@@ -228,16 +219,12 @@ impl App {
                 effects.extend(self.state.update(Message::Preview(result)));
                 effects
             }
-            Message::DeploymentRefreshDue => {
-                self.deployment_timer = false;
-                match self.preview.deployment_visible() {
-                    Some(project) if !self.deployment_loading => {
-                        self.deployment_loading = true;
-                        vec![Effect::Preview(PreviewRequest::LoadDeployment { project })]
-                    }
-                    _ => Vec::new(),
-                }
-            }
+            Message::DeploymentRefreshDue => self
+                .deployment_refresh
+                .beat(self.preview.deployment_visible())
+                .map(Effect::Preview)
+                .into_iter()
+                .collect(),
             other => self.state.update(other),
         };
         for effect in effects {
@@ -253,16 +240,15 @@ impl App {
     /// Reloads the shown project's deployment when a deploy, rollback or undeploy job
     /// ends (the log pane sees every job of the user).
     fn follow_deploy_jobs(&mut self) {
-        let mut ended = false;
-        for job in &self.state.log.jobs {
-            if (job.kind == DEPLOY || job.kind == UNDEPLOY)
-                && job.progress.is_final()
-                && self.deploy_jobs_done.insert(job.id)
-            {
-                ended = true;
-            }
-        }
-        if ended && let Some(project) = self.preview.project() {
+        let jobs = self
+            .state
+            .log
+            .jobs
+            .iter()
+            .map(|j| (j.id, j.kind.as_str(), j.progress.is_final()));
+        if self.deployment_refresh.jobs_ended(jobs)
+            && let Some(project) = self.preview.project()
+        {
             self.runner
                 .apply(Effect::Preview(PreviewRequest::LoadDeployment { project }));
         }
@@ -271,13 +257,12 @@ impl App {
     /// While the Deployment tab is visible one timer beats every 2 s; when it is
     /// hidden the last beat finds nothing to do and no new timer starts (idle CPU ≈ 0).
     fn keep_deployment_fresh(&mut self) {
-        if self.deployment_timer || self.preview.deployment_visible().is_none() {
-            return;
+        if let Some(timer) = self
+            .deployment_refresh
+            .schedule(self.preview.deployment_visible())
+        {
+            self.runner.apply(timer);
         }
-        self.deployment_timer = true;
-        self.runner.apply(Effect::ScheduleDeploymentRefresh {
-            after: DEPLOYMENT_REFRESH,
-        });
     }
 
     /// Whether a key goes to the focused component first: no overlay or filter is
