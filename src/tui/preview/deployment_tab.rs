@@ -12,7 +12,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline, Wrap};
 
-use super::scroll_view::{ScrollView, Tone, line};
+use super::scroll_view::{ScrollView, Tone, ToneLine, line};
 use crate::deploy::deployment_status::DeploymentStatus;
 use crate::tui::theme::Theme;
 
@@ -117,18 +117,16 @@ impl DeploymentTab {
             DeploymentState::Failed(m) => return message(frame, area, theme.error, m),
             DeploymentState::Live(status) => status,
         };
+        let head_lines = head_lines(status);
         let [head, spark_title, spark, logs_title, logs] = Layout::vertical([
-            Constraint::Length(3),
+            Constraint::Length(rows(&head_lines, area.width)),
             Constraint::Length(1),
             Constraint::Length(3),
             Constraint::Length(1),
             Constraint::Min(0),
         ])
         .areas(area);
-        frame.render_widget(
-            Paragraph::new(head_lines(status, theme)).wrap(Wrap { trim: false }),
-            head,
-        );
+        ScrollView::new(head_lines).render(frame, head, theme);
         let window: &[u64] = status
             .traffic
             .as_ref()
@@ -156,7 +154,7 @@ impl DeploymentTab {
                 if count == 0 {
                     "instance log: no lines yet".to_owned()
                 } else {
-                    format!("instance log, last {count} lines (j/k, g/G scroll)")
+                    format!("instance log · last {count} lines")
                 },
                 theme.title,
             )),
@@ -173,64 +171,79 @@ fn message(frame: &mut Frame, area: Rect, style: ratatui::style::Style, text: &s
     );
 }
 
-fn head_lines<'a>(status: &'a DeploymentStatus, theme: &Theme) -> Vec<Line<'a>> {
-    let live = Line::from(vec![
-        Span::styled(format!("{} ", status.row.state), theme.ok),
-        Span::styled(format!("v{} ", status.row.version), theme.title),
-        Span::styled(status.url.as_str(), theme.accent),
-    ]);
-    let instance = match status.instance_summary() {
+/// The summary above the sparkline: state and version, the URL on its own line (it
+/// is long), the instance, the request counts and the latency.
+fn head_lines(status: &DeploymentStatus) -> Vec<ToneLine> {
+    let mut lines = vec![
+        vec![
+            (Tone::Ok, status.row.state.clone()),
+            (Tone::Title, format!(" v{}", status.row.version)),
+        ],
+        line(Tone::Accent, status.url.clone()),
+    ];
+    lines.push(match status.instance_summary() {
         Some(i) => {
-            let style = match i.state.as_str() {
-                "healthy" => theme.ok,
-                "starting" | "restarting" => theme.warn,
-                _ => theme.error,
+            let tone = match i.state.as_str() {
+                "healthy" => Tone::Ok,
+                "starting" | "restarting" => Tone::Warn,
+                _ => Tone::Error,
             };
-            let mut spans = vec![
-                Span::styled("instance ", theme.dim),
-                Span::styled(i.state, style),
-                Span::styled(format!(" · restarts {}", i.restarts), theme.text),
+            let mut l = vec![
+                (Tone::Dim, "instance ".to_owned()),
+                (tone, i.state),
+                (Tone::Text, format!(" · restarts {}", i.restarts)),
             ];
             if let Some(reason) = i.reason {
-                spans.push(Span::styled(format!(" · {reason}"), theme.warn));
+                l.push((Tone::Warn, format!(" · {reason}")));
             }
-            Line::from(spans)
+            l
         }
-        None => Line::from(Span::styled(
+        None => line(
+            Tone::Warn,
             "instance not hosted: apiforge serve is not running (it restarts live deployments when it starts)",
-            theme.warn,
-        )),
-    };
-    let traffic = match &status.traffic {
+        ),
+    });
+    match &status.traffic {
         Some(t) => {
-            let (p50, p99) = status.latency();
             let [c1, c2, c3, c4, c5] = t.status_classes;
-            let mut spans = vec![Span::styled(format!("{} req", t.requests), theme.text)];
+            let mut l = vec![(Tone::Text, format!("{} req", t.requests))];
             // Informational responses are rare enough to show only when they happen.
             if c1 > 0 {
-                spans.push(Span::styled(format!(" · 1xx {c1}"), theme.dim));
+                l.push((Tone::Dim, format!(" · 1xx {c1}")));
             }
-            spans.extend([
-                Span::styled(" · 2xx ", theme.dim),
-                Span::styled(c2.to_string(), theme.ok),
-                Span::styled(format!(" · 3xx {c3}"), theme.dim),
-                Span::styled(" · 4xx ", theme.dim),
-                Span::styled(c4.to_string(), if c4 > 0 { theme.warn } else { theme.text }),
-                Span::styled(" · 5xx ", theme.dim),
-                Span::styled(
-                    c5.to_string(),
-                    if c5 > 0 { theme.error } else { theme.text },
-                ),
+            let warn = |n: u64, tone| if n > 0 { tone } else { Tone::Text };
+            l.extend([
+                (Tone::Dim, " · 2xx ".to_owned()),
+                (Tone::Ok, c2.to_string()),
+                (Tone::Dim, format!(" · 3xx {c3}")),
+                (Tone::Dim, " · 4xx ".to_owned()),
+                (warn(c4, Tone::Warn), c4.to_string()),
+                (Tone::Dim, " · 5xx ".to_owned()),
+                (warn(c5, Tone::Error), c5.to_string()),
             ]);
-            spans.push(Span::styled(
-                format!(" · p50 {} · p99 {}", ms(p50), ms(p99)),
-                theme.text,
+            lines.push(l);
+            let (p50, p99) = status.latency();
+            lines.push(line(
+                Tone::Text,
+                format!("latency p50 {} · p99 {}", ms(p50), ms(p99)),
             ));
-            Line::from(spans)
         }
-        None => Line::from(Span::styled("no requests yet", theme.dim)),
-    };
-    vec![live, instance, traffic]
+        None => lines.push(line(Tone::Dim, "no requests yet")),
+    }
+    lines
+}
+
+/// Rows `lines` take at `width` columns, wrapped by character as [`ScrollView`] does.
+fn rows(lines: &[ToneLine], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let n: usize = lines
+        .iter()
+        .map(|l| {
+            let chars: usize = l.iter().map(|(_, t)| t.chars().count()).sum();
+            chars.div_ceil(width).max(1)
+        })
+        .sum();
+    u16::try_from(n).unwrap_or(u16::MAX)
 }
 
 /// A latency bucket bound as milliseconds ("≤0.5 ms": the histogram only knows bounds).

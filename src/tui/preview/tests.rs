@@ -646,6 +646,8 @@ fn snapshots_of_the_deployment_tab() {
         deployment: Ok(Some(Box::new(deployed(40)))),
     });
     snapshot_both("deployment_live", &mut preview);
+    // As narrow as the pane is beside the editor: the URL wraps, nothing is cut.
+    insta::assert_snapshot!("deployment_live_38x20", render(&mut preview, 38, 20));
     let mut none = on_deployment_tab();
     none.apply(PreviewResult::DeploymentLoaded {
         project: PROJECT,
