@@ -162,3 +162,95 @@ async fn the_deployment_tab_loads_a_real_deployment_with_its_traffic() {
     );
     assert_eq!(preview.target(), &Target::Sandbox);
 }
+
+/// The real UI loop on a `TestBackend`: the visible Deployment tab reloads by itself
+/// (new requests appear without a key) and shows the undeploy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_visible_tab_refreshes_itself_in_the_running_ui() {
+    use apiforge::auth::Session;
+    use apiforge::tui::app::App;
+    use apiforge::tui::effect::SessionSource;
+    use apiforge::tui::view::buffer_text;
+    use crossterm::event::Event;
+    use futures::channel::mpsc::unbounded;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use std::time::Duration;
+    use tokio::sync::watch;
+
+    let home = std::sync::Arc::new(DeployHome::new());
+    let h = home.clone();
+    let route = blocking(move || {
+        h.new_project("fastapi", "memos", "a memos API: memos with a text");
+        h.deploy(&["memos"])["route"].as_str().unwrap().to_owned()
+    })
+    .await;
+    let ctx = services(&home).await;
+    let session = Session {
+        db: ctx.db.clone(),
+        token: ctx.token.clone(),
+        identity: apiforge::db::users::whoami(&ctx.db, &ctx.token)
+            .await
+            .unwrap()
+            .unwrap(),
+    };
+    let app = App::new(&ctx.config, &ctx.dirs, SessionSource::Given(session));
+    let (keys, input) = unbounded::<std::io::Result<Event>>();
+    let (tx, mut seen) = watch::channel(String::new());
+    let running = tokio::spawn(async move {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        app.run(&mut terminal, input, move |_, buffer| {
+            tx.send_replace(buffer_text(buffer));
+        })
+        .await
+        .unwrap()
+    });
+    let press = |c: char| {
+        keys.unbounded_send(Ok(Event::Key(KeyEvent::from(KeyCode::Char(c)))))
+            .unwrap();
+    };
+    let mut wait_for = async |what: &str, check: &dyn Fn(&str) -> bool| {
+        let timeout = Duration::from_secs(30);
+        tokio::time::timeout(timeout, async {
+            loop {
+                if check(&seen.borrow_and_update()) {
+                    return;
+                }
+                seen.changed().await.expect("the app is running");
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}:\n{}", *seen.borrow()));
+    };
+
+    wait_for("the project", &|s| s.contains("memos")).await;
+    press('3');
+    press('[');
+    wait_for("the live deployment", &|s| {
+        s.contains("instance healthy") && s.contains("no requests yet")
+    })
+    .await;
+
+    // No key is pressed from here on: only the tab's own reloads can show these.
+    let (h, r) = (home.clone(), route.clone());
+    blocking(move || {
+        for _ in 0..3 {
+            assert_eq!(h.get(&format!("{r}memos")).unwrap().status, 200);
+        }
+    })
+    .await;
+    wait_for("the three requests", &|s| s.contains("3 req · 2xx 3")).await;
+    let h = home.clone();
+    blocking(move || {
+        let out = h.json(&["undeploy", "memos", "--json"]);
+        assert_eq!(out["state"], "succeeded", "{out}");
+    })
+    .await;
+    wait_for("the undeploy", &|s| s.contains("Not deployed.")).await;
+
+    press('q');
+    tokio::time::timeout(Duration::from_secs(30), running)
+        .await
+        .expect("the app quits")
+        .unwrap();
+}
