@@ -111,3 +111,92 @@ pub fn join(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn row(n: u128, route: &str, instance: Option<Value>) -> DeploymentRow {
+        let at = chrono::Utc
+            .with_ymd_and_hms(2026, 3, 14, 9, 0, 0)
+            .single()
+            .unwrap_or_else(|| panic!("a valid time"));
+        DeploymentRow {
+            id: Uuid::from_u128(n),
+            project_id: Uuid::from_u128(n + 100),
+            project: format!("p{n}"),
+            owner_id: Uuid::from_u128(9),
+            version_id: Uuid::from_u128(n + 200),
+            version: 2,
+            state: "live".into(),
+            target: "process".into(),
+            route: route.into(),
+            instance,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn rows_meet_their_instance_and_traffic_and_the_daemons_gateway() {
+        let rows = vec![
+            row(1, "/p/alice/notes/", None),
+            row(
+                2,
+                "/p/alice/shop/",
+                Some(json!({"error": "never became healthy"})),
+            ),
+        ];
+        let traffic = RouteStats {
+            requests: 3,
+            status_classes: [0, 2, 0, 1, 0],
+            latency_buckets: vec![3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            ..RouteStats::default()
+        };
+        let status = DaemonStatus {
+            pid: 1,
+            gateway_addr: "127.0.0.1:9999".into(),
+            started_at: chrono::Utc::now(),
+            adopting: false,
+            instances: vec![json!({
+                "deployment": Uuid::from_u128(1).to_string(),
+                "state": "restarting",
+                "reason": "exited with 1",
+                "restarts": 2,
+                "logs": ["a", "b"],
+            })],
+            traffic: [("alice/notes".to_owned(), traffic.clone())].into(),
+        };
+        let joined = join(rows.clone(), Some(status), "127.0.0.1:7878");
+        assert_eq!(joined[0].url, "http://127.0.0.1:9999/p/alice/notes/");
+        assert_eq!(joined[0].traffic, Some(traffic));
+        assert_eq!(
+            joined[0].instance_summary(),
+            Some(InstanceSummary {
+                state: "restarting".into(),
+                reason: Some("exited with 1".into()),
+                restarts: 2,
+                logs: vec!["a".into(), "b".into()],
+            })
+        );
+        assert_eq!(
+            joined[0].latency(),
+            (
+                Some(Duration::from_micros(250)),
+                Some(Duration::from_micros(250))
+            )
+        );
+        assert_eq!(joined[1].instance, None);
+        assert_eq!(joined[1].traffic, None);
+        assert_eq!(joined[1].error.as_deref(), Some("never became healthy"));
+        // Without a daemon the URL names where the next one will listen.
+        let alone = join(rows, None, "127.0.0.1:7878");
+        assert_eq!(alone[0].url, "http://127.0.0.1:7878/p/alice/notes/");
+        assert_eq!(alone[0].instance_summary(), None);
+        assert_eq!(alone[0].latency(), (None, None));
+    }
+}
