@@ -47,6 +47,7 @@ pub mod daemon;
 pub mod daemon_launcher;
 pub mod deploy_job;
 pub mod deployment_row;
+pub mod deployment_status;
 pub mod export;
 pub mod gateway;
 pub mod image;

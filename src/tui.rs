@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod command_palette;
+mod deployment_refresh;
 pub mod dialog;
 pub mod editor;
 pub mod effect;

@@ -4,7 +4,6 @@
 //! runs (it hosts the instances); in embedded mode the daemon is started on demand in
 //! the background. The command submits the job and follows its steps.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -18,8 +17,8 @@ use super::new::find_project;
 use crate::deploy::control::{ControlClient, DaemonFiles, DaemonStatus};
 use crate::deploy::daemon::Daemon;
 use crate::deploy::daemon_launcher::{self, LaunchDaemonError};
-use crate::deploy::deploy_job::route_key;
 use crate::deploy::deployment_row::{self, DeploymentRow};
+use crate::deploy::deployment_status;
 use crate::deploy::traffic_stats::RouteStats;
 use crate::deploy::{
     DEPLOY, DeployInput, DeployOutput, DeployTarget, Platform, UNDEPLOY, UndeployInput,
@@ -338,62 +337,45 @@ pub async fn deployments(ctx: &Context, args: DeploymentsArgs) -> Result<ExitCod
     tx.commit()
         .await
         .map_err(|e| Failure::failed(e.to_string()))?;
-    let status = ControlClient::new(&DaemonFiles::new(&ctx.dirs).socket)
-        .status()
+    let status = deployment_status::daemon_status(&ctx.dirs)
         .await
         .map_err(|e| Failure::failed(e.to_string()))?;
-    let gateway = status
-        .as_ref()
-        .map_or(ctx.config.deploy.gateway_addr.clone(), |s| {
-            s.gateway_addr.clone()
-        });
-    let mut instances: HashMap<String, serde_json::Value> = HashMap::new();
-    let mut traffic: HashMap<String, RouteStats> = HashMap::new();
-    if let Some(s) = status {
-        for mut i in s.instances {
-            if !args.logs
-                && let Some(o) = i.as_object_mut()
-            {
-                o.remove("logs");
-            }
-            if let Some(id) = i["deployment"].as_str() {
-                instances.insert(id.to_owned(), i.clone());
-            }
-        }
-        traffic = s.traffic;
-    }
     let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0);
-    let views: Vec<DeploymentView> = rows
-        .into_iter()
-        .map(|r| {
-            let requests = traffic.get(&route_key(&r.route)).map(|s| RequestView {
-                p50_ms: ms(s.latency_quantile(0.5)),
-                p99_ms: ms(s.latency_quantile(0.99)),
-                stats: s.clone(),
-            });
-            DeploymentView {
-                project: r.project.clone(),
-                version: r.version,
-                url: format!("http://{gateway}{}", r.route),
-                error: r
-                    .instance
+    let views: Vec<DeploymentView> =
+        deployment_status::join(rows, status, &ctx.config.deploy.gateway_addr)
+            .into_iter()
+            .map(|d| {
+                let (p50, p99) = d.latency();
+                let mut instance = d.instance;
+                let container = instance
                     .as_ref()
-                    .and_then(|i| i["error"].as_str())
-                    .map(str::to_owned),
-                instance: instances.get(&r.id.to_string()).cloned(),
-                container: instances
-                    .get(&r.id.to_string())
                     .and_then(|i| i["container"].as_str())
-                    .map(str::to_owned),
-                target: r.target,
-                requests,
-                state: r.state,
-                route: r.route,
-                deployment: r.id,
-                updated_at: r.updated_at,
-            }
-        })
-        .collect();
+                    .map(str::to_owned);
+                if !args.logs
+                    && let Some(o) = instance.as_mut().and_then(|i| i.as_object_mut())
+                {
+                    o.remove("logs");
+                }
+                DeploymentView {
+                    project: d.row.project,
+                    version: d.row.version,
+                    url: d.url,
+                    error: d.error,
+                    instance,
+                    container,
+                    target: d.row.target,
+                    requests: d.traffic.map(|stats| RequestView {
+                        p50_ms: ms(p50),
+                        p99_ms: ms(p99),
+                        stats,
+                    }),
+                    state: d.row.state,
+                    route: d.row.route,
+                    deployment: d.row.id,
+                    updated_at: d.row.updated_at,
+                }
+            })
+            .collect();
     if args.json {
         print_json(&views)?;
         return Ok(ExitCode::SUCCESS);

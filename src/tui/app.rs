@@ -15,6 +15,7 @@ use ratatui::backend::Backend;
 use ratatui::buffer::Buffer;
 use tokio::sync::mpsc;
 
+use super::deployment_refresh::DeploymentRefresh;
 use super::editor::{Editor, EditorResult};
 use super::effect::{Effect, EffectRunner, SessionSource, sandbox_backend};
 use super::keymap::Keymap;
@@ -23,7 +24,7 @@ use super::message::Message;
 use super::notice::Level;
 use super::outcome::Outcome;
 use super::pane::Pane;
-use super::preview::Preview;
+use super::preview::{Preview, PreviewRequest, PreviewResult};
 use super::state::{Defaults, State};
 use super::theme::Theme;
 use crate::codegen::Framework;
@@ -54,6 +55,8 @@ pub struct App {
     pending_save: Option<JobId>,
     /// Quit was asked once with unsaved edits; asking again quits.
     quit_armed: bool,
+    /// When the Deployment tab reloads.
+    deployment_refresh: DeploymentRefresh,
     theme: Theme,
     runner: EffectRunner,
     tx: mpsc::UnboundedSender<Message>,
@@ -104,6 +107,7 @@ impl App {
             shown: None,
             pending_save: None,
             quit_armed: false,
+            deployment_refresh: DeploymentRefresh::default(),
             theme,
             runner,
             tx,
@@ -200,9 +204,27 @@ impl App {
                 self.state.update(Message::Editor(result))
             }
             Message::Preview(result) => {
+                let mut effects = Vec::new();
+                match &result {
+                    PreviewResult::DeploymentLoaded { .. } => self.deployment_refresh.loaded(),
+                    // The Endpoints tab needs the deployment's URL to send there (`t`).
+                    PreviewResult::Loaded(loaded) => {
+                        effects.push(Effect::Preview(PreviewRequest::LoadDeployment {
+                            project: loaded.project,
+                        }));
+                    }
+                    _ => {}
+                }
                 self.preview.apply(result.clone());
-                self.state.update(Message::Preview(result))
+                effects.extend(self.state.update(Message::Preview(result)));
+                effects
             }
+            Message::DeploymentRefreshDue => self
+                .deployment_refresh
+                .beat(self.preview.deployment_visible())
+                .map(Effect::Preview)
+                .into_iter()
+                .collect(),
             other => self.state.update(other),
         };
         for effect in effects {
@@ -211,6 +233,36 @@ impl App {
         self.guard_quit();
         self.follow_save();
         self.follow_selection();
+        self.follow_deploy_jobs();
+        self.keep_deployment_fresh();
+    }
+
+    /// Reloads the shown project's deployment when a deploy, rollback or undeploy job
+    /// ends (the log pane sees every job of the user).
+    fn follow_deploy_jobs(&mut self) {
+        let jobs = self
+            .state
+            .log
+            .jobs
+            .iter()
+            .map(|j| (j.id, j.kind.as_str(), j.progress.is_final()));
+        if self.deployment_refresh.jobs_ended(jobs)
+            && let Some(project) = self.preview.project()
+        {
+            self.runner
+                .apply(Effect::Preview(PreviewRequest::LoadDeployment { project }));
+        }
+    }
+
+    /// While the Deployment tab is visible one timer beats every 2 s; when it is
+    /// hidden the last beat finds nothing to do and no new timer starts (idle CPU ≈ 0).
+    fn keep_deployment_fresh(&mut self) {
+        if let Some(timer) = self
+            .deployment_refresh
+            .schedule(self.preview.deployment_visible())
+        {
+            self.runner.apply(timer);
+        }
     }
 
     /// Whether a key goes to the focused component first: no overlay or filter is

@@ -80,6 +80,11 @@ pub enum Effect {
         id: u64,
         after: Duration,
     },
+    /// Send `Message::DeploymentRefreshDue` after `after` (the visible Deployment tab
+    /// reloads on that beat).
+    ScheduleDeploymentRefresh {
+        after: Duration,
+    },
     /// A line in the log file (every notice has one).
     Log {
         level: Level,
@@ -181,6 +186,12 @@ impl EffectRunner {
                 tokio::spawn(async move {
                     tokio::time::sleep(after).await;
                     let _ = tx.send(Message::NoticeExpired(id));
+                });
+            }
+            Effect::ScheduleDeploymentRefresh { after } => {
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = tx.send(Message::DeploymentRefreshDue);
                 });
             }
             Effect::ScheduleReload { attempt, after } => {
@@ -286,6 +297,7 @@ fn describe(effect: &Effect) -> String {
         Effect::Deploy { slug, .. } => format!("deploy {slug}"),
         Effect::Undeploy { slug, .. } => format!("undeploy {slug}"),
         Effect::ExpireNotice { .. } | Effect::Log { .. } => "keep the notices".into(),
+        Effect::ScheduleDeploymentRefresh { .. } => "refresh the deployment".into(),
         Effect::Editor(_) => "open the files".into(),
         Effect::Preview(_) => "run the preview".into(),
         Effect::Clipboard(_) => "copy to the clipboard".into(),
@@ -506,6 +518,7 @@ async fn perform(
         Effect::Connect { .. }
         | Effect::ScheduleReload { .. }
         | Effect::ExpireNotice { .. }
+        | Effect::ScheduleDeploymentRefresh { .. }
         | Effect::Log { .. }
         | Effect::Editor(_)
         | Effect::Preview(_)

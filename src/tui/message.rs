@@ -63,6 +63,9 @@ pub enum Message {
     /// An `Effect::Preview` request finished; the app feeds it to the preview (a
     /// restore also reloads the projects, a copied curl goes to the clipboard).
     Preview(PreviewResult),
+    /// The `ScheduleDeploymentRefresh` timer ran out: the app reloads the Deployment
+    /// tab if it is still visible (the reducer has nothing to do with it).
+    DeploymentRefreshDue,
 }
 
 /// The result of connecting.

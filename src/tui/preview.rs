@@ -1,5 +1,5 @@
-//! The preview pane (DESIGN §7): tabs Endpoints, Tests, Spec and Versions for the
-//! selected project's version. A component: plain state, pure key handling and
+//! The preview pane (DESIGN §7): tabs Endpoints, Tests, Spec, Versions and Deployment
+//! for the selected project's version. A component: plain state, pure key handling and
 //! rendering; everything that needs I/O is a [`PreviewRequest`] that the app hands to
 //! [`perform`] and whose [`PreviewResult`] comes back through [`Preview::apply`].
 //!
@@ -8,8 +8,10 @@
 //! `j`/`k` move between fields, Enter/`i` edit one (Esc ends), `s` send, `c` copy as
 //! curl, `t` switch between the sandbox and the deployment, `J`/`K` scroll the response,
 //! Esc back. Tests, Spec: `j`/`k`, PageUp/PageDown, `g`/`G` scroll. Versions: space
-//! marks up to two, `d` diffs them, `r` then `y` restores the selected one.
+//! marks up to two, `d` diffs them, `r` then `y` restores the selected one. Deployment:
+//! `j`/`k`, PageUp/PageDown, `g`/`G` scroll the instance's log.
 
+mod deployment_tab;
 mod endpoints_tab;
 mod exchange;
 mod json_lines;
@@ -31,10 +33,12 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::shown_project::ShownProject;
+use crate::deploy::deployment_status::DeploymentStatus;
 use crate::tui::outcome::Outcome;
 use crate::tui::theme::Theme;
 use crate::versions::{RecordedVersion, TestRun, VersionDiff, VersionSummary};
 
+pub use deployment_tab::{DeploymentState, DeploymentTab};
 pub use endpoints_tab::{EndpointAction, EndpointsTab, ResponseState};
 pub use exchange::Exchange;
 pub use operation::{Operation, Param, ParamPlace, operations};
@@ -69,6 +73,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "r",
         "restore the selected version as a new version (asks first)",
     ),
+    ("j / k (Deployment)", "scroll the instance's log lines"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,10 +82,17 @@ pub enum Tab {
     Tests,
     Spec,
     Versions,
+    Deployment,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Endpoints, Tab::Tests, Tab::Spec, Tab::Versions];
+    pub const ALL: [Tab; 5] = [
+        Tab::Endpoints,
+        Tab::Tests,
+        Tab::Spec,
+        Tab::Versions,
+        Tab::Deployment,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -88,6 +100,7 @@ impl Tab {
             Tab::Tests => "Tests",
             Tab::Spec => "Spec",
             Tab::Versions => "Versions",
+            Tab::Deployment => "Deployment",
         }
     }
 
@@ -128,6 +141,9 @@ pub enum PreviewRequest {
     Diff { project: Uuid, from: i32, to: i32 },
     /// Record a new version equal to `version` (as `apiforge restore` does).
     Restore { project: Uuid, version: i32 },
+    /// The project's live deployment with the daemon's view of it (instance, logs,
+    /// traffic), as `apiforge deployments` shows it.
+    LoadDeployment { project: Uuid },
     /// Stop the sandbox server: the preview moved to a project with nothing to serve,
     /// or to none.
     StopServer,
@@ -180,6 +196,11 @@ pub enum PreviewResult {
         from: i32,
         restored: Result<RecordedVersion, String>,
     },
+    /// `deployment` is `None` when the project is not deployed.
+    DeploymentLoaded {
+        project: Uuid,
+        deployment: Result<Option<Box<DeploymentStatus>>, String>,
+    },
     Stopped,
 }
 
@@ -193,6 +214,9 @@ impl PreviewResult {
             PreviewResult::Copied { copy, .. } => copy.as_ref().err().map(String::as_str),
             PreviewResult::Diffed { diff, .. } => diff.as_ref().err().map(String::as_str),
             PreviewResult::Restored { restored, .. } => restored.as_ref().err().map(String::as_str),
+            PreviewResult::DeploymentLoaded { deployment, .. } => {
+                deployment.as_ref().err().map(String::as_str)
+            }
         }
     }
 }
@@ -231,6 +255,7 @@ pub struct Preview {
     tests: ScrollView,
     spec: ScrollView,
     versions: VersionsTab,
+    deployment_tab: DeploymentTab,
     deployment: Option<String>,
     target: Target,
 }
@@ -250,6 +275,7 @@ impl Preview {
             tests: ScrollView::default(),
             spec: ScrollView::default(),
             versions: VersionsTab::default(),
+            deployment_tab: DeploymentTab::default(),
             deployment: None,
             target: Target::Sandbox,
         }
@@ -265,6 +291,25 @@ impl Preview {
 
     pub fn versions(&self) -> &VersionsTab {
         &self.versions
+    }
+
+    pub fn deployment_tab(&self) -> &DeploymentTab {
+        &self.deployment_tab
+    }
+
+    /// The project on show (with or without a version).
+    pub fn project(&self) -> Option<Uuid> {
+        self.project_id()
+    }
+
+    /// The project whose deployment the visible Deployment tab shows; the app keeps
+    /// reloading it while this is `Some`.
+    pub fn deployment_visible(&self) -> Option<Uuid> {
+        if self.tab == Tab::Deployment {
+            self.project_id()
+        } else {
+            None
+        }
     }
 
     pub fn tests_view(&self) -> &ScrollView {
@@ -353,6 +398,7 @@ impl Preview {
         self.tests = ScrollView::default();
         self.spec = ScrollView::default();
         self.versions = VersionsTab::default();
+        self.deployment_tab = DeploymentTab::default();
         self.deployment = None;
         self.target = Target::Sandbox;
     }
@@ -374,7 +420,7 @@ impl Preview {
         match self.tab {
             Tab::Endpoints => self.endpoints.at_top(),
             Tab::Versions => self.versions.at_top(),
-            Tab::Tests | Tab::Spec => true,
+            Tab::Tests | Tab::Spec | Tab::Deployment => true,
         }
     }
 
@@ -394,6 +440,9 @@ impl Preview {
                 KeyCode::Char('h') if self.at_top() => return self.switch(-1),
                 _ => {}
             }
+        }
+        if self.tab == Tab::Deployment {
+            return scrolled(self.deployment_tab.handle_key(key));
         }
         let Some((project, version)) = self.showing() else {
             return Outcome::Ignored;
@@ -427,6 +476,7 @@ impl Preview {
             },
             Tab::Tests => scrolled(self.tests.handle_key(key)),
             Tab::Spec => scrolled(self.spec.handle_key(key)),
+            Tab::Deployment => Outcome::Ignored,
             Tab::Versions => match self.versions.handle_key(key) {
                 VersionAction::Consumed => Outcome::Consumed,
                 VersionAction::Ignored => Outcome::Ignored,
@@ -440,9 +490,13 @@ impl Preview {
         }
     }
 
+    /// Moves to another tab; arriving at the Deployment tab loads it.
     fn switch(&mut self, by: isize) -> Outcome<PreviewRequest> {
         self.tab = self.tab.step(by);
-        Outcome::Consumed
+        match self.deployment_visible() {
+            Some(project) => Outcome::Request(PreviewRequest::LoadDeployment { project }),
+            None => Outcome::Consumed,
+        }
     }
 
     /// Takes a result in; results for a project or version no longer shown are dropped.
@@ -528,7 +582,18 @@ impl Preview {
                     .set_note(Tone::Ok, format!("v{from} restored as v{}", r.number)),
                 Err(e) => self.versions.set_note(Tone::Error, e),
             },
+            PreviewResult::DeploymentLoaded {
+                project,
+                deployment,
+            } if current == Some(project) => {
+                if let Ok(d) = &deployment {
+                    self.set_deployment(d.as_ref().map(|d| d.url.clone()));
+                }
+                self.deployment_tab
+                    .loaded(deployment.map(|d| d.map(|d| *d)));
+            }
             PreviewResult::Stopped
+            | PreviewResult::DeploymentLoaded { .. }
             | PreviewResult::Sent { .. }
             | PreviewResult::Copied { .. }
             | PreviewResult::Diffed { .. }
@@ -563,6 +628,11 @@ impl Preview {
             .divider(" ")
             .padding("", "");
         frame.render_widget(tabs, tabs_area);
+        // The deployment does not depend on the version's data having arrived.
+        if self.deployment_visible().is_some() {
+            self.deployment_tab.render(frame, body, theme);
+            return;
+        }
         let message = match &self.shown {
             Shown::Nothing => Some(Span::styled("No project selected.", theme.dim)),
             Shown::NoVersion { .. } => {
@@ -590,6 +660,7 @@ impl Preview {
             Tab::Tests => self.tests.render(frame, body, theme),
             Tab::Spec => self.spec.render(frame, body, theme),
             Tab::Versions => self.versions.render(frame, body, theme, focused),
+            Tab::Deployment => self.deployment_tab.render(frame, body, theme),
         }
     }
 }

@@ -286,6 +286,8 @@ impl State {
             }
             Message::Editor(result) => self.editor_result(result),
             Message::Preview(result) => self.preview_result(result),
+            // The app handles the beat itself; the state has nothing to show for it.
+            Message::DeploymentRefreshDue => Vec::new(),
         }
     }
 
@@ -318,6 +320,16 @@ impl State {
     /// Notices for a preview result; a copied curl goes to the clipboard, a restore
     /// reloads the projects (the restored version is the new latest).
     fn preview_result(&mut self, result: PreviewResult) -> Vec<Effect> {
+        // The Deployment tab reloads every 2 s: a lasting failure is one notice, not one
+        // per reload.
+        if let PreviewResult::DeploymentLoaded {
+            deployment: Err(error),
+            ..
+        } = &result
+            && self.notices.headline().is_some_and(|n| n.text == *error)
+        {
+            return Vec::new();
+        }
         if let Some(error) = result.error() {
             return self.report(Level::Error, error.to_owned());
         }

@@ -49,6 +49,7 @@ mod spec_build;
 mod spec_check;
 mod spec_import;
 mod spec_templates;
+mod tui_deployment;
 mod tui_e2e;
 mod tui_editor;
 mod tui_flow;

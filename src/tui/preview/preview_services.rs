@@ -16,6 +16,8 @@ use super::{CurlCopy, Loaded, PreviewRequest, PreviewResult, osc52};
 use crate::auth::SessionToken;
 use crate::config::{Config, Dirs};
 use crate::db::Db;
+use crate::deploy::deployment_row;
+use crate::deploy::deployment_status::{self, DeploymentStatus};
 use crate::runtimes::Runtimes;
 use crate::sandbox::http::HttpError;
 use crate::sandbox::{Backend, Limits, Sandbox};
@@ -175,6 +177,10 @@ pub async fn perform(request: PreviewRequest, ctx: &PreviewServices) -> PreviewR
             from: version,
             restored: restore(ctx, project, version).await,
         },
+        PreviewRequest::LoadDeployment { project } => PreviewResult::DeploymentLoaded {
+            project,
+            deployment: load_deployment(ctx, project).await.map(|d| d.map(Box::new)),
+        },
         PreviewRequest::StopServer => {
             ctx.host.stop().await;
             PreviewResult::Stopped
@@ -210,6 +216,26 @@ async fn load(ctx: &PreviewServices, project: Uuid, version: i32) -> Result<Load
         latest_run,
         versions: history,
     })
+}
+
+/// The live deployment joined with the daemon's view, as `apiforge deployments` does.
+async fn load_deployment(
+    ctx: &PreviewServices,
+    project: Uuid,
+) -> Result<Option<DeploymentStatus>, String> {
+    let mut tx = ctx.db.begin_as(&ctx.token).await.map_err(db_error)?;
+    let row = deployment_row::live(&mut tx, project)
+        .await
+        .map_err(|e| format!("cannot read the deployment: {e}"))?;
+    tx.commit().await.map_err(|e| db_error(e.into()))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    // The daemon is asked only after the transaction ended: it may take a moment.
+    let status = deployment_status::daemon_status(&ctx.dirs)
+        .await
+        .map_err(|e| format!("{e}; restart it: apiforge serve stop, then apiforge serve start"))?;
+    Ok(deployment_status::join(vec![row], status, &ctx.config.deploy.gateway_addr).pop())
 }
 
 async fn send(

@@ -291,8 +291,12 @@ fn snapshots_of_every_tab() {
 fn tabs_switch_with_brackets_anywhere_and_h_l_at_the_top() {
     let mut preview = ready();
     assert_eq!(preview.tab(), Tab::Endpoints);
-    press(&mut preview, KeyCode::Char('['));
-    assert_eq!(preview.tab(), Tab::Versions, "wraps around");
+    assert_eq!(
+        press(&mut preview, KeyCode::Char('[')),
+        Outcome::Request(PreviewRequest::LoadDeployment { project: PROJECT }),
+        "arriving at the Deployment tab loads it"
+    );
+    assert_eq!(preview.tab(), Tab::Deployment, "wraps around");
     press(&mut preview, KeyCode::Char(']'));
     press(&mut preview, KeyCode::Char('l'));
     assert_eq!(preview.tab(), Tab::Tests);
@@ -404,6 +408,7 @@ fn send_and_copy_carry_the_prefilled_request_and_the_target() {
 #[test]
 fn versions_diff_and_restore_keys() {
     let mut preview = ready();
+    press(&mut preview, KeyCode::Char('['));
     press(&mut preview, KeyCode::Char('['));
     assert_eq!(preview.tab(), Tab::Versions);
     // No marks: the selected (newest, v3) against the one before.
@@ -571,4 +576,176 @@ fn typing_keys_never_panic_on_odd_input() {
     render(&mut preview, 20, 5);
     render(&mut preview, 1, 1);
     assert!(preview.endpoints().at_top());
+}
+
+/// A live deployment of v3 with a fixed traffic window (so the sparkline is always the
+/// same) and `log_lines` instance log lines.
+fn deployed(log_lines: usize) -> DeploymentStatus {
+    use crate::deploy::deployment_row::DeploymentRow;
+    use crate::deploy::traffic_stats::{BUCKET_BOUNDS_US, RouteStats};
+    let per_second: Vec<u64> = (0..60u64).map(|i| (i * 7) % 13 + i / 10).collect();
+    let mut latency_buckets = vec![0; BUCKET_BOUNDS_US.len() + 1];
+    latency_buckets[1] = 150; // ≤ 0.5 ms
+    latency_buckets[2] = 40; // ≤ 1 ms
+    latency_buckets[5] = 10; // ≤ 10 ms
+    let logs: Vec<String> = (1..=log_lines)
+        .map(|i| format!("INFO:     127.0.0.1 - \"GET /books HTTP/1.1\" 200 OK ({i})"))
+        .collect();
+    DeploymentStatus {
+        row: DeploymentRow {
+            id: Uuid::from_u128(0xd1),
+            project_id: PROJECT,
+            project: "bookshelf".into(),
+            owner_id: Uuid::from_u128(9),
+            version_id: Uuid::from_u128(3),
+            version: 3,
+            state: "live".into(),
+            target: "process".into(),
+            route: "/p/alice/bookshelf/".into(),
+            instance: Some(json!({"env": {}})),
+            created_at: at(30),
+            updated_at: at(31),
+        },
+        url: "http://127.0.0.1:7878/p/alice/bookshelf/".into(),
+        error: None,
+        instance: Some(json!({
+            "route": "alice/bookshelf",
+            "deployment": Uuid::from_u128(0xd1).to_string(),
+            "version": 3,
+            "state": "healthy",
+            "since": "2026-03-14T09:31:00Z",
+            "restarts": 1,
+            "socket": "/tmp/instance.sock",
+            "in_flight": 0,
+            "logs": logs,
+        })),
+        traffic: Some(RouteStats {
+            requests: 200,
+            status_classes: [0, 190, 2, 6, 2],
+            unreachable: 0,
+            latency_buckets,
+            last_second: 1_773_480_660,
+            per_second,
+        }),
+    }
+}
+
+fn on_deployment_tab() -> Preview {
+    let mut preview = ready();
+    press(&mut preview, KeyCode::Char('['));
+    assert_eq!(preview.tab(), Tab::Deployment);
+    preview
+}
+
+#[test]
+fn snapshots_of_the_deployment_tab() {
+    let mut preview = on_deployment_tab();
+    snapshot_both("deployment_loading", &mut preview);
+    preview.apply(PreviewResult::DeploymentLoaded {
+        project: PROJECT,
+        deployment: Ok(Some(Box::new(deployed(40)))),
+    });
+    snapshot_both("deployment_live", &mut preview);
+    // As narrow as the pane is beside the editor: the URL wraps, nothing is cut.
+    insta::assert_snapshot!("deployment_live_38x20", render(&mut preview, 38, 20));
+    let mut none = on_deployment_tab();
+    none.apply(PreviewResult::DeploymentLoaded {
+        project: PROJECT,
+        deployment: Ok(None),
+    });
+    snapshot_both("deployment_not_deployed", &mut none);
+}
+
+#[test]
+fn deployment_results_set_the_endpoints_target_and_stay_on_their_project() {
+    let mut preview = on_deployment_tab();
+    assert_eq!(preview.deployment_visible(), Some(PROJECT));
+    // A result of another project is dropped.
+    preview.apply(PreviewResult::DeploymentLoaded {
+        project: Uuid::from_u128(0x99),
+        deployment: Ok(Some(Box::new(deployed(1)))),
+    });
+    assert_eq!(preview.deployment_tab().state(), &DeploymentState::Loading);
+    preview.apply(PreviewResult::DeploymentLoaded {
+        project: PROJECT,
+        deployment: Ok(Some(Box::new(deployed(1)))),
+    });
+    assert_eq!(
+        preview.deployment_tab().url(),
+        Some("http://127.0.0.1:7878/p/alice/bookshelf/")
+    );
+    // `t` in the Endpoints tab now sends to the deployment.
+    press(&mut preview, KeyCode::Char(']'));
+    assert_eq!(preview.tab(), Tab::Endpoints);
+    assert_eq!(preview.deployment_visible(), None);
+    press(&mut preview, KeyCode::Enter);
+    press(&mut preview, KeyCode::Char('t'));
+    assert_eq!(
+        preview.target(),
+        &Target::Url("http://127.0.0.1:7878/p/alice/bookshelf/".into())
+    );
+    // Undeployed: the target goes back to the sandbox and the tab says so.
+    preview.apply(PreviewResult::DeploymentLoaded {
+        project: PROJECT,
+        deployment: Ok(None),
+    });
+    assert_eq!(preview.target(), &Target::Sandbox);
+    assert_eq!(
+        preview.deployment_tab().state(),
+        &DeploymentState::NotDeployed
+    );
+    // A failed reload keeps a shown deployment; with none shown it shows the error.
+    preview.apply(PreviewResult::DeploymentLoaded {
+        project: PROJECT,
+        deployment: Err("the daemon is gone".into()),
+    });
+    assert_eq!(
+        preview.deployment_tab().state(),
+        &DeploymentState::Failed("the daemon is gone".into())
+    );
+    // Another project resets the tab.
+    let mut other = project(Some(1));
+    other.id = Uuid::from_u128(0x77);
+    preview.show(&other);
+    assert_eq!(preview.deployment_tab().state(), &DeploymentState::Loading);
+}
+
+#[test]
+fn deployment_log_scrolls_and_follows_new_lines_until_scrolled_back() {
+    let mut preview = on_deployment_tab();
+    // Nothing to scroll before the deployment arrived: the keys go to the app.
+    assert_eq!(press(&mut preview, KeyCode::Char('j')), Outcome::Ignored);
+    preview.apply(PreviewResult::DeploymentLoaded {
+        project: PROJECT,
+        deployment: Ok(Some(Box::new(deployed(40)))),
+    });
+    render(&mut preview, 80, 24);
+    let bottom = preview.deployment_tab().logs().offset();
+    assert!(bottom > 0, "the newest lines are shown first");
+    assert_eq!(press(&mut preview, KeyCode::Char('k')), Outcome::Consumed);
+    assert_eq!(preview.deployment_tab().logs().offset(), bottom - 1);
+    // A reload with more lines keeps a scrolled-back view where it was …
+    preview.apply(PreviewResult::DeploymentLoaded {
+        project: PROJECT,
+        deployment: Ok(Some(Box::new(deployed(45)))),
+    });
+    render(&mut preview, 80, 24);
+    assert_eq!(preview.deployment_tab().logs().offset(), bottom - 1);
+    // … and after G it follows the newest line again.
+    press(&mut preview, KeyCode::Char('G'));
+    preview.apply(PreviewResult::DeploymentLoaded {
+        project: PROJECT,
+        deployment: Ok(Some(Box::new(deployed(50)))),
+    });
+    render(&mut preview, 80, 24);
+    assert_eq!(preview.deployment_tab().logs().offset(), bottom + 10);
+    press(&mut preview, KeyCode::Char('g'));
+    assert_eq!(preview.deployment_tab().logs().offset(), 0);
+    // Tab keys still switch away.
+    assert_eq!(press(&mut preview, KeyCode::Char('l')), Outcome::Consumed);
+    assert_eq!(preview.tab(), Tab::Endpoints);
+    assert_eq!(
+        press(&mut preview, KeyCode::Char('h')),
+        Outcome::Request(PreviewRequest::LoadDeployment { project: PROJECT })
+    );
 }
