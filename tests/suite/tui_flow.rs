@@ -225,7 +225,7 @@ async fn the_ui_notices_a_stopped_database_and_reconnects_when_it_returns() {
         .await
         .unwrap();
     // The feed notices by itself; a refresh makes sure a query fails too.
-    ui.press(KeyCode::Char('r'));
+    ui.press(KeyCode::F(5));
     ui.wait_for(
         "the database shown as down",
         Duration::from_secs(60),
