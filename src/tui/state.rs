@@ -219,7 +219,17 @@ impl State {
                             let name = format!("job #{job} {}", row.kind);
                             effects.extend(match &row.progress {
                                 JobProgress::Failed { error, .. } => {
-                                    self.report(Level::Error, format!("{name} failed: {error}"))
+                                    // The deploy gates speak CLI flags; here the way past
+                                    // them is D (which asks first).
+                                    let gated = row.kind == crate::deploy::DEPLOY
+                                        && (error.contains("--force")
+                                            || error.contains("--allow-breaking"));
+                                    let hint = if gated {
+                                        " — press D in the projects pane to deploy it anyway (asks first)"
+                                    } else {
+                                        ""
+                                    };
+                                    self.report(Level::Error, format!("{name} failed: {error}{hint}"))
                                 }
                                 JobProgress::Cancelled => {
                                     self.report(Level::Warn, format!("{name} was cancelled"))
@@ -944,6 +954,27 @@ mod tests {
             Level::Error,
             "job #43 generate failed: check: no runtime; run apiforge runtimes install"
         ));
+        assert!(!has_notice(&s, Level::Error, "press D"));
+        // A deploy stopped by a gate says how to pass it here.
+        s.update(Message::JobEvent(event(
+            106,
+            50,
+            3100,
+            "job_started",
+            None,
+            "deploy",
+            None,
+        )));
+        s.update(Message::JobEvent(event(
+            107,
+            50,
+            3200,
+            "job_finished",
+            None,
+            "v2 has breaking changes against the live v1; deploy anyway with --allow-breaking",
+            Some("failed"),
+        )));
+        assert!(has_notice(&s, Level::Error, "press D in the projects pane"));
         assert!(!s.is_busy());
     }
 
