@@ -1,11 +1,14 @@
 //! The integration suite, one test binary: every file here is a module, so the whole
 //! suite links once (35 binaries, each linking every dependency, filled CI's disk).
-//! Only `pipeline_cancel` keeps its own binary: it inspects every sandboxed process.
+//! Only `pipeline_cancel` (it inspects every sandboxed process) and `openai_logs` (it
+//! captures tracing output, which other tests' threads disturb) keep their own binary.
 
 #[path = "../support/expect.rs"]
 mod expect;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
+#[path = "../support/openai_harness.rs"]
+mod openai_harness;
 #[path = "../support/mod.rs"]
 mod support;
 #[path = "../sandbox_support/harness.rs"]

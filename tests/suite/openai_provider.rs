@@ -1,111 +1,17 @@
 //! The `openai` provider against a real HTTP server on 127.0.0.1 that speaks the
 //! chat-completions wire protocol (plain JSON and SSE streaming), scripted per test.
+//! (The check that the API key never reaches the logs is `tests/openai_logs.rs`, its
+//! own binary: it captures tracing output, which other tests' threads disturb.)
 
-use crate::fake_openai;
-
-use std::future::Future;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apiforge::config::OpenAiConfig;
 use apiforge::design::ApiDesign;
 use apiforge::provider::openai::{Backoff, OpenAiError, OpenAiProvider};
 use apiforge::provider::{DesignRequest, ProviderEvent};
-use fake_openai::{FakeOpenAi, Step, Usage};
 use serde_json::json;
 
-/// Generous bound so a broken test fails instead of hanging the suite.
-const TEST_BOUND: Duration = Duration::from_secs(20);
-
-fn config(base_url: &str, stream: bool) -> OpenAiConfig {
-    OpenAiConfig {
-        base_url: base_url.to_owned(),
-        model: "test-model".to_owned(),
-        api_key_env: "APIFORGE_TEST_OPENAI_KEY_NOT_SET".to_owned(),
-        max_repairs: 2,
-        max_tokens: 4000,
-        timeout_secs: 10,
-        max_retries: 3,
-        stream,
-    }
-}
-
-/// Backoff fast enough for tests; the retry count is what is under test.
-fn quick(provider: OpenAiProvider) -> OpenAiProvider {
-    provider.with_backoff(Backoff {
-        base: Duration::from_millis(1),
-        cap: Duration::from_millis(5),
-    })
-}
-
-fn provider(config: &OpenAiConfig) -> OpenAiProvider {
-    quick(OpenAiProvider::with_api_key(config, None).expect("local endpoint needs no key"))
-}
-
-fn design_json(title: &str) -> String {
-    json!({
-        "schema_version": 1,
-        "title": title,
-        "resources": [{
-            "name": "task",
-            "plural": "tasks",
-            "fields": [
-                {"name": "title", "type": "string", "required": true},
-                {"name": "done", "type": "boolean"}
-            ]
-        }]
-    })
-    .to_string()
-}
-
-fn empty_design_json(title: &str) -> String {
-    json!({"schema_version": 1, "title": title, "resources": []}).to_string()
-}
-
-/// Stands in for `design::validate`: a design needs at least one resource.
-fn needs_a_resource(design: &ApiDesign) -> Result<(), String> {
-    if design.resources.is_empty() {
-        Err(format!(
-            "/resources: the design {:?} has no resources; add at least one",
-            design.title
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-async fn bounded<T>(future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(TEST_BOUND, future)
-        .await
-        .expect("the provider should finish well within the test bound")
-}
-
-async fn design(
-    provider: &OpenAiProvider,
-    prompt: &str,
-    base: Option<&ApiDesign>,
-) -> (Result<ApiDesign, OpenAiError>, Vec<ProviderEvent>) {
-    let mut events = Vec::new();
-    let result = bounded(provider.design(
-        DesignRequest { prompt, base },
-        &needs_a_resource,
-        &mut |e| events.push(e),
-    ))
-    .await;
-    (result, events)
-}
-
-fn progress(events: &[ProviderEvent]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ProviderEvent::Progress { message } => Some(message.clone()),
-            ProviderEvent::Streamed { .. } => None,
-        })
-        .collect()
-}
-
+use crate::fake_openai::{FakeOpenAi, Step, Usage};
+use crate::openai_harness::*;
 #[tokio::test]
 async fn valid_design_plain_and_streamed() {
     for stream in [false, true] {
@@ -504,72 +410,6 @@ async fn base_url_with_and_without_trailing_slash() {
     }
     let paths: Vec<String> = server.received().into_iter().map(|r| r.path).collect();
     assert_eq!(paths, vec!["/v1/chat/completions"; 3]);
-}
-
-/// Collects everything the `fmt` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn the_api_key_never_reaches_errors_events_or_logs() {
-    const KEY: &str = "sk-apiforge-LEAKCHECK-7f3a9c21e5d8b604";
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // A current-thread test runtime: the server, the client and async-openai's stream
-    // task all log on this thread.
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    // The server echoes the key back, as OpenAI's 401 does, in every kind of failure.
-    let server = FakeOpenAi::start(|r| {
-        let auth = r.header("authorization").unwrap_or_default();
-        let key = auth.trim_start_matches("Bearer ").to_owned();
-        match r.index {
-            0 => Step::error(500, format!("backend hiccup for {key}")),
-            _ => Step::error(401, format!("Incorrect API key provided: {key}")),
-        }
-    })
-    .await;
-    let provider = quick(
-        OpenAiProvider::with_api_key(&config(&server.base_url(), false), Some(KEY.to_owned()))
-            .expect("config"),
-    );
-    let (result, events) = design(&provider, "tasks", None).await;
-    let error = result.expect_err("401");
-    assert!(
-        matches!(error, OpenAiError::Server { status: 401, .. }),
-        "{error:?}"
-    );
-
-    // The key did go out (so the checks below are not vacuous)...
-    assert_eq!(
-        server.received()[0].header("authorization").as_deref(),
-        Some(format!("Bearer {KEY}").as_str())
-    );
-    // ...and comes back nowhere.
-    let text = format!("{error} {error:?} {events:?} {provider:?}");
-    assert!(!text.contains(KEY), "key leaked: {text}");
-    assert!(text.contains("[redacted]"), "{text}");
-    let logs = String::from_utf8_lossy(&captured.0.lock().expect("lock")).into_owned();
-    assert!(
-        logs.contains("openai call failed"),
-        "the subscriber captured the provider's logs: {logs}"
-    );
-    assert!(!logs.contains(KEY), "key leaked into logs: {logs}");
 }
 
 #[tokio::test]
