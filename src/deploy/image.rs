@@ -42,24 +42,23 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::models::{
-    ContainerCreateBody, HostConfig, HostConfigLogConfig, ResourcesUlimits, RestartPolicy,
-    RestartPolicyNameEnum,
+    ContainerCreateBody, HostConfig, HostConfigLogConfig, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, CreateContainerOptions, InspectContainerOptions,
     RemoveContainerOptionsBuilder, StartContainerOptions,
 };
 use futures::StreamExt;
-use nix::unistd::{Gid, Uid};
+use nix::unistd::Uid;
 use serde::Serialize;
 
 use crate::codegen::{Framework, GeneratedFiles};
-use crate::sandbox::docker::{DockerSandbox, connect_engine};
-use crate::sandbox::http::{HttpClient, HttpError};
-use crate::sandbox::{
-    ETC_ENTRIES, Limits, SANDBOX_GID, SANDBOX_UID, SOCKET_NAME, SYSTEM_TOP_DIRS, SandboxError,
-    sandbox_uid,
+use crate::sandbox::docker::{
+    DockerSandbox, confined_host_config, connect_engine, container_cmd, container_env,
+    container_ids, read_only_binds,
 };
+use crate::sandbox::http::{HttpClient, HttpError};
+use crate::sandbox::{Limits, SOCKET_NAME, SandboxError, sandbox_uid};
 use crate::verify::project::PreparedRuntime;
 
 /// Where the version's files live inside the image (read-only, owned by root).
@@ -417,35 +416,9 @@ impl Engine {
         for (k, v) in &spec.env {
             exec = exec.env(k, v);
         }
-        let limits = spec.limits;
-        let mut binds = Vec::new();
-        if self.host_system {
-            binds.push("/usr:/usr:ro".to_owned());
-            for top in SYSTEM_TOP_DIRS {
-                if std::fs::symlink_metadata(top).is_ok_and(|m| m.is_dir()) {
-                    binds.push(format!("{top}:{top}:ro"));
-                }
-            }
-            for entry in ETC_ENTRIES {
-                if Path::new(entry).exists() {
-                    binds.push(format!("{entry}:{entry}:ro"));
-                }
-            }
-        }
-        for m in exec.mounts() {
-            binds.push(format!("{}:{}:ro", m.host.display(), m.sandbox.display()));
-        }
+        let mut binds = read_only_binds(self.host_system, &exec);
         binds.push(format!("{}:{INSTANCE_DIR}:rw", spec.instance_dir.display()));
-        let (uid, gid) = instance_ids();
-        let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
-        let cpu = i64::try_from(limits.cpu_time.as_secs().max(1)).unwrap_or(i64::MAX);
-        let program = if self.host_system {
-            exec.resolved_program()
-        } else {
-            exec.program().to_owned()
-        };
-        let mut cmd = vec![program];
-        cmd.extend(exec.arguments().iter().cloned());
+        let (uid, gid) = container_ids();
         let mut labels: HashMap<String, String> = spec
             .image
             .labels
@@ -456,44 +429,18 @@ impl Engine {
         labels.extend(spec.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         ContainerCreateBody {
             image: Some(spec.image.tag.clone()),
-            cmd: Some(cmd),
-            env: Some(
-                exec.sandbox_env()
-                    .into_iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect(),
-            ),
+            cmd: Some(container_cmd(self.host_system, &exec)),
+            env: Some(container_env(&exec)),
             working_dir: Some(APP_DIR.to_owned()),
             user: Some(format!("{uid}:{gid}")),
             hostname: Some("instance".to_owned()),
             network_disabled: Some(true),
             labels: Some(labels),
             host_config: Some(HostConfig {
-                binds: Some(binds),
-                network_mode: Some("none".to_owned()),
                 restart_policy: Some(RestartPolicy {
                     name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                     maximum_retry_count: None,
                 }),
-                memory: Some(memory),
-                memory_swap: Some(memory),
-                pids_limit: Some(i64::try_from(limits.pids).unwrap_or(i64::MAX)),
-                nano_cpus: Some(1_000_000_000),
-                ulimits: Some(vec![ResourcesUlimits {
-                    name: Some("cpu".to_owned()),
-                    soft: Some(cpu),
-                    hard: Some(cpu.saturating_add(1)),
-                }]),
-                readonly_rootfs: Some(true),
-                tmpfs: Some(HashMap::from([(
-                    "/tmp".to_owned(),
-                    format!(
-                        "rw,nosuid,nodev,size={},mode=1777,uid={uid},gid={gid}",
-                        limits.workspace_bytes
-                    ),
-                )])),
-                security_opt: Some(vec!["no-new-privileges".to_owned()]),
-                cap_drop: Some(vec!["ALL".to_owned()]),
                 // Unlike a sandbox run, an instance's output is kept (and rotated) so
                 // `docker logs` and the deploy log view can show it.
                 log_config: Some(HostConfigLogConfig {
@@ -503,7 +450,7 @@ impl Engine {
                         ("max-file".to_owned(), "2".to_owned()),
                     ])),
                 }),
-                ..Default::default()
+                ..confined_host_config(binds, &spec.limits, (uid, gid))
             }),
             ..Default::default()
         }
@@ -579,16 +526,6 @@ impl Engine {
     }
 }
 
-/// The user an instance runs as: the sandbox user when apiforge is root, else the
-/// calling user (as in the docker sandbox).
-fn instance_ids() -> (u32, u32) {
-    if Uid::effective().is_root() {
-        (SANDBOX_UID, SANDBOX_GID)
-    } else {
-        (Uid::current().as_raw(), Gid::current().as_raw())
-    }
-}
-
 /// Creates the instance directory, owned by the instance's user (it writes its socket
 /// and database there) and closed to everyone else.
 fn prepare_instance_dir(dir: &Path) -> Result<(), ImageError> {
@@ -598,7 +535,7 @@ fn prepare_instance_dir(dir: &Path) -> Result<(), ImageError> {
         move |source| ImageError::Io { context, source }
     };
     std::fs::create_dir_all(dir).map_err(io("create"))?;
-    let (uid, gid) = instance_ids();
+    let (uid, gid) = container_ids();
     if Uid::effective().is_root() {
         std::os::unix::fs::chown(dir, Some(uid), Some(gid)).map_err(io("hand over"))?;
     }

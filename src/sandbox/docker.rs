@@ -37,7 +37,7 @@ use super::execution::{Execution, Interrupt, OutputSink, race};
 use super::line::LineSplitter;
 use super::workspace::{SANDBOX_GID, SANDBOX_UID};
 use super::{
-    Backend, ETC_ENTRIES, Exec, Outcome, SYSTEM_TOP_DIRS, SandboxError, Stream, WORKSPACE,
+    Backend, ETC_ENTRIES, Exec, Limits, Outcome, SYSTEM_TOP_DIRS, SandboxError, Stream, WORKSPACE,
     Workspace,
 };
 use crate::config::SandboxConfig;
@@ -269,53 +269,15 @@ impl DockerSandbox {
     }
 
     fn container_body(&self, workspace: &Path, exec: &Exec) -> ContainerCreateBody {
-        let limits = exec.resource_limits();
-        let mut binds = Vec::new();
-        if self.host_system {
-            binds.push("/usr:/usr:ro".to_owned());
-            for top in SYSTEM_TOP_DIRS {
-                let is_dir = std::fs::symlink_metadata(top).is_ok_and(|m| m.is_dir());
-                if is_dir {
-                    binds.push(format!("{top}:{top}:ro"));
-                }
-            }
-            for entry in ETC_ENTRIES {
-                if Path::new(entry).exists() {
-                    binds.push(format!("{entry}:{entry}:ro"));
-                }
-            }
-        }
+        let mut binds = read_only_binds(self.host_system, exec);
         binds.push(format!("{}:{WORKSPACE}:rw", workspace.display()));
-        for m in exec.mounts() {
-            binds.push(format!("{}:{}:ro", m.host.display(), m.sandbox.display()));
-        }
-        let user_ids = if Uid::effective().is_root() {
-            (SANDBOX_UID.to_string(), SANDBOX_GID.to_string())
-        } else {
-            (Uid::current().to_string(), Gid::current().to_string())
-        };
-        let user = format!("{}:{}", user_ids.0, user_ids.1);
-        let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
-        let cpu = i64::try_from(limits.cpu_time.as_secs().max(1)).unwrap_or(i64::MAX);
-        // A configured image has its own PATH; the host's layout only describes ours.
-        let program = if self.host_system {
-            exec.resolved_program()
-        } else {
-            exec.program().to_owned()
-        };
-        let mut cmd = vec![program];
-        cmd.extend(exec.arguments().iter().cloned());
+        let (uid, gid) = container_ids();
         ContainerCreateBody {
             image: Some(self.image.clone()),
-            cmd: Some(cmd),
-            env: Some(
-                exec.sandbox_env()
-                    .into_iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect(),
-            ),
+            cmd: Some(container_cmd(self.host_system, exec)),
+            env: Some(container_env(exec)),
             working_dir: Some(exec.working_dir().to_owned()),
-            user: Some(user),
+            user: Some(format!("{uid}:{gid}")),
             hostname: Some("sandbox".to_owned()),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
@@ -326,37 +288,106 @@ impl DockerSandbox {
                 (OWNER_LABEL.to_owned(), std::process::id().to_string()),
             ])),
             host_config: Some(HostConfig {
-                binds: Some(binds),
-                network_mode: Some("none".to_owned()),
-                memory: Some(memory),
-                memory_swap: Some(memory),
-                pids_limit: Some(i64::try_from(limits.pids).unwrap_or(i64::MAX)),
-                nano_cpus: Some(1_000_000_000),
-                ulimits: Some(vec![ResourcesUlimits {
-                    name: Some("cpu".to_owned()),
-                    soft: Some(cpu),
-                    hard: Some(cpu.saturating_add(1)),
-                }]),
-                readonly_rootfs: Some(true),
-                // Owned by the sandbox user: some engines ignore `mode=` here and
-                // would leave a root-owned 0755 /tmp nobody inside can write to.
-                tmpfs: Some(HashMap::from([(
-                    "/tmp".to_owned(),
-                    format!(
-                        "rw,nosuid,nodev,size={},mode=1777,uid={},gid={}",
-                        limits.workspace_bytes, user_ids.0, user_ids.1
-                    ),
-                )])),
-                security_opt: Some(vec!["no-new-privileges".to_owned()]),
-                cap_drop: Some(vec!["ALL".to_owned()]),
                 log_config: Some(HostConfigLogConfig {
                     typ: Some("none".to_owned()),
                     config: None,
                 }),
-                ..Default::default()
+                ..confined_host_config(binds, exec.resource_limits(), (uid, gid))
             }),
             ..Default::default()
         }
+    }
+}
+
+/// The uid and gid a container runs as: the sandbox user when apiforge runs as root
+/// (uid 0 inside would be root on every bind mount), else the caller.
+pub(crate) fn container_ids() -> (u32, u32) {
+    if Uid::effective().is_root() {
+        (SANDBOX_UID, SANDBOX_GID)
+    } else {
+        (Uid::current().as_raw(), Gid::current().as_raw())
+    }
+}
+
+/// Read-only binds: the host's system dirs (when the image relies on them) and the
+/// exec's mounts (runtimes). The caller adds its one writable bind.
+pub(crate) fn read_only_binds(host_system: bool, exec: &Exec) -> Vec<String> {
+    let mut binds = Vec::new();
+    if host_system {
+        binds.push("/usr:/usr:ro".to_owned());
+        for top in SYSTEM_TOP_DIRS {
+            if std::fs::symlink_metadata(top).is_ok_and(|m| m.is_dir()) {
+                binds.push(format!("{top}:{top}:ro"));
+            }
+        }
+        for entry in ETC_ENTRIES {
+            if Path::new(entry).exists() {
+                binds.push(format!("{entry}:{entry}:ro"));
+            }
+        }
+    }
+    for m in exec.mounts() {
+        binds.push(format!("{}:{}:ro", m.host.display(), m.sandbox.display()));
+    }
+    binds
+}
+
+/// The command line. A configured image has its own PATH; the host's layout only
+/// describes ours.
+pub(crate) fn container_cmd(host_system: bool, exec: &Exec) -> Vec<String> {
+    let program = if host_system {
+        exec.resolved_program()
+    } else {
+        exec.program().to_owned()
+    };
+    let mut cmd = vec![program];
+    cmd.extend(exec.arguments().iter().cloned());
+    cmd
+}
+
+/// The scrubbed environment, as `KEY=value`.
+pub(crate) fn container_env(exec: &Exec) -> Vec<String> {
+    exec.sandbox_env()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect()
+}
+
+/// The confinement every apiforge container gets, a check's or a deployment's: no
+/// network, a read-only root, no capabilities or privilege gain, memory without swap,
+/// pids, one CPU, CPU time, and a private /tmp of the workspace size.
+pub(crate) fn confined_host_config(
+    binds: Vec<String>,
+    limits: &Limits,
+    (uid, gid): (u32, u32),
+) -> HostConfig {
+    let memory = i64::try_from(limits.memory_bytes).unwrap_or(i64::MAX);
+    let cpu = i64::try_from(limits.cpu_time.as_secs().max(1)).unwrap_or(i64::MAX);
+    HostConfig {
+        binds: Some(binds),
+        network_mode: Some("none".to_owned()),
+        memory: Some(memory),
+        memory_swap: Some(memory),
+        pids_limit: Some(i64::try_from(limits.pids).unwrap_or(i64::MAX)),
+        nano_cpus: Some(1_000_000_000),
+        ulimits: Some(vec![ResourcesUlimits {
+            name: Some("cpu".to_owned()),
+            soft: Some(cpu),
+            hard: Some(cpu.saturating_add(1)),
+        }]),
+        readonly_rootfs: Some(true),
+        // Owned by the container's user: some engines ignore `mode=` here and would
+        // leave a root-owned 0755 /tmp nobody inside can write to.
+        tmpfs: Some(HashMap::from([(
+            "/tmp".to_owned(),
+            format!(
+                "rw,nosuid,nodev,size={},mode=1777,uid={uid},gid={gid}",
+                limits.workspace_bytes
+            ),
+        )])),
+        security_opt: Some(vec!["no-new-privileges".to_owned()]),
+        cap_drop: Some(vec!["ALL".to_owned()]),
+        ..Default::default()
     }
 }
 
