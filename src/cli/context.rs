@@ -160,6 +160,17 @@ pub fn cluster_failure(e: crate::db::local_cluster::ClusterError) -> Failure {
     }
 }
 
+/// A client transaction as the signed-in user: row-level security decides what it sees.
+pub async fn client_tx(
+    session: &Session,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Failure> {
+    session
+        .db
+        .begin_as(&session.token)
+        .await
+        .map_err(db_failure)
+}
+
 pub fn db_failure(e: crate::db::DbError) -> Failure {
     match e {
         crate::db::DbError::Cluster(c) => cluster_failure(c),

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::context::{Context, Failure, Session, db_failure, print_json};
+use super::context::{Context, Failure, Session, client_tx, db_failure, print_json};
 use super::follow::submit;
 use super::new::find_project;
 use crate::deploy::control::{ControlClient, DaemonFiles, DaemonStatus};
@@ -259,11 +259,7 @@ async fn follow_job(
             break;
         }
     }
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(session).await?;
     let record = queue::get(&mut tx, job)
         .await
         .map_err(|e| Failure::failed(e.to_string()))?
@@ -326,11 +322,7 @@ struct RequestView {
 
 pub async fn deployments(ctx: &Context, args: DeploymentsArgs) -> Result<ExitCode, Failure> {
     let session = ctx.session().await?;
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(&session).await?;
     let rows: Vec<DeploymentRow> = deployment_row::latest_per_project(&mut tx)
         .await
         .map_err(|e| Failure::failed(e.to_string()))?;

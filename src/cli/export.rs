@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::context::{Context, Failure, db_failure, print_json};
+use super::context::{Context, Failure, client_tx, print_json};
 use super::new::find_project;
 use crate::deploy::export::{self, DockerTarget, ExportError};
 use crate::versions;
@@ -49,11 +49,7 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> Result<ExitCode, Failure> {
         .version
         .or(project.latest_version)
         .ok_or_else(|| Failure::usage(format!("{} has no versions yet", project.slug)))?;
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(&session).await?;
     let version = versions::get(&mut tx, project.id, number)
         .await
         .map_err(|e| Failure::usage(e.to_string()))?;

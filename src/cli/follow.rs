@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::context::{Context, Failure, Session, db_failure, print_json};
+use super::context::{Context, Failure, Session, client_tx, db_failure, print_json};
 use crate::engine::queue;
 use crate::engine::{EventSubscription, JobId};
 use crate::pipeline::{PipelineEnv, PipelineOutput};
@@ -117,11 +117,7 @@ pub async fn follow(
     if let Some(handle) = worker {
         let _ = handle.await;
     }
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(session).await?;
     let record = queue::get(&mut tx, job)
         .await
         .map_err(|e| Failure::failed(e.to_string()))?

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
-use super::context::{Context, Failure, db_failure, print_json};
+use super::context::{Context, Failure, client_tx, print_json};
 use crate::engine::events::{self, JobEvent};
 use crate::engine::queue::{self, CancelOutcome};
 use crate::engine::{JobId, JobRecord, StepRecord};
@@ -33,11 +33,7 @@ pub struct JobArgs {
 
 pub async fn list(ctx: &Context, args: JobsArgs) -> Result<ExitCode, Failure> {
     let session = ctx.session().await?;
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(&session).await?;
     let jobs = queue::list(&mut tx, args.all, args.limit.clamp(1, 10_000))
         .await
         .map_err(|e| Failure::failed(e.to_string()))?;
@@ -85,11 +81,7 @@ struct JobDetail {
 
 pub async fn show(ctx: &Context, args: JobArgs) -> Result<ExitCode, Failure> {
     let session = ctx.session().await?;
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(&session).await?;
     let sql = |e: sqlx::Error| Failure::failed(e.to_string());
     let Some(job) = queue::get(&mut tx, args.job).await.map_err(sql)? else {
         return Err(Failure::usage(format!("no job {} of yours", args.job)));
@@ -144,11 +136,7 @@ pub async fn show(ctx: &Context, args: JobArgs) -> Result<ExitCode, Failure> {
 
 pub async fn cancel(ctx: &Context, args: JobArgs) -> Result<ExitCode, Failure> {
     let session = ctx.session().await?;
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(&session).await?;
     let outcome = queue::cancel(&mut tx, args.job)
         .await
         .map_err(|e| Failure::failed(e.to_string()))?;
@@ -201,11 +189,7 @@ pub async fn stats(ctx: &Context, args: StatsArgs) -> Result<ExitCode, Failure> 
         ))
     })?;
     let session = ctx.session().await?;
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(&session).await?;
     let stats = crate::engine::stats::collect(&mut tx, hours)
         .await
         .map_err(|e| Failure::failed(e.to_string()))?;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::context::{Context, Failure, Session, db_failure, print_json};
+use super::context::{Context, Failure, Session, client_tx, db_failure, print_json};
 use super::follow::follow;
 use crate::codegen::Framework;
 use crate::db::projects;
@@ -289,11 +289,7 @@ fn launch_failure(e: LaunchError) -> Failure {
 
 /// The caller's project with this slug.
 pub async fn find_project(session: &Session, slug: &str) -> Result<projects::Project, Failure> {
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(session).await?;
     let project = projects::get_by_slug(&mut tx, session.identity.id, slug)
         .await
         .map_err(db_failure)?;

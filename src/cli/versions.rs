@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::context::{Context, Failure, db_failure, print_json};
+use super::context::{Context, Failure, client_tx, print_json};
 use super::new::find_project;
 use crate::versions;
 
@@ -59,11 +59,7 @@ fn version_failure(e: versions::VersionError) -> Failure {
 pub async fn list(ctx: &Context, args: VersionsArgs) -> Result<ExitCode, Failure> {
     let session = ctx.session().await?;
     let project = find_project(&session, &args.project).await?;
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(&session).await?;
     let list = versions::list(&mut tx, project.id)
         .await
         .map_err(version_failure)?;
@@ -94,11 +90,7 @@ pub async fn files(ctx: &Context, args: FilesArgs) -> Result<ExitCode, Failure> 
         .version
         .or(project.latest_version)
         .ok_or_else(|| Failure::usage(format!("{} has no versions yet", project.slug)))?;
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(&session).await?;
     if let Some(out) = &args.out {
         let files = versions::read_contents(&mut tx, project.id, number)
             .await
@@ -161,11 +153,7 @@ pub async fn files(ctx: &Context, args: FilesArgs) -> Result<ExitCode, Failure> 
 pub async fn diff(ctx: &Context, args: DiffArgs) -> Result<ExitCode, Failure> {
     let session = ctx.session().await?;
     let project = find_project(&session, &args.project).await?;
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(&session).await?;
     let diff = versions::version_diff::diff(&mut tx, project.id, args.a, args.b)
         .await
         .map_err(version_failure)?;
@@ -199,11 +187,7 @@ pub async fn diff(ctx: &Context, args: DiffArgs) -> Result<ExitCode, Failure> {
 pub async fn restore(ctx: &Context, args: RestoreArgs) -> Result<ExitCode, Failure> {
     let session = ctx.session().await?;
     let project = find_project(&session, &args.project).await?;
-    let mut tx = session
-        .db
-        .begin_as(&session.token)
-        .await
-        .map_err(db_failure)?;
+    let mut tx = client_tx(&session).await?;
     let recorded = versions::restore(&mut tx, project.id, args.version, session.identity.id)
         .await
         .map_err(version_failure)?;
