@@ -61,6 +61,12 @@ impl DbError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             DbError::Connect { .. } | DbError::Cluster(_) => true,
+            DbError::Query(sqlx::Error::Database(e)) => {
+                // The server going away mid-query: connection exceptions (class 08)
+                // and operator intervention (57P: admin shutdown, crash, not yet up).
+                e.code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P"))
+            }
             DbError::Query(e) => matches!(
                 e,
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed

@@ -84,3 +84,26 @@ async fn concurrent_migrations_all_succeed_once() {
         apiforge::db::MIGRATOR.iter().count()
     );
 }
+
+#[tokio::test]
+async fn a_server_that_ends_the_connection_counts_as_unavailable() {
+    // What a client sees while the cluster shuts down: 57P01, "terminating connection
+    // due to administrator command". The TUI retries such errors quietly instead of
+    // showing them beside the outage notice.
+    let t = support::TestDb::new().await;
+    let db = t.db().await;
+    let mut conn = db.owner().unwrap().acquire().await.unwrap();
+    let err = sqlx::query("SELECT pg_terminate_backend(pg_backend_pid())")
+        .execute(&mut *conn)
+        .await
+        .unwrap_err();
+    let err = apiforge::db::DbError::Query(err);
+    assert!(err.is_unavailable(), "{err:?}");
+
+    // A rejected query is not an outage.
+    let err = sqlx::query("SELECT no_such_column FROM projects")
+        .execute(db.owner().unwrap())
+        .await
+        .unwrap_err();
+    assert!(!apiforge::db::DbError::Query(err).is_unavailable());
+}
