@@ -1,5 +1,6 @@
 //! `apiforge design PROMPT [--base apiforge.json] [--provider rules] [--json]`.
 
+use crate::cli::stdout::out;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,7 +41,7 @@ pub async fn run(ctx: &Context, args: DesignArgs) -> Result<ExitCode, Failure> {
     if args.json {
         print_json(&design)?;
     } else {
-        print!("{}", summary(&design));
+        out!("{}", summary(&design));
     }
     Ok(ExitCode::SUCCESS)
 }
