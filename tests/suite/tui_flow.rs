@@ -414,3 +414,74 @@ async fn a_10_kb_paste_lands_whole_in_one_frame_and_runs_no_keys() {
     let state = ui.quit().await;
     assert!(state.quit);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_into_the_editor_is_text_and_keys_after_its_esc_never_run() {
+    use crate::draft::{Draft, design, files, project};
+
+    let test = TestDb::new().await;
+    let db = test.db().await;
+    let (user, token) = test.user(&db, "paste@example.com").await;
+    let p = project(&db, &token, user, "Bakery").await;
+    let v1 = files(&[("app/main.py", "print(1)\n"), ("README.md", "# Bakery\n")]);
+    Draft::generated("a bakery", design("one_resource"), v1)
+        .record(&db, &token, p.id, user)
+        .await;
+    let identity = apiforge::db::users::whoami(&db, &token)
+        .await
+        .unwrap()
+        .unwrap();
+    let session = Session {
+        db,
+        token,
+        identity,
+    };
+    let mut ui = Driver::start(config(), SessionSource::Given(session), (120, 40));
+    ui.wait_for(
+        "the files in the editor",
+        Duration::from_secs(30),
+        |_, screen| screen.contains("README.md") && screen.contains("main.py"),
+    )
+    .await;
+    // The editor, its last file (README.md), edit it.
+    ui.press(KeyCode::Char('2'));
+    ui.press(KeyCode::Char('G'));
+    ui.press(KeyCode::Enter);
+    ui.wait_for(
+        "README.md in edit mode",
+        Duration::from_secs(10),
+        |_, screen| screen.contains("EDIT ·"),
+    )
+    .await;
+    // One read: pasted lines, then Esc (leaves edit mode), then q and d, which must
+    // not quit or deploy.
+    let mut read = keys_of("Pasted line one\nline two\n");
+    read.push(Event::Key(KeyEvent::from(KeyCode::Esc)));
+    read.extend(keys_of("qd"));
+    ui.read(read);
+    let seen = ui
+        .wait_for("the paste in the file", Duration::from_secs(10), |s, _| {
+            has_notice(s, "ignored 2 keys")
+        })
+        .await;
+    let lines: Vec<&str> = seen.screen.lines().collect();
+    let one = lines.iter().position(|l| l.contains("Pasted line one"));
+    let two = lines.iter().position(|l| l.contains("line two"));
+    assert!(
+        matches!((one, two), (Some(a), Some(b)) if b == a + 1),
+        "the pasted lines on consecutive rows:\n{}",
+        seen.screen
+    );
+    assert!(seen.screen.contains("README.md ●"), "{}", seen.screen);
+    assert!(!seen.screen.contains("EDIT ·"), "Esc left edit mode");
+    let state = seen.state.unwrap();
+    assert!(!state.quit);
+    assert!(
+        state.log.jobs.is_empty(),
+        "no deploy job: {:?}",
+        state.log.jobs
+    );
+    // Unsaved edits: the first q warns, the second quits.
+    ui.press(KeyCode::Char('q'));
+    ui.quit().await;
+}
