@@ -499,9 +499,9 @@ impl App {
 const MAX_BURST: usize = 1 << 16;
 
 /// Reads the terminal in bursts: it waits for an event, then takes every event that
-/// is ready without waiting (crossterm's already parsed ones and what the tty has
-/// buffered), and sends them as one message — a 10 KB paste is one message, so one
-/// frame.
+/// is ready without waiting (what crossterm has already read from the tty), and
+/// sends them as one message — a 10 KB paste is one message, so one frame. A lone
+/// event goes as `Input` (or `Paste`), several as `Burst`.
 async fn forward_input<S>(mut input: S, tx: mpsc::UnboundedSender<Message>)
 where
     S: Stream<Item = std::io::Result<Event>> + Unpin,

@@ -27,8 +27,9 @@ pub enum Message {
     /// something takes text (a dialog, the filter, the palette, an editing component)
     /// belongs to it — its text arrives as one paste, so an Enter in it is a line
     /// break and never submits — and what follows once that closes is dropped. A burst
-    /// on the keymap runs only when it is one key repeated (a held key); anything
-    /// else is dropped with a notice. Never sent with fewer than two key events.
+    /// on the keymap runs key by key only when it is one key repeated (a held key) or
+    /// at most three keys; anything longer is dropped with a notice. Never sent with
+    /// fewer than two key events (pastes count as keys).
     Burst(Vec<Event>),
     /// Sent every 100 ms by the loop, only while a job runs: moves spinners and
     /// running timers.
