@@ -561,3 +561,226 @@ async fn a_reply_cut_off_at_max_tokens_is_reported() {
         assert_eq!(server.calls(), 1);
     }
 }
+
+/// A design whose custom action `count_notes` runs `handler` (FastAPI); the contract
+/// tests call it once with a valid request.
+fn notes_design(handler: &str) -> String {
+    json!({
+        "schema_version": 1,
+        "title": "Notes API",
+        "resources": [{
+            "name": "note",
+            "plural": "notes",
+            "fields": [{"name": "title", "type": "string", "required": true}]
+        }],
+        "actions": [{
+            "name": "count_notes",
+            "method": "GET",
+            "path": "/notes/count",
+            "resource": "note",
+            "output": {"kind": "object", "fields": [{"name": "total", "type": "integer", "required": true}]},
+            "behavior": {"kind": "custom", "fastapi": handler}
+        }]
+    })
+    .to_string()
+}
+
+const DIVIDES_BY_ZERO: &str = "return models.CountNotesOutput(total=1 // 0)";
+const RAISES_KEY_ERROR: &str = "raise KeyError(\"total\")";
+const COUNTS: &str = "(total,) = db.execute(\"SELECT COUNT(*) FROM notes\").fetchone()\n\
+                      return models.CountNotesOutput(total=total)";
+const REPAIR_KEY_VAR: &str = "APIFORGE_REPAIR_TEST_KEY";
+const REPAIR_KEY: &str = "sk-repair-test-0123456789abcdef";
+
+/// One scripted model and what the job must end with.
+struct RepairCase {
+    slug: &'static str,
+    /// The model's answers in order (the last repeats).
+    answers: Vec<Step>,
+    max_repairs: u32,
+    calls: usize,
+    check_status: &'static str,
+    rounds: Option<u64>,
+    best_round: u64,
+    stop: Option<serde_json::Value>,
+    /// A line the job log must contain.
+    log: &'static str,
+}
+
+/// Test-failure repair through the real pipeline: `apiforge new --provider openai`
+/// (embedded cluster, in-process worker, process sandbox, real runtimes) against the
+/// scripted local chat-completions server.
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_handlers_are_repaired_within_rounds_budget_and_loop_detection() {
+    let costly = Step::Reply {
+        content: notes_design(RAISES_KEY_ERROR),
+        usage: Some(Usage {
+            prompt: 20_000,
+            completion: 10_000,
+        }),
+        finish_reason: "stop",
+    };
+    let cases = [
+        RepairCase {
+            slug: "fixed",
+            answers: vec![
+                Step::reply(notes_design(DIVIDES_BY_ZERO)),
+                Step::reply(notes_design(COUNTS)),
+            ],
+            max_repairs: 2,
+            calls: 2,
+            check_status: "passing",
+            rounds: Some(1),
+            best_round: 1,
+            stop: Some(json!({"reason": "passed"})),
+            log: "repair round 1/2: 1 failure(s) → asking test-model for a fix",
+        },
+        RepairCase {
+            slug: "looping",
+            answers: vec![Step::reply(notes_design(DIVIDES_BY_ZERO))],
+            max_repairs: 3,
+            calls: 2,
+            check_status: "failing",
+            rounds: Some(1),
+            best_round: 0,
+            stop: Some(json!({"reason": "same_failures", "round": 1, "earlier": 0})),
+            log: "loop detected: round 1 failed exactly like the first design",
+        },
+        RepairCase {
+            slug: "costly",
+            answers: vec![Step::reply(notes_design(DIVIDES_BY_ZERO)), costly],
+            max_repairs: 2,
+            calls: 2,
+            check_status: "failing",
+            rounds: Some(1),
+            best_round: 0,
+            // max_tokens 4000 × (2 + 1) × 2; round 1 alone reported 30 000.
+            stop: Some(json!({"reason": "token_budget", "used": 30_000, "budget": 24_000})),
+            log: "repair stopped: the token budget is spent (30000 of 24000",
+        },
+        RepairCase {
+            slug: "unrepaired",
+            answers: vec![Step::reply(notes_design(DIVIDES_BY_ZERO))],
+            max_repairs: 0,
+            calls: 1,
+            check_status: "failing",
+            rounds: Some(0),
+            best_round: 0,
+            stop: Some(json!({"reason": "max_repairs", "max_repairs": 0})),
+            log: "not repaired: provider.openai.max_repairs is 0",
+        },
+    ];
+    let home = std::sync::Arc::new(crate::support::ApiforgeHome::new());
+    let h = home.clone();
+    tokio::task::spawn_blocking(move || h.json(&["runtimes", "install", "--json"]))
+        .await
+        .expect("runtimes install ran");
+    for case in cases {
+        let server = FakeOpenAi::scripted(case.answers).await;
+        let (base, h, slug, max_repairs) =
+            (server.base_url(), home.clone(), case.slug, case.max_repairs);
+        let (out, detail) = tokio::task::spawn_blocking(move || {
+            let out = h
+                .command()
+                .env("APIFORGE_PROVIDER_OPENAI_BASE_URL", &base)
+                .env("APIFORGE_PROVIDER_OPENAI_MODEL", "test-model")
+                .env("APIFORGE_PROVIDER_OPENAI_STREAM", "false")
+                .env("APIFORGE_PROVIDER_OPENAI_MAX_TOKENS", "4000")
+                .env(
+                    "APIFORGE_PROVIDER_OPENAI_MAX_REPAIRS",
+                    max_repairs.to_string(),
+                )
+                .env("APIFORGE_PROVIDER_OPENAI_API_KEY_ENV", REPAIR_KEY_VAR)
+                .env(REPAIR_KEY_VAR, REPAIR_KEY)
+                .args(["new", "notes with a title", "--provider", "openai"])
+                .args(["--framework", "fastapi", "--name", slug, "--json"])
+                .output()
+                .expect("apiforge runs");
+            let out: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+                panic!(
+                    "{slug}: not JSON ({e}): {}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+            let job = out["job"].to_string();
+            let detail = h.json(&["job", &job, "--json"]);
+            (out, detail)
+        })
+        .await
+        .expect("apiforge new ran");
+        let slug = case.slug;
+        assert_eq!(out["state"], "succeeded", "{slug}: {out}");
+        let output = &out["output"];
+        assert_eq!(output["version"], 1, "{slug}: {out}");
+        assert_eq!(output["check_status"], case.check_status, "{slug}: {out}");
+        assert_eq!(server.calls(), case.calls, "{slug}: model calls");
+        let repairs = &output["repairs"];
+        assert_eq!(repairs["rounds"].as_u64(), case.rounds, "{slug}: {out}");
+        assert_eq!(repairs["best_round"], case.best_round, "{slug}: {out}");
+        assert_eq!(Some(&repairs["stop"]), case.stop.as_ref(), "{slug}: {out}");
+
+        let steps: Vec<&str> = detail["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        let rounds = case.rounds.unwrap_or(0);
+        for round in 1..=3 {
+            let ran = steps.contains(&format!("repair {round}").as_str());
+            assert_eq!(ran, round <= rounds, "{slug}: round {round} in {steps:?}");
+        }
+        let log: Vec<&str> = detail["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["message"].as_str())
+            .collect();
+        assert!(
+            log.iter().any(|l| l.contains(case.log)),
+            "{slug}: the job log should say {:?}: {log:#?}",
+            case.log
+        );
+        assert!(
+            log.iter().all(|l| !l.contains(REPAIR_KEY)),
+            "{slug}: the key reached the job log"
+        );
+
+        let received = server.received();
+        for request in &received {
+            assert_eq!(
+                request.header("authorization").as_deref(),
+                Some(format!("Bearer {REPAIR_KEY}").as_str()),
+                "{slug}: the key is sent in the header"
+            );
+            assert!(
+                !request.body.to_string().contains(REPAIR_KEY),
+                "{slug}: the key is never in a request body"
+            );
+        }
+        if let Some(repair) = received.get(1) {
+            let text = repair.last_message();
+            for expected in [
+                "failed its sandboxed tests",
+                "contract · count_notes: custom action with a valid request",
+                "ZeroDivisionError",
+            ] {
+                assert!(text.contains(expected), "{slug}: {expected:?} in {text}");
+            }
+            assert!(
+                !text.contains("HTTP/1.1"),
+                "{slug}: access logs are trimmed: {text}"
+            );
+            assert!(text.len() < 10_000, "{slug}: {} bytes", text.len());
+            let messages = repair.messages();
+            let answer = messages[messages.len() - 2]["content"]
+                .as_str()
+                .expect("the earlier answer is text");
+            assert!(
+                answer.contains("1 // 0"),
+                "{slug}: the failing design is the model's earlier answer: {answer}"
+            );
+        }
+    }
+}
