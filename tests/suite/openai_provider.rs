@@ -592,6 +592,42 @@ const COUNTS: &str = "(total,) = db.execute(\"SELECT COUNT(*) FROM notes\").fetc
 const REPAIR_KEY_VAR: &str = "APIFORGE_REPAIR_TEST_KEY";
 const REPAIR_KEY: &str = "sk-repair-test-0123456789abcdef";
 
+/// Runs `args` (a pipeline command with `--json`) against the model at `base`; returns
+/// its output and `apiforge job <id> --json` (steps, log).
+fn run_with_model(
+    home: &crate::support::ApiforgeHome,
+    base: &str,
+    max_repairs: u32,
+    args: &[String],
+) -> (serde_json::Value, serde_json::Value) {
+    let out = home
+        .command()
+        .env("APIFORGE_PROVIDER_OPENAI_BASE_URL", base)
+        .env("APIFORGE_PROVIDER_OPENAI_MODEL", "test-model")
+        .env("APIFORGE_PROVIDER_OPENAI_STREAM", "false")
+        .env("APIFORGE_PROVIDER_OPENAI_MAX_TOKENS", "4000")
+        .env(
+            "APIFORGE_PROVIDER_OPENAI_MAX_REPAIRS",
+            max_repairs.to_string(),
+        )
+        .env("APIFORGE_PROVIDER_OPENAI_API_KEY_ENV", REPAIR_KEY_VAR)
+        .env(REPAIR_KEY_VAR, REPAIR_KEY)
+        .args(args)
+        .output()
+        .expect("apiforge runs");
+    // A failing version exits non-zero with its JSON on stdout all the same.
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let job = json["job"].to_string();
+    let detail = home.json(&["job", &job, "--json"]);
+    (json, detail)
+}
+
 /// One scripted model and what the job must end with.
 struct RepairCase {
     slug: &'static str,
@@ -679,36 +715,15 @@ async fn failing_handlers_are_repaired_within_rounds_budget_and_loop_detection()
         let server = FakeOpenAi::scripted(case.answers).await;
         let (base, h, slug, max_repairs) =
             (server.base_url(), home.clone(), case.slug, case.max_repairs);
-        let (out, detail) = tokio::task::spawn_blocking(move || {
-            let out = h
-                .command()
-                .env("APIFORGE_PROVIDER_OPENAI_BASE_URL", &base)
-                .env("APIFORGE_PROVIDER_OPENAI_MODEL", "test-model")
-                .env("APIFORGE_PROVIDER_OPENAI_STREAM", "false")
-                .env("APIFORGE_PROVIDER_OPENAI_MAX_TOKENS", "4000")
-                .env(
-                    "APIFORGE_PROVIDER_OPENAI_MAX_REPAIRS",
-                    max_repairs.to_string(),
-                )
-                .env("APIFORGE_PROVIDER_OPENAI_API_KEY_ENV", REPAIR_KEY_VAR)
-                .env(REPAIR_KEY_VAR, REPAIR_KEY)
-                .args(["new", "notes with a title", "--provider", "openai"])
-                .args(["--framework", "fastapi", "--name", slug, "--json"])
-                .output()
-                .expect("apiforge runs");
-            let out: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-                panic!(
-                    "{slug}: not JSON ({e}): {}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            });
-            let job = out["job"].to_string();
-            let detail = h.json(&["job", &job, "--json"]);
-            (out, detail)
-        })
-        .await
-        .expect("apiforge new ran");
+        let args: Vec<String> = ["new", "notes with a title", "--provider", "openai"]
+            .into_iter()
+            .chain(["--framework", "fastapi", "--name", slug, "--json"])
+            .map(str::to_owned)
+            .collect();
+        let (out, detail) =
+            tokio::task::spawn_blocking(move || run_with_model(&h, &base, max_repairs, &args))
+                .await
+                .expect("apiforge new ran");
         let slug = case.slug;
         assert_eq!(out["state"], "succeeded", "{slug}: {out}");
         let output = &out["output"];
@@ -783,4 +798,60 @@ async fn failing_handlers_are_repaired_within_rounds_budget_and_loop_detection()
             );
         }
     }
+
+    // iterate: the follow-up's design breaks the handler that v1 had working; round 1
+    // repairs it. The repair request still carries the current design and the
+    // follow-up, and the version records the repaired design.
+    let server = FakeOpenAi::scripted(vec![
+        Step::reply(notes_design(DIVIDES_BY_ZERO)),
+        Step::reply(notes_design(COUNTS)),
+    ])
+    .await;
+    let (base, h) = (server.base_url(), home.clone());
+    let args: Vec<String> = [
+        "iterate",
+        "fixed",
+        "count notes with integer division",
+        "--json",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    let (out, detail) = tokio::task::spawn_blocking(move || run_with_model(&h, &base, 2, &args))
+        .await
+        .expect("apiforge iterate ran");
+    let output = &out["output"];
+    assert_eq!(output["version"], 2, "{out}");
+    assert_eq!(output["check_status"], "passing", "{out}");
+    assert_eq!(output["repairs"]["rounds"], 1, "{out}");
+    assert_eq!(output["repairs"]["stop"]["reason"], "passed", "{out}");
+    assert!(
+        detail["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .any(|s| s["name"] == "check 1"),
+        "{detail}"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    let request = received[1].messages()[1]["content"]
+        .as_str()
+        .expect("the request is text")
+        .to_owned();
+    assert!(request.contains("This is the current design"), "{request}");
+    assert!(
+        request.contains("count notes with integer division"),
+        "{request}"
+    );
+    assert!(received[1].last_message().contains("ZeroDivisionError"));
+    let h = home.clone();
+    let recorded = tokio::task::spawn_blocking(move || h.run(&["files", "fixed", "apiforge.json"]))
+        .await
+        .expect("apiforge files ran");
+    let recorded = String::from_utf8_lossy(&recorded.stdout);
+    assert!(
+        recorded.contains("SELECT COUNT(*) FROM notes"),
+        "{recorded}"
+    );
 }
