@@ -170,11 +170,7 @@ fn server_log(output: &[String]) -> (Vec<String>, Option<String>) {
         .iter()
         .rposition(|l| l.contains("Traceback (most recent call last)"))
         .unwrap_or(0);
-    let lines: Vec<String> = output[from..]
-        .iter()
-        .filter(|l| !is_access_log(l))
-        .cloned()
-        .collect();
+    let lines = without_library_frames(output[from..].iter().filter(|l| !is_access_log(l)));
     let start = lines.len().saturating_sub(SERVER_LOG_LINES);
     let lines = lines[start..].to_vec();
     // A long traceback's head may be cut off the server's tail, its last line is not.
@@ -193,6 +189,52 @@ fn exception_line(line: &str) -> Option<String> {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
         && (name.ends_with("Error") || name.ends_with("Exception"));
     is_name.then(|| text.trim_end().to_owned())
+}
+
+/// Leaves out a traceback's frames in installed packages (site-packages, the Python
+/// standard library, node_modules, node internals) and caret lines: the model can only
+/// change the project's code, and those frames are most of a framework's traceback.
+fn without_library_frames<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skipped = 0usize;
+    let mut in_library_frame = false;
+    let note = |skipped: &mut usize, out: &mut Vec<String>| {
+        if *skipped > 0 {
+            out.push(format!("  … {skipped} library frame(s) left out"));
+            *skipped = 0;
+        }
+    };
+    for line in lines {
+        let text = line.trim_start();
+        let library = [
+            "site-packages",
+            "/lib/python",
+            "node_modules",
+            "node:internal",
+        ]
+        .iter()
+        .any(|place| text.contains(place));
+        if text.starts_with("File \"") || text.starts_with("at ") {
+            in_library_frame = library;
+            if in_library_frame {
+                skipped += 1;
+                continue;
+            }
+            note(&mut skipped, &mut out);
+        } else if in_library_frame && line.starts_with(' ') {
+            // The library frame's source line.
+            continue;
+        } else {
+            in_library_frame = false;
+            note(&mut skipped, &mut out);
+        }
+        if !text.is_empty() && text.chars().all(|c| matches!(c, '^' | '~')) {
+            continue;
+        }
+        out.push(line.clone());
+    }
+    note(&mut skipped, &mut out);
+    out
 }
 
 /// uvicorn's `INFO: 127.0.0.1:0 - "GET /notes HTTP/1.1" 200 OK`: the contract checks
@@ -295,15 +337,20 @@ mod tests {
         report
     }
 
-    const TRACEBACK: [&str; 8] = [
+    const TRACEBACK: [&str; 13] = [
         "INFO:     Started server process [4242]",
         "INFO:     127.0.0.1:0 - \"GET /notes/count HTTP/1.1\" 500 Internal Server Error",
         "ERROR:    Exception in ASGI application",
         "Traceback (most recent call last):",
+        "  File \"/rt/lib/python3.11/site-packages/fastapi/routing.py\", line 383, in run",
+        "    return await run_in_threadpool(",
+        "           ^^^^^^^^^^^^^^^^^^^^^^^^",
         "  File \"/ws/app/routers/actions.py\", line 21, in count_notes",
         "    return models.CountNotesOutput(total=1 // 0)",
+        "                                         ~~^^~~",
         "ZeroDivisionError: integer division or modulo by zero",
         "INFO:     127.0.0.1:0 - \"GET /health HTTP/1.1\" 200 OK",
+        "INFO:     Shutting down",
     ];
 
     #[test]
@@ -336,7 +383,14 @@ mod tests {
             text.contains("Traceback (most recent call last):"),
             "{text}"
         );
-        assert!(text.contains("ZeroDivisionError"), "{text}");
+        let expected = "Traceback (most recent call last):\n  … 1 library frame(s) left out\n  \
+                        File \"/ws/app/routers/actions.py\", line 21, in count_notes\n    \
+                        return models.CountNotesOutput(total=1 // 0)\n\
+                        ZeroDivisionError: integer division or modulo by zero\n";
+        assert!(
+            text.contains(expected),
+            "only the project's frames and the error: {text}"
+        );
         assert!(
             !text.contains("HTTP/1.1"),
             "access logs are left out: {text}"
@@ -399,7 +453,7 @@ mod tests {
 
     #[test]
     fn exceptions_are_found_without_the_traceback_head() {
-        let cut = &TRACEBACK[4..];
+        let cut = &TRACEBACK[8..];
         let failures = TestFailures::from_report(&report(vec![contract("c", "status 500")], cut));
         assert_eq!(
             failures.server_error.as_deref(),
@@ -440,7 +494,7 @@ mod tests {
             TestFailures::from_report(&report(vec![contract("count_notes", "status 422")], &[]));
         assert_ne!(a.signature(), other_status.signature());
         let mut other_exception = TRACEBACK;
-        other_exception[6] = "KeyError: 'total'";
+        other_exception[10] = "KeyError: 'total'";
         let b = TestFailures::from_report(&report(
             vec![contract(
                 "count_notes",
