@@ -855,3 +855,101 @@ async fn failing_handlers_are_repaired_within_rounds_budget_and_loop_detection()
         "{recorded}"
     );
 }
+
+/// A worker killed in the middle of `check 1` (after the paid `repair 1` call):
+/// another worker resumes the job, reuses `repair 1` — the model is not asked again —
+/// reruns `check 1` and records the repaired version once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_job_does_not_pay_for_a_finished_repair_round_again() {
+    let server = FakeOpenAi::scripted(vec![
+        Step::reply(notes_design(DIVIDES_BY_ZERO)),
+        Step::reply(notes_design(COUNTS)),
+    ])
+    .await;
+    let base = server.base_url();
+    let detail = tokio::task::spawn_blocking(move || {
+        let home = crate::support::ApiforgeHome::new();
+        home.json(&["runtimes", "install", "--json"]);
+        let with_model = |args: &[&str]| {
+            let mut command = home.command();
+            command
+                .env("APIFORGE_PROVIDER_OPENAI_BASE_URL", &base)
+                .env("APIFORGE_PROVIDER_OPENAI_MODEL", "test-model")
+                .env("APIFORGE_PROVIDER_OPENAI_STREAM", "false")
+                .env("APIFORGE_ENGINE_LEASE_SECS", "2")
+                .args(args);
+            command
+        };
+        let submitted = with_model(&["new", "notes", "--provider", "openai"])
+            .args(["--name", "resumed", "--detach", "--json"])
+            .output()
+            .expect("apiforge new runs");
+        let submitted: serde_json::Value =
+            serde_json::from_slice(&submitted.stdout).expect("submitted job as JSON");
+        let job = submitted["job"].to_string();
+        let step_state = |detail: &serde_json::Value, name: &str| {
+            detail["steps"].as_array().and_then(|steps| {
+                steps.iter().find(|s| s["name"] == name).map(|s| {
+                    (
+                        s["state"].as_str().unwrap_or_default().to_owned(),
+                        s["attempts"].as_i64().unwrap_or(0),
+                    )
+                })
+            })
+        };
+        let spawn_worker = || {
+            with_model(&["worker", "--concurrency", "1"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("worker starts")
+        };
+        let mut first = spawn_worker();
+        crate::support::wait_until(Duration::from_secs(90), "check 1 to start", || {
+            let detail = home.json(&["job", &job, "--json"]);
+            step_state(&detail, "check 1").is_some_and(|(state, _)| state == "running")
+        });
+        let pid = i32::try_from(first.id()).expect("pid fits");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .expect("kill the worker");
+        first.wait().expect("the killed worker is reaped");
+
+        let mut second = spawn_worker();
+        let mut detail = serde_json::Value::Null;
+        crate::support::wait_until(Duration::from_secs(120), "the job to finish", || {
+            detail = home.json(&["job", &job, "--json"]);
+            detail["job"]["state"] != "queued" && detail["job"]["state"] != "running"
+        });
+        let _ = second.kill();
+        let _ = second.wait();
+        for (step, attempts) in [
+            ("design", 1),
+            ("repair 1", 1),
+            ("check 1", 2),
+            ("version", 1),
+        ] {
+            assert_eq!(
+                step_state(&detail, step),
+                Some(("succeeded".to_owned(), attempts)),
+                "{step}: {detail}"
+            );
+        }
+        detail
+    })
+    .await
+    .expect("the scenario ran");
+    assert_eq!(detail["job"]["state"], "succeeded", "{detail}");
+    assert_eq!(
+        detail["job"]["output"]["check_status"], "passing",
+        "{detail}"
+    );
+    assert_eq!(detail["job"]["output"]["repairs"]["rounds"], 1, "{detail}");
+    assert_eq!(
+        server.calls(),
+        2,
+        "the first design and one repair: the resumed job did not ask again"
+    );
+}
