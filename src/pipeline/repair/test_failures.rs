@@ -197,7 +197,8 @@ fn exception_line(line: &str) -> Option<String> {
 fn without_library_frames<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
     let mut out = Vec::new();
     let mut skipped = 0usize;
-    let mut in_library_frame = false;
+    // Indented lines before any frame header belong to a frame the tail cut in half.
+    let mut in_library_frame = true;
     let note = |skipped: &mut usize, out: &mut Vec<String>| {
         if *skipped > 0 {
             out.push(format!("  … {skipped} library frame(s) left out"));
@@ -455,6 +456,11 @@ mod tests {
     fn exceptions_are_found_without_the_traceback_head() {
         let cut = &TRACEBACK[8..];
         let failures = TestFailures::from_report(&report(vec![contract("c", "status 500")], cut));
+        assert_eq!(
+            failures.server_log[0], "ZeroDivisionError: integer division or modulo by zero",
+            "half a frame at the tail's start is left out: {:?}",
+            failures.server_log
+        );
         assert_eq!(
             failures.server_error.as_deref(),
             Some("ZeroDivisionError: integer division or modulo by zero")
