@@ -12,6 +12,7 @@ pub mod check_step;
 pub mod generate;
 pub mod iterate;
 pub mod launch;
+pub mod repair;
 pub mod save;
 pub mod test_version;
 
@@ -97,4 +98,8 @@ pub struct PipelineOutput {
     /// hold conflict markers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<String>,
+    /// How the openai provider's test-failure repair rounds went, when they were
+    /// considered (a failing first design with model-written handlers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repairs: Option<repair::RepairSummary>,
 }

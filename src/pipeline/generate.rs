@@ -7,7 +7,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use super::{GenerateInput, PipelineEnv, PipelineOutput, check_step};
+use super::{GenerateInput, PipelineEnv, PipelineOutput, check_step, repair};
 use crate::codegen::{GeneratedFiles, openapi, project::render_project, spec_check};
 use crate::db::projects::{self, ProjectStatus};
 use crate::design::ApiDesign;
@@ -69,7 +69,45 @@ async fn generate(
         })
         .await?;
 
-    record(ctx, input, &design, &spec, &files, &report).await
+    let repaired = repair_rounds(env, ctx, input, design, spec, files, report).await?;
+    let best = &repaired.best;
+    record(
+        ctx,
+        input,
+        (&best.design, &best.spec, &best.code, &best.report),
+        repaired.summary,
+    )
+    .await
+}
+
+/// The openai provider's test-failure repair rounds ([`repair::run`]).
+async fn repair_rounds(
+    env: &PipelineEnv,
+    ctx: &mut JobContext,
+    input: &GenerateInput,
+    design: ApiDesign,
+    spec: Value,
+    files: GeneratedFiles,
+    report: Report,
+) -> Result<repair::Repaired<GeneratedFiles>, StepError> {
+    let framework = input.framework;
+    let request = repair::RepairRequest {
+        provider: input.provider,
+        prompt: &input.prompt,
+        base: None,
+        framework,
+        sandbox: input.sandbox,
+    };
+    let first = repair::Attempt {
+        design,
+        spec,
+        code: files,
+        report,
+    };
+    repair::run(env, ctx, &request, first, |d| {
+        render_project(d, framework).map_err(StepError::fatal)
+    })
+    .await
 }
 
 /// The OpenAPI document for `design`, checked against OpenAPI 3.1 (a pure step: its
@@ -80,13 +118,17 @@ pub(super) async fn spec_step(
 ) -> Result<Value, StepError> {
     let design = design.clone();
     ctx.step("spec", RetryPolicy::once(), move |_| async move {
-        let spec = openapi::build(&design);
-        spec_check::check(&spec).map_err(|e| {
-            StepError::fatal(format!("the generated OpenAPI document is invalid: {e}"))
-        })?;
-        Ok(spec)
+        build_spec(&design)
     })
     .await
+}
+
+/// The OpenAPI document for `design`, checked against OpenAPI 3.1.
+pub(super) fn build_spec(design: &ApiDesign) -> Result<Value, StepError> {
+    let spec = openapi::build(design);
+    spec_check::check(&spec)
+        .map_err(|e| StepError::fatal(format!("the generated OpenAPI document is invalid: {e}")))?;
+    Ok(spec)
 }
 
 /// The last step: the version, its test run and the project's status, in the
@@ -94,10 +136,8 @@ pub(super) async fn spec_step(
 async fn record(
     ctx: &mut JobContext,
     input: &GenerateInput,
-    design: &ApiDesign,
-    spec: &Value,
-    files: &GeneratedFiles,
-    report: &Report,
+    (design, spec, files, report): (&ApiDesign, &Value, &GeneratedFiles, &Report),
+    repairs: Option<repair::RepairSummary>,
 ) -> Result<PipelineOutput, StepError> {
     let job = ctx.job_id();
     let owner = ctx.owner_id();
@@ -138,6 +178,7 @@ async fn record(
                 check_status: status.as_str().to_owned(),
                 totals: report.totals,
                 conflicts: Vec::new(),
+                repairs,
             })
         }
         .boxed()

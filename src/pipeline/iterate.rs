@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::generate::{design_step, project_status, record_report, spec_step};
-use super::{IterateInput, PipelineEnv, PipelineOutput, check_step};
+use super::{IterateInput, PipelineEnv, PipelineOutput, check_step, repair};
 use crate::codegen::{Framework, GeneratedFiles, project::render_project};
 use crate::db::projects::{self, ProjectStatus};
 use crate::design::ApiDesign;
@@ -39,6 +39,29 @@ struct Merged {
     files: GeneratedFiles,
     generated: BTreeSet<String>,
     conflicts: Vec<String>,
+}
+
+impl repair::Code for Merged {
+    fn files(&self) -> &GeneratedFiles {
+        &self.files
+    }
+}
+
+/// The code `design` generates with the parent's hand edits (`ours`) merged in; `base`
+/// is the code the parent's design generates (what those edits started from).
+fn merge_code(
+    design: &ApiDesign,
+    base: &GeneratedFiles,
+    ours: &GeneratedFiles,
+    framework: Framework,
+) -> Result<Merged, StepError> {
+    let theirs = render_project(design, framework).map_err(StepError::fatal)?;
+    let outcome = merge::merge(base, ours, &theirs);
+    Ok(Merged {
+        generated: outcome.generated(&theirs),
+        conflicts: outcome.conflicting_paths().map(str::to_owned).collect(),
+        files: outcome.files,
+    })
 }
 
 impl JobHandler for Iterate {
@@ -107,10 +130,9 @@ async fn iterate(
     let ours = parent.files.clone();
     let merged: Merged = ctx
         .step("code", RetryPolicy::once(), move |scope| async move {
-            let theirs = render_project(&new_design, framework).map_err(StepError::fatal)?;
             let base = render_project(&base_design, framework).map_err(StepError::fatal)?;
-            let outcome = merge::merge(&base, &ours, &theirs);
-            let conflicts: Vec<String> = outcome.conflicting_paths().map(str::to_owned).collect();
+            let outcome = merge_code(&new_design, &base, &ours, framework)?;
+            let conflicts = outcome.conflicts.clone();
             let carried = ours
                 .iter()
                 .filter(|(p, c)| base.get(*p) != Some(*c))
@@ -134,11 +156,7 @@ async fn iterate(
                     )
                     .await;
             }
-            Ok(Merged {
-                generated: outcome.generated(&theirs),
-                files: outcome.files,
-                conflicts,
-            })
+            Ok(outcome)
         })
         .await?;
 
@@ -147,6 +165,33 @@ async fn iterate(
             check_step::run(env, &merged.files, framework, input.sandbox, scope)
         })
         .await?;
+
+    let request = repair::RepairRequest {
+        provider,
+        prompt: &input.prompt,
+        base: Some(&parent.design),
+        framework,
+        sandbox: input.sandbox,
+    };
+    let first = repair::Attempt {
+        design,
+        spec,
+        code: merged,
+        report,
+    };
+    // Rendering the parent's design again per round costs milliseconds; rounds are few.
+    let repaired = repair::run(env, ctx, &request, first, |d| {
+        let base = render_project(&parent.design, framework).map_err(StepError::fatal)?;
+        merge_code(d, &base, &parent.files, framework)
+    })
+    .await?;
+    let repairs = repaired.summary;
+    let repair::Attempt {
+        design,
+        spec,
+        code: merged,
+        report,
+    } = repaired.best;
 
     let job = ctx.job_id();
     let owner = ctx.owner_id();
@@ -179,6 +224,7 @@ async fn iterate(
                 check_status: status.as_str().to_owned(),
                 totals: report.totals,
                 conflicts: merged.conflicts,
+                repairs,
             })
         }
         .boxed()

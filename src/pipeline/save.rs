@@ -91,6 +91,7 @@ impl JobHandler for Save {
                             check_status: status.as_str().to_owned(),
                             totals: report.totals,
                             conflicts: Vec::new(),
+                            repairs: None,
                         })
                     }
                     .boxed()

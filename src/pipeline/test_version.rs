@@ -65,6 +65,7 @@ impl JobHandler for TestVersion {
                             check_status: status.as_str().to_owned(),
                             totals: report.totals,
                             conflicts: Vec::new(),
+                            repairs: None,
                         })
                     }
                     .boxed()

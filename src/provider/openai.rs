@@ -6,9 +6,12 @@
 //! `response_format`), the request, then — while the answer does not parse or does
 //! not validate — the answer and its problems sent back for at most `max_repairs`
 //! repairs. It stops early when the same problem comes back twice in a row or the
-//! token budget would be exceeded. Each HTTP call has a timeout and is retried with
-//! backoff on 429, 5xx and connection failures. The API key is sent only in headers
-//! and is scrubbed from every error message.
+//! token budget would be exceeded. [`OpenAiProvider::repair`] is the same conversation
+//! started from a valid design whose generated project failed its sandboxed tests,
+//! with the failures as the repair request (the pipeline's `repair` rounds call it).
+//! Each HTTP call has a timeout and is retried with backoff on 429, 5xx and connection
+//! failures. The API key is sent only in headers and is scrubbed from every error
+//! message.
 
 mod backoff;
 mod conversation;
@@ -117,6 +120,15 @@ pub enum OpenAiError {
         next_repair: u32,
         errors: String,
     },
+}
+
+/// A design the model produced and what producing it cost.
+#[derive(Debug, Clone)]
+pub struct Designed {
+    pub design: ApiDesign,
+    /// Tokens of every call it took (prompt + completion), as the server reported them
+    /// or estimated when it reported none.
+    pub tokens: u64,
 }
 
 /// The API key, kept out of `Debug` output.
@@ -376,13 +388,52 @@ impl OpenAiProvider {
         validate: Validate<'_>,
         on_event: OnEvent<'_>,
     ) -> Result<ApiDesign, OpenAiError> {
-        let mut conversation = Conversation::new(&self.system_prompt, request);
-        let mut used: u64 = 0;
-        let mut repairs: u32 = 0;
-        let mut last_problems: Option<String> = None;
+        let conversation = Conversation::new(&self.system_prompt, request);
         on_event(ProviderEvent::Progress {
             message: format!("asking {} at {}", self.model, self.endpoint.host()),
         });
+        Ok(self
+            .converse(conversation, validate, on_event)
+            .await?
+            .design)
+    }
+
+    /// Asks the model to fix `failed`, a valid design whose generated project failed
+    /// its sandboxed tests: a new conversation that carries the request, the failed
+    /// design as the model's earlier answer and `failures` (already trimmed), then runs
+    /// exactly like [`Self::design`] — the validation repairs, loop detection, token
+    /// budget and retries all apply to the answer.
+    pub async fn repair(
+        &self,
+        request: DesignRequest<'_>,
+        failed: &ApiDesign,
+        failures: &str,
+        validate: Validate<'_>,
+        on_event: OnEvent<'_>,
+    ) -> Result<Designed, OpenAiError> {
+        let mut conversation = Conversation::new(&self.system_prompt, request);
+        conversation.push_test_failures(&failed.to_json_pretty(), failures);
+        on_event(ProviderEvent::Progress {
+            message: format!(
+                "asking {} at {} to fix the failing tests",
+                self.model,
+                self.endpoint.host()
+            ),
+        });
+        self.converse(conversation, validate, on_event).await
+    }
+
+    /// Sends `conversation` and, while the answer does not parse or validate, the
+    /// answer and its problems, within `max_repairs` and the token budget.
+    async fn converse(
+        &self,
+        mut conversation: Conversation,
+        validate: Validate<'_>,
+        on_event: OnEvent<'_>,
+    ) -> Result<Designed, OpenAiError> {
+        let mut used: u64 = 0;
+        let mut repairs: u32 = 0;
+        let mut last_problems: Option<String> = None;
         loop {
             let reply = self.complete(&conversation, on_event).await?;
             used = used.saturating_add(reply.tokens);
@@ -413,7 +464,10 @@ impl OpenAiProvider {
                                 design.resources.len()
                             ),
                         });
-                        return Ok(design);
+                        return Ok(Designed {
+                            design,
+                            tokens: used,
+                        });
                     }
                     Err(problems) => problems,
                 },

@@ -383,10 +383,17 @@ async fn serve_and_check(
         Err(e) => served.errors.push(e.to_string()),
     }
     served.contract = contract_started.elapsed();
-    let logs = server.logs();
+    // A server logs a failed request's traceback after answering it. It answers one
+    // more request only once it has moved on, and stopping it drains its pipes: then
+    // the tail holds the last request's error.
+    let _ = client.get("/health").await;
+    let before = server.logs();
+    let logs = match server.stop().await {
+        Ok(outcome) => outcome.output_tail,
+        Err(_) => before,
+    };
     let start = logs.len().saturating_sub(SERVER_TAIL);
     served.server_output = logs[start..].iter().map(|l| l.text.clone()).collect();
-    let _ = server.stop().await;
     served
 }
 

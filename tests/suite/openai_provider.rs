@@ -561,3 +561,395 @@ async fn a_reply_cut_off_at_max_tokens_is_reported() {
         assert_eq!(server.calls(), 1);
     }
 }
+
+/// A design whose custom action `count_notes` runs `handler` (FastAPI); the contract
+/// tests call it once with a valid request.
+fn notes_design(handler: &str) -> String {
+    json!({
+        "schema_version": 1,
+        "title": "Notes API",
+        "resources": [{
+            "name": "note",
+            "plural": "notes",
+            "fields": [{"name": "title", "type": "string", "required": true}]
+        }],
+        "actions": [{
+            "name": "count_notes",
+            "method": "GET",
+            "path": "/notes/count",
+            "resource": "note",
+            "output": {"kind": "object", "fields": [{"name": "total", "type": "integer", "required": true}]},
+            "behavior": {"kind": "custom", "fastapi": handler}
+        }]
+    })
+    .to_string()
+}
+
+const DIVIDES_BY_ZERO: &str = "return models.CountNotesOutput(total=1 // 0)";
+const RAISES_KEY_ERROR: &str = "raise KeyError(\"total\")";
+const COUNTS: &str = "(total,) = db.execute(\"SELECT COUNT(*) FROM notes\").fetchone()\n\
+                      return models.CountNotesOutput(total=total)";
+const REPAIR_KEY_VAR: &str = "APIFORGE_REPAIR_TEST_KEY";
+const REPAIR_KEY: &str = "sk-repair-test-0123456789abcdef";
+
+/// Runs `args` (a pipeline command with `--json`) against the model at `base`; returns
+/// its output and `apiforge job <id> --json` (steps, log).
+fn run_with_model(
+    home: &crate::support::ApiforgeHome,
+    base: &str,
+    max_repairs: u32,
+    args: &[String],
+) -> (serde_json::Value, serde_json::Value) {
+    let out = home
+        .command()
+        .env("APIFORGE_PROVIDER_OPENAI_BASE_URL", base)
+        .env("APIFORGE_PROVIDER_OPENAI_MODEL", "test-model")
+        .env("APIFORGE_PROVIDER_OPENAI_STREAM", "false")
+        .env("APIFORGE_PROVIDER_OPENAI_MAX_TOKENS", "4000")
+        .env(
+            "APIFORGE_PROVIDER_OPENAI_MAX_REPAIRS",
+            max_repairs.to_string(),
+        )
+        .env("APIFORGE_PROVIDER_OPENAI_API_KEY_ENV", REPAIR_KEY_VAR)
+        .env(REPAIR_KEY_VAR, REPAIR_KEY)
+        .args(args)
+        .output()
+        .expect("apiforge runs");
+    // A failing version exits non-zero with its JSON on stdout all the same.
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let job = json["job"].to_string();
+    let detail = home.json(&["job", &job, "--json"]);
+    (json, detail)
+}
+
+/// One scripted model and what the job must end with.
+struct RepairCase {
+    slug: &'static str,
+    /// The model's answers in order (the last repeats).
+    answers: Vec<Step>,
+    max_repairs: u32,
+    calls: usize,
+    check_status: &'static str,
+    rounds: Option<u64>,
+    best_round: u64,
+    stop: Option<serde_json::Value>,
+    /// A line the job log must contain.
+    log: &'static str,
+}
+
+/// Test-failure repair through the real pipeline: `apiforge new --provider openai`
+/// (embedded cluster, in-process worker, process sandbox, real runtimes) against the
+/// scripted local chat-completions server.
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_handlers_are_repaired_within_rounds_budget_and_loop_detection() {
+    let costly = Step::Reply {
+        content: notes_design(RAISES_KEY_ERROR),
+        usage: Some(Usage {
+            prompt: 20_000,
+            completion: 10_000,
+        }),
+        finish_reason: "stop",
+    };
+    let cases = [
+        RepairCase {
+            slug: "fixed",
+            answers: vec![
+                Step::reply(notes_design(DIVIDES_BY_ZERO)),
+                Step::reply(notes_design(COUNTS)),
+            ],
+            max_repairs: 2,
+            calls: 2,
+            check_status: "passing",
+            rounds: Some(1),
+            best_round: 1,
+            stop: Some(json!({"reason": "passed"})),
+            log: "repair round 1/2: 1 failure(s) → asking test-model for a fix",
+        },
+        RepairCase {
+            slug: "looping",
+            answers: vec![Step::reply(notes_design(DIVIDES_BY_ZERO))],
+            max_repairs: 3,
+            calls: 2,
+            check_status: "failing",
+            rounds: Some(1),
+            best_round: 0,
+            stop: Some(json!({"reason": "same_failures", "round": 1, "earlier": 0})),
+            log: "loop detected: round 1 failed exactly like the first design",
+        },
+        RepairCase {
+            slug: "costly",
+            answers: vec![Step::reply(notes_design(DIVIDES_BY_ZERO)), costly],
+            max_repairs: 2,
+            calls: 2,
+            check_status: "failing",
+            rounds: Some(1),
+            best_round: 0,
+            // max_tokens 4000 × (2 + 1) × 2; round 1 alone reported 30 000.
+            stop: Some(json!({"reason": "token_budget", "used": 30_000, "budget": 24_000})),
+            log: "repair stopped: the token budget is spent (30000 of 24000",
+        },
+        RepairCase {
+            slug: "unrepaired",
+            answers: vec![Step::reply(notes_design(DIVIDES_BY_ZERO))],
+            max_repairs: 0,
+            calls: 1,
+            check_status: "failing",
+            rounds: Some(0),
+            best_round: 0,
+            stop: Some(json!({"reason": "max_repairs", "max_repairs": 0})),
+            log: "not repaired: provider.openai.max_repairs is 0",
+        },
+    ];
+    let home = std::sync::Arc::new(crate::support::ApiforgeHome::new());
+    let h = home.clone();
+    tokio::task::spawn_blocking(move || h.json(&["runtimes", "install", "--json"]))
+        .await
+        .expect("runtimes install ran");
+    for case in cases {
+        let server = FakeOpenAi::scripted(case.answers).await;
+        let (base, h, slug, max_repairs) =
+            (server.base_url(), home.clone(), case.slug, case.max_repairs);
+        let args: Vec<String> = ["new", "notes with a title", "--provider", "openai"]
+            .into_iter()
+            .chain(["--framework", "fastapi", "--name", slug, "--json"])
+            .map(str::to_owned)
+            .collect();
+        let (out, detail) =
+            tokio::task::spawn_blocking(move || run_with_model(&h, &base, max_repairs, &args))
+                .await
+                .expect("apiforge new ran");
+        let slug = case.slug;
+        assert_eq!(out["state"], "succeeded", "{slug}: {out}");
+        let output = &out["output"];
+        assert_eq!(output["version"], 1, "{slug}: {out}");
+        assert_eq!(output["check_status"], case.check_status, "{slug}: {out}");
+        assert_eq!(server.calls(), case.calls, "{slug}: model calls");
+        let repairs = &output["repairs"];
+        assert_eq!(repairs["rounds"].as_u64(), case.rounds, "{slug}: {out}");
+        assert_eq!(repairs["best_round"], case.best_round, "{slug}: {out}");
+        assert_eq!(Some(&repairs["stop"]), case.stop.as_ref(), "{slug}: {out}");
+
+        let steps: Vec<&str> = detail["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        let rounds = case.rounds.unwrap_or(0);
+        for round in 1..=3 {
+            let ran = steps.contains(&format!("repair {round}").as_str());
+            assert_eq!(ran, round <= rounds, "{slug}: round {round} in {steps:?}");
+        }
+        let log: Vec<&str> = detail["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["message"].as_str())
+            .collect();
+        assert!(
+            log.iter().any(|l| l.contains(case.log)),
+            "{slug}: the job log should say {:?}: {log:#?}",
+            case.log
+        );
+        assert!(
+            log.iter().all(|l| !l.contains(REPAIR_KEY)),
+            "{slug}: the key reached the job log"
+        );
+
+        let received = server.received();
+        for request in &received {
+            assert_eq!(
+                request.header("authorization").as_deref(),
+                Some(format!("Bearer {REPAIR_KEY}").as_str()),
+                "{slug}: the key is sent in the header"
+            );
+            assert!(
+                !request.body.to_string().contains(REPAIR_KEY),
+                "{slug}: the key is never in a request body"
+            );
+        }
+        if let Some(repair) = received.get(1) {
+            let text = repair.last_message();
+            for expected in [
+                "failed its sandboxed tests",
+                "contract · count_notes: custom action with a valid request",
+                "ZeroDivisionError",
+            ] {
+                assert!(text.contains(expected), "{slug}: {expected:?} in {text}");
+            }
+            assert!(
+                !text.contains("HTTP/1.1"),
+                "{slug}: access logs are trimmed: {text}"
+            );
+            assert!(text.len() < 10_000, "{slug}: {} bytes", text.len());
+            let messages = repair.messages();
+            let answer = messages[messages.len() - 2]["content"]
+                .as_str()
+                .expect("the earlier answer is text");
+            assert!(
+                answer.contains("1 // 0"),
+                "{slug}: the failing design is the model's earlier answer: {answer}"
+            );
+        }
+    }
+
+    // iterate: the follow-up's design breaks the handler that v1 had working; round 1
+    // repairs it. The repair request still carries the current design and the
+    // follow-up, and the version records the repaired design.
+    let server = FakeOpenAi::scripted(vec![
+        Step::reply(notes_design(DIVIDES_BY_ZERO)),
+        Step::reply(notes_design(COUNTS)),
+    ])
+    .await;
+    let (base, h) = (server.base_url(), home.clone());
+    let args: Vec<String> = [
+        "iterate",
+        "fixed",
+        "count notes with integer division",
+        "--json",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    let (out, detail) = tokio::task::spawn_blocking(move || run_with_model(&h, &base, 2, &args))
+        .await
+        .expect("apiforge iterate ran");
+    let output = &out["output"];
+    assert_eq!(output["version"], 2, "{out}");
+    assert_eq!(output["check_status"], "passing", "{out}");
+    assert_eq!(output["repairs"]["rounds"], 1, "{out}");
+    assert_eq!(output["repairs"]["stop"]["reason"], "passed", "{out}");
+    assert!(
+        detail["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .any(|s| s["name"] == "check 1"),
+        "{detail}"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    let request = received[1].messages()[1]["content"]
+        .as_str()
+        .expect("the request is text")
+        .to_owned();
+    assert!(request.contains("This is the current design"), "{request}");
+    assert!(
+        request.contains("count notes with integer division"),
+        "{request}"
+    );
+    assert!(received[1].last_message().contains("ZeroDivisionError"));
+    let h = home.clone();
+    let recorded = tokio::task::spawn_blocking(move || h.run(&["files", "fixed", "apiforge.json"]))
+        .await
+        .expect("apiforge files ran");
+    let recorded = String::from_utf8_lossy(&recorded.stdout);
+    assert!(
+        recorded.contains("SELECT COUNT(*) FROM notes"),
+        "{recorded}"
+    );
+}
+
+/// A worker killed in the middle of `check 1` (after the paid `repair 1` call):
+/// another worker resumes the job, reuses `repair 1` — the model is not asked again —
+/// reruns `check 1` and records the repaired version once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_job_does_not_pay_for_a_finished_repair_round_again() {
+    let server = FakeOpenAi::scripted(vec![
+        Step::reply(notes_design(DIVIDES_BY_ZERO)),
+        Step::reply(notes_design(COUNTS)),
+    ])
+    .await;
+    let base = server.base_url();
+    let detail = tokio::task::spawn_blocking(move || {
+        let home = crate::support::ApiforgeHome::new();
+        home.json(&["runtimes", "install", "--json"]);
+        let with_model = |args: &[&str]| {
+            let mut command = home.command();
+            command
+                .env("APIFORGE_PROVIDER_OPENAI_BASE_URL", &base)
+                .env("APIFORGE_PROVIDER_OPENAI_MODEL", "test-model")
+                .env("APIFORGE_PROVIDER_OPENAI_STREAM", "false")
+                .env("APIFORGE_ENGINE_LEASE_SECS", "2")
+                .args(args);
+            command
+        };
+        let submitted = with_model(&["new", "notes", "--provider", "openai"])
+            .args(["--name", "resumed", "--detach", "--json"])
+            .output()
+            .expect("apiforge new runs");
+        let submitted: serde_json::Value =
+            serde_json::from_slice(&submitted.stdout).expect("submitted job as JSON");
+        let job = submitted["job"].to_string();
+        let step_state = |detail: &serde_json::Value, name: &str| {
+            detail["steps"].as_array().and_then(|steps| {
+                steps.iter().find(|s| s["name"] == name).map(|s| {
+                    (
+                        s["state"].as_str().unwrap_or_default().to_owned(),
+                        s["attempts"].as_i64().unwrap_or(0),
+                    )
+                })
+            })
+        };
+        let spawn_worker = || {
+            with_model(&["worker", "--concurrency", "1"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("worker starts")
+        };
+        let mut first = spawn_worker();
+        crate::support::wait_until(Duration::from_secs(90), "check 1 to start", || {
+            let detail = home.json(&["job", &job, "--json"]);
+            step_state(&detail, "check 1").is_some_and(|(state, _)| state == "running")
+        });
+        let pid = i32::try_from(first.id()).expect("pid fits");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .expect("kill the worker");
+        first.wait().expect("the killed worker is reaped");
+
+        let mut second = spawn_worker();
+        let mut detail = serde_json::Value::Null;
+        crate::support::wait_until(Duration::from_secs(120), "the job to finish", || {
+            detail = home.json(&["job", &job, "--json"]);
+            detail["job"]["state"] != "queued" && detail["job"]["state"] != "running"
+        });
+        let _ = second.kill();
+        let _ = second.wait();
+        for (step, attempts) in [
+            ("design", 1),
+            ("repair 1", 1),
+            ("check 1", 2),
+            ("version", 1),
+        ] {
+            assert_eq!(
+                step_state(&detail, step),
+                Some(("succeeded".to_owned(), attempts)),
+                "{step}: {detail}"
+            );
+        }
+        detail
+    })
+    .await
+    .expect("the scenario ran");
+    assert_eq!(detail["job"]["state"], "succeeded", "{detail}");
+    assert_eq!(
+        detail["job"]["output"]["check_status"], "passing",
+        "{detail}"
+    );
+    assert_eq!(detail["job"]["output"]["repairs"]["rounds"], 1, "{detail}");
+    assert_eq!(
+        server.calls(),
+        2,
+        "the first design and one repair: the resumed job did not ask again"
+    );
+}

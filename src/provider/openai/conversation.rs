@@ -1,5 +1,6 @@
 //! The messages sent to the model: system prompt (IR rules plus the ApiDesign JSON
-//! Schema), the request, and the repair turns.
+//! Schema), the request, and the repair turns — for an answer that is not a valid
+//! design, and for a valid design whose generated project failed its tests.
 
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
@@ -59,17 +60,22 @@ impl Conversation {
 
     /// Sends the model's last answer back with what is wrong with it.
     pub fn push_repair(&mut self, answer: &str, problems: &str) {
-        self.chars += answer.len();
-        self.messages.push(ChatCompletionRequestMessage::Assistant(
-            ChatCompletionRequestAssistantMessage {
-                content: Some(ChatCompletionRequestAssistantMessageContent::Text(
-                    answer.to_owned(),
-                )),
-                ..Default::default()
-            },
-        ));
+        self.push_assistant(answer);
         self.push_user(format!(
             "That answer is not a valid ApiDesign:\n\n{problems}\n\nFix these problems and \
+             answer with the complete corrected ApiDesign JSON object only."
+        ));
+    }
+
+    /// Sends back a valid design (as the model's answer) whose generated project failed
+    /// its sandboxed tests, with the failures. They come from the handler bodies the
+    /// model wrote far more often than from the rest of the design, hence the hint.
+    pub fn push_test_failures(&mut self, design_json: &str, failures: &str) {
+        self.push_assistant(design_json);
+        self.push_user(format!(
+            "That design is valid, but the project generated from it failed its sandboxed \
+             tests:\n\n{failures}\n\nFix the cause — usually a custom action's handler body \
+             (`behavior.fastapi` / `behavior.express`) — keep everything else as it is, and \
              answer with the complete corrected ApiDesign JSON object only."
         ));
     }
@@ -81,6 +87,18 @@ impl Conversation {
     /// A rough token count of everything sent (about four characters per token).
     pub fn estimated_tokens(&self) -> u64 {
         (self.chars as u64).div_ceil(4)
+    }
+
+    fn push_assistant(&mut self, text: &str) {
+        self.chars += text.len();
+        self.messages.push(ChatCompletionRequestMessage::Assistant(
+            ChatCompletionRequestAssistantMessage {
+                content: Some(ChatCompletionRequestAssistantMessageContent::Text(
+                    text.to_owned(),
+                )),
+                ..Default::default()
+            },
+        ));
     }
 
     fn push_system(&mut self, text: &str) {
@@ -122,6 +140,29 @@ mod tests {
         assert!(prompt.contains(&format!("`schema_version` is {SCHEMA_VERSION}")));
         assert!(prompt.contains("\"resources\""));
         assert!(!prompt.contains("{schema_version}"));
+    }
+
+    #[test]
+    fn test_failures_follow_the_failed_design_as_its_answer() {
+        let mut c = Conversation::new(
+            "sys",
+            DesignRequest {
+                prompt: "notes",
+                base: None,
+            },
+        );
+        let before = c.estimated_tokens();
+        c.push_test_failures("{\"title\":\"Notes\"}", "1. contract · count_notes");
+        let json = serde_json::to_value(c.messages()).expect("messages serialise");
+        let roles: Vec<&str> = (0..4)
+            .map(|i| json[i]["role"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(roles, ["system", "user", "assistant", "user"]);
+        assert_eq!(json[2]["content"], "{\"title\":\"Notes\"}");
+        let ask = json[3]["content"].as_str().unwrap_or_default();
+        assert!(ask.contains("failed its sandboxed tests"), "{ask}");
+        assert!(ask.contains("1. contract · count_notes"), "{ask}");
+        assert!(c.estimated_tokens() > before);
     }
 
     #[test]
