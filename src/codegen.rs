@@ -8,7 +8,7 @@
 //! conventions; change them in one place only together with the others.
 //!
 //! * **Paths.** Collection `/{plural}`, item `/{plural}/{id}`; `id` is an integer path
-//!   parameter. Custom actions use their own `path`. `GET /health` → 200
+//!   parameter from 1 to [`MAX_INTEGER`]. Custom actions use their own `path`. `GET /health` → 200
 //!   `{"status": "ok"}`, always public.
 //! * **Representation.** JSON object with `id` (integer), every design field under its
 //!   own name, every belongs-to foreign key (`<parent>_id`, integer, `null` when an
@@ -26,7 +26,7 @@
 //!   `DELETE /{plural}/{id}` → 204 no body [`delete_{name}`]. Tag = `plural`.
 //! * **List envelope.** `{"items": [...], "total": N, "limit": L, "offset": O}`.
 //!   Query parameters: `limit` (integer, 1..=max_page_size, default
-//!   default_page_size), `offset` (integer ≥ 0, default 0), `sort` (string enum of
+//!   default_page_size), `offset` (integer 0..=MAX_INTEGER, default 0), `sort` (string enum of
 //!   `id`, `-id`, and `f` / `-f` for every sort field; default `id`), `q` (only when
 //!   the design has search fields: case-insensitive substring over them), and one
 //!   parameter per filter field with the field's own schema (exact match; booleans as
@@ -35,13 +35,15 @@
 //!   schema `Problem`: `type` (string, `about:blank` unless more specific), `title`,
 //!   `status` (integer), `detail` (string), optional `errors` (array of
 //!   `{"loc": [string…], "msg": string}` for validation failures).
-//!   404 unknown id (or route); 409 unique violation, deleting a parent that still has
+//!   404 unknown id (or route); 405 a method the path does not serve, with `Allow`;
+//!   409 unique violation, a foreign key that names no existing parent (the request is
+//!   well-formed; the data it points at is missing), deleting a parent that still has
 //!   children under `restrict`, or a custom action's precondition failing;
-//!   422 invalid body, malformed JSON, invalid query parameter, or a foreign key that
-//!   names no existing parent; 401 missing/invalid credentials when the design has
+//!   422 invalid body, malformed or undecodable JSON, invalid query or path parameter; 401 missing/invalid credentials when the design has
 //!   auth (every route but `/health`); 501 for custom actions without a handler.
 //! * **Types** (JSON Schema): string/text → string (text has no maxLength unless
-//!   given); integer → integer; number/decimal → number; boolean; date → string,
+//!   given); integer → integer, format `int64`, within ±[`MAX_INTEGER`] unless the
+//!   design bounds it (ids and foreign keys 1..=MAX_INTEGER); number/decimal → number; boolean; date → string,
 //!   format `date`; date_time → string, format `date-time`; time → string, pattern
 //!   `^\d{2}:\d{2}(:\d{2})?$`; email → format `email`; url → format `uri`; phone →
 //!   pattern `^\+?[0-9 ()-]{6,20}$`; uuid → format `uuid`; enum → string with `enum`;
@@ -52,6 +54,11 @@
 //!   (default `app.db` in the working directory), foreign keys enforced, schema created
 //!   at start-up. Auth secrets from the env var the design names (`API_KEY`,
 //!   `JWT_SECRET`).
+
+/// The largest integer both frameworks represent exactly (2^53 − 1: JavaScript numbers):
+/// every integer in the contract — ids, foreign keys, integer fields without their own
+/// bounds, `offset` — lies within ±this, and both servers refuse what lies outside.
+pub const MAX_INTEGER: i64 = 9_007_199_254_740_991;
 
 pub mod express;
 pub mod fastapi;

@@ -6,8 +6,8 @@
 //! 1. the CRUD sequence: create → get → list contains it → replace (PUT) → get shows
 //!    the change → patch → get shows it → delete → get is 404;
 //! 2. invalid creates, each expecting 422: every required field missing, a wrong type,
-//!    an out-of-range value, a bad enum value, malformed JSON, a parent id that does
-//!    not exist; a duplicate unique value expecting 409;
+//!    an out-of-range value, a bad enum value, malformed JSON; a parent id that does
+//!    not exist and a duplicate unique value, each expecting 409;
 //! 3. unknown id → 404 on get, replace, patch and delete; invalid replace/patch
 //!    bodies → 422;
 //! 4. list parameters: `limit`, `offset`, every `sort` value (`id`/`-id` order
@@ -628,10 +628,20 @@ impl Runner<'_> {
             body.insert(field.clone(), json!("not-a-valid-choice"));
             cases.push((format!("bad enum value for {field:?} → 422"), body));
         }
-        if let Some(field) = fks.first() {
+        let missing_parent = fks.first().map(|field| {
             let mut body = valid.clone();
             body.insert(field.clone(), json!(UNKNOWN_ID));
-            cases.push((format!("{field:?} names no existing parent → 422"), body));
+            (format!("{field:?} names no existing parent → 409"), body)
+        });
+        if let Some((name, body)) = missing_parent {
+            self.send(
+                &create,
+                name,
+                post(&create.path, &Value::Object(body)),
+                Auth::Valid,
+                409,
+            )
+            .await;
         }
         for (name, body) in cases {
             self.send(

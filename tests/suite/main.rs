@@ -49,6 +49,7 @@ mod sandbox_cli;
 mod sandbox_containment;
 mod sandbox_server;
 mod scaffold_cli;
+mod schemathesis_fixtures;
 mod spec_build;
 mod spec_check;
 mod spec_import;

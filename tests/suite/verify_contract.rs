@@ -189,7 +189,7 @@ async fn checks_cover_crud_validation_lists_and_run_in_a_fixed_order() {
         "create_customer: malformed JSON → 422",
         "create_customer: duplicate unique \"email\" → 409",
         "create_order: missing required field \"customer_id\" → 422",
-        "create_order: \"customer_id\" names no existing parent → 422",
+        "create_order: \"customer_id\" names no existing parent → 409",
         "create_order_item: \"quantity\" below minimum 1 → 422",
         "get_order: unknown id → 404",
         "list_orders: limit=0 → 422",

@@ -1,7 +1,7 @@
 //! What the Express templates see: the design resolved into names, JavaScript literals,
 //! SQL and test data, so the templates hold no logic beyond loops and conditions.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -36,6 +36,14 @@ pub struct ProjectView {
     pub schema: Vec<String>,
     pub resources: Vec<ResourceView>,
     pub actions: Vec<ActionView>,
+    /// Paths only custom actions serve, with their methods, for 405 answers.
+    pub action_paths: Vec<ActionPath>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActionPath {
+    pub express_path: String,
+    pub methods: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,6 +121,8 @@ pub struct DisabledOp {
     pub path: String,
     pub request_path: String,
     pub body: bool,
+    /// Another method is served at the path, so the answer is 405 rather than 404.
+    pub served: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -247,6 +257,7 @@ impl ProjectView {
                 .flat_map(|r| table_sql(design, r))
                 .collect(),
             resources,
+            action_paths: action_paths(design, &actions),
             actions,
         })
     }
@@ -534,6 +545,7 @@ fn relation_field(design: &ApiDesign, rel: &Relation) -> JsValue {
         ("name", JsValue::str(&rel.field)),
         ("type", JsValue::str("integer")),
         ("required", JsValue::Bool(rel.required)),
+        ("min", JsValue::Number(1.into())),
         ("references", JsValue::str(plural)),
     ])
 }
@@ -912,6 +924,27 @@ fn resource_view(
     })
 }
 
+/// Paths served by custom actions alone (not a resource's collection or item path, whose
+/// router answers 405 itself), each with every method the actions give it.
+fn action_paths(design: &ApiDesign, actions: &[ActionView]) -> Vec<ActionPath> {
+    let resource_paths: HashSet<String> = design
+        .resources
+        .iter()
+        .flat_map(|r| [format!("/{}", r.plural), format!("/{}/{{id}}", r.plural)])
+        .collect();
+    let mut paths: Vec<ActionPath> = Vec::new();
+    for a in actions.iter().filter(|a| !resource_paths.contains(&a.path)) {
+        match paths.iter_mut().find(|p| p.express_path == a.express_path) {
+            Some(p) => p.methods.push(a.method),
+            None => paths.push(ActionPath {
+                express_path: a.express_path.clone(),
+                methods: vec![a.method],
+            }),
+        }
+    }
+    paths
+}
+
 fn disabled_ops(r: &Resource, design: &ApiDesign) -> Vec<DisabledOp> {
     let collection = format!("/{}", r.plural);
     let item = format!("{collection}/{{id}}");
@@ -936,6 +969,11 @@ fn disabled_ops(r: &Resource, design: &ApiDesign) -> Vec<DisabledOp> {
         })
         .map(|(_, method, path, body)| DisabledOp {
             method,
+            served: if *path == collection {
+                ops.list.is_some() || ops.create
+            } else {
+                ops.get || ops.replace || ops.patch || ops.delete
+            },
             path: path.clone(),
             request_path: path.replace("{id}", "1"),
             body,

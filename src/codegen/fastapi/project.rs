@@ -14,7 +14,7 @@ use super::literal::{
     py_set, py_str, py_str_wrapped, py_tuple,
 };
 use super::sample::{self, SAMPLE_COUNT};
-use crate::codegen::CodegenError;
+use crate::codegen::{CodegenError, MAX_INTEGER};
 use crate::design::{ActionBehavior, ApiDesign, AuthScheme, Field, FieldType, OnDelete, Resource};
 use act::{Act, ActionTest, action, action_tests, actions_imports, actions_test_imports};
 pub use suite::Suite;
@@ -456,9 +456,13 @@ fn constraints(field: &Field) -> Vec<String> {
         let integral = field.ty == FieldType::Integer;
         if let Some(min) = field.min {
             args.push(format!("ge={}", number_literal(min, integral)));
+        } else if integral {
+            args.push(format!("ge={}", -MAX_INTEGER));
         }
         if let Some(max) = field.max {
             args.push(format!("le={}", number_literal(max, integral)));
+        } else if integral {
+            args.push(format!("le={MAX_INTEGER}"));
         }
     }
     if field.ty.is_textual() {
@@ -586,14 +590,21 @@ fn resource(
             ))
         })?;
         let _ = parent;
+        let bounds = format!("ge=1, le={MAX_INTEGER}");
         if rel.required {
-            create_lines.push(format!("{}: int", rel.field));
+            create_lines.push(format!("{}: int = Field({bounds})", rel.field));
             repr_lines.push(format!("{}: int", rel.field));
         } else {
-            create_lines.push(format!("{}: int | None = None", rel.field));
+            create_lines.push(format!(
+                "{}: int | None = Field(default=None, {bounds})",
+                rel.field
+            ));
             repr_lines.push(format!("{}: int | None = None", rel.field));
         }
-        patch_lines.push(format!("{}: int | None = None", rel.field));
+        patch_lines.push(format!(
+            "{}: int | None = Field(default=None, {bounds})",
+            rel.field
+        ));
         types.insert(rel.field.as_str(), "int".to_owned());
     }
 
@@ -635,6 +646,10 @@ fn resource(
         .from(Origin::Local, "app.db", "Db")
         .from(Origin::Local, "app.models", &class)
         .from(Origin::Local, "app.tables", &table_const);
+    let item_ops = &r.operations;
+    if item_ops.get || item_ops.replace || item_ops.patch || item_ops.delete {
+        router.from(Origin::Local, "app.db", "ItemId");
+    }
     if has_auth {
         router.from(Origin::ThirdParty, "fastapi", "Depends").from(
             Origin::Local,
@@ -720,13 +735,32 @@ fn resource(
                 } else {
                     name.clone()
                 };
-                let param = if clash {
-                    format!(
-                        "{py_name}: Annotated[{ty} | None, Query(alias={})] = None",
-                        py_str(name)
-                    )
-                } else {
+                let mut query = Vec::new();
+                if clash {
+                    query.push(format!("alias={}", py_str(name)));
+                }
+                if ty == "int" {
+                    // A foreign key, or an integer field with its own bounds or the
+                    // contract's: SQLite overflows past 64 bits.
+                    let field = r.field(name);
+                    let (min, max) = match field {
+                        Some(f) => (
+                            f.min
+                                .map_or((-MAX_INTEGER).to_string(), |m| number_literal(m, true)),
+                            f.max
+                                .map_or(MAX_INTEGER.to_string(), |m| number_literal(m, true)),
+                        ),
+                        None => ("1".to_owned(), MAX_INTEGER.to_string()),
+                    };
+                    query.push(format!("ge={min}, le={max}"));
+                }
+                let param = if query.is_empty() {
                     format!("{py_name}: {ty} | None = None")
+                } else {
+                    format!(
+                        "{py_name}: Annotated[{ty} | None, Query({})] = None",
+                        query.join(", ")
+                    )
                 };
                 filters.push(Filter {
                     param,

@@ -12,6 +12,7 @@ use super::{
     API_KEY_SCHEME, BEARER_SCHEME, EXT_RELATION, EXT_TYPE, EXT_UNIQUE, EXT_UNIT, PHONE_PATTERN,
     TIME_PATTERN, number, pascal_case, schema_ref, words,
 };
+use crate::codegen::MAX_INTEGER;
 use crate::design::{
     Action, ActionOutput, ApiDesign, AuthScheme, Field, FieldType, OnDelete, Resource,
 };
@@ -21,7 +22,7 @@ use crate::design::{
 pub(super) fn property_schema(field: &Field, nullable: bool, with_default: bool) -> Value {
     let (ty, format, pattern) = match field.ty {
         FieldType::String | FieldType::Text => ("string", None, None),
-        FieldType::Integer => ("integer", None, None),
+        FieldType::Integer => ("integer", Some("int64"), None),
         FieldType::Number | FieldType::Decimal => ("number", None, None),
         FieldType::Boolean => ("boolean", None, None),
         FieldType::Date => ("string", Some("date"), None),
@@ -68,9 +69,13 @@ pub(super) fn property_schema(field: &Field, nullable: bool, with_default: bool)
     if field.ty.is_numeric() {
         if let Some(min) = field.min {
             s.insert("minimum".into(), number(min));
+        } else if field.ty == FieldType::Integer {
+            s.insert("minimum".into(), (-MAX_INTEGER).into());
         }
         if let Some(max) = field.max {
             s.insert("maximum".into(), number(max));
+        } else if field.ty == FieldType::Integer {
+            s.insert("maximum".into(), MAX_INTEGER.into());
         }
     }
     if ty == "string" {
@@ -109,7 +114,7 @@ pub(super) fn property_schema(field: &Field, nullable: bool, with_default: bool)
 /// The foreign-key property of a relation.
 fn foreign_key_schema(design: &ApiDesign, resource: &Resource, field: &str) -> Value {
     let Some(rel) = resource.relations.iter().find(|r| r.field == field) else {
-        return json!({ "type": "integer" });
+        return super::paths::id_schema();
     };
     let on_delete = match rel.on_delete {
         OnDelete::Restrict => "restrict",
@@ -121,6 +126,9 @@ fn foreign_key_schema(design: &ApiDesign, resource: &Resource, field: &str) -> V
         .map_or_else(|| words(&rel.target), |p| words(&p.name));
     json!({
         "type": if rel.required { json!("integer") } else { json!(["integer", "null"]) },
+        "format": "int64",
+        "minimum": 1,
+        "maximum": MAX_INTEGER,
         "description": format!("The id of the {parent} this {} belongs to.", words(&resource.name)),
         EXT_RELATION: { "target": rel.target, "on_delete": on_delete },
     })
@@ -165,7 +173,9 @@ fn resource_schemas(design: &ApiDesign, resource: &Resource, schemas: &mut Map<S
         "id".into(),
         json!({
             "type": "integer",
+            "format": "int64",
             "minimum": 1,
+            "maximum": MAX_INTEGER,
             "readOnly": true,
             "description": format!("The {}'s id.", words(name)),
         }),

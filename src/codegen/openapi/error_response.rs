@@ -59,7 +59,8 @@ impl ErrorResponse {
             ErrorResponse::NotFound => "No resource has this id.",
             ErrorResponse::Conflict => {
                 "The request conflicts with the current state (a unique value is taken, \
-                 children still reference the resource, or a precondition failed)."
+                 a referenced parent does not exist, children still reference the resource, \
+                 or a precondition failed)."
             }
             ErrorResponse::UnprocessableContent => {
                 "The request body, a query parameter or a path parameter is invalid."

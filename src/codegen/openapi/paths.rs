@@ -47,8 +47,13 @@ fn id_parameter(resource: &str) -> Value {
         "in": "path",
         "required": true,
         "description": format!("The {}'s id.", words(resource)),
-        "schema": { "type": "integer" },
+        "schema": id_schema(),
     })
+}
+
+/// An id or a foreign key: 1 to [`MAX_INTEGER`](crate::codegen::MAX_INTEGER).
+pub(super) fn id_schema() -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": 1, "maximum": crate::codegen::MAX_INTEGER })
 }
 
 pub(super) fn paths(design: &ApiDesign, used: &mut BTreeSet<ErrorResponse>) -> Map<String, Value> {
@@ -123,6 +128,7 @@ fn resource_paths(
     let schema = pascal_case(name);
     let ops = &resource.operations;
     let unique = has_unique(resource);
+    let has_parents = !resource.relations.is_empty();
     let mut collection = Map::new();
     let mut item = Map::new();
 
@@ -161,7 +167,7 @@ fn resource_paths(
         let responses = Responses::new(used)
             .success(201, created)
             .error(ErrorResponse::Unauthorized, auth)
-            .error(ErrorResponse::Conflict, unique)
+            .error(ErrorResponse::Conflict, unique || has_parents)
             .error(ErrorResponse::UnprocessableContent, true)
             .finish();
         collection.insert(
@@ -210,7 +216,7 @@ fn resource_paths(
                 json_response(format!("The {}.", words(name)), schema_ref(&schema)),
             )
         };
-        let conflict = (writes && unique)
+        let conflict = (writes && (unique || has_parents))
             || (method == "delete" && has_restricting_children(design, resource));
         let responses = responses
             .error(ErrorResponse::Unauthorized, auth)
@@ -253,7 +259,7 @@ fn list_parameters(resource: &Resource, list: &ListOp) -> Vec<Value> {
             "in": "query",
             "required": false,
             "description": "How many to skip before the first one returned.",
-            "schema": { "type": "integer", "minimum": 0, "default": 0 },
+            "schema": { "type": "integer", "format": "int64", "minimum": 0, "maximum": crate::codegen::MAX_INTEGER, "default": 0 },
         }),
     ];
     let mut sort = vec![Value::from("id"), Value::from("-id")];
@@ -291,7 +297,7 @@ fn list_parameters(resource: &Resource, list: &ListOp) -> Vec<Value> {
             }
             schema
         } else {
-            json!({ "type": "integer" })
+            id_schema()
         };
         params.push(json!({
             "name": filter,

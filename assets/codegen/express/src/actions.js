@@ -5,7 +5,7 @@
 const express = require('express');
 const resources = require('./resources');
 const { Repository } = require('./repository');
-const { HttpError } = require('./problem');
+const { HttpError, methodNotAllowed } = require('./problem');
 const { parseId, validateBody } = require('./validation');
 {% for a in actions %}
 {% if a.behavior == "custom" %}
@@ -80,6 +80,9 @@ function actionsRouter(db) {
     throw new HttpError(501, '{{ a.name }} has no handler yet; write one in src/actions.js.');
   });
 {% endif %}
+{% endfor %}
+{% for p in action_paths %}
+  router.all('{{ p.express_path }}', methodNotAllowed([{% for m in p.methods %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %}]));
 {% endfor %}
 
   return router;

@@ -2,7 +2,7 @@
 
 const express = require('express');
 const { Database } = require('./database');
-const { HttpError, sendProblem } = require('./problem');
+const { HttpError, methodNotAllowed, sendProblem } = require('./problem');
 {% if auth.kind != "none" %}
 const { authenticate } = require('./auth');
 {% endif %}
@@ -28,6 +28,7 @@ async function createApp({ dbPath = process.env.APIFORGE_DB || 'app.db', env = p
   app.get('/health', (req, res) => {
     res.json({ status: 'ok' });
   });
+  app.all('/health', methodNotAllowed(['GET']));
 {% if auth.kind != "none" %}
   // Every route but /health needs credentials; checked before the body is even parsed.
   app.use(authenticate(env));

@@ -6,6 +6,7 @@ const TITLES = {
   400: 'Bad Request',
   401: 'Unauthorized',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
   422: 'Unprocessable Content',
@@ -51,4 +52,17 @@ function sendProblem(res, status, detail, { errors, headers } = {}) {
   res.end(JSON.stringify(body));
 }
 
-module.exports = { HttpError, ValidationError, sendProblem };
+/**
+ * The handler for every other method on a path the API serves: 405 with the path's
+ * methods in `Allow` (OPTIONS and TRACE included: the contract declares neither).
+ */
+function methodNotAllowed(methods) {
+  const allow = methods.join(', ');
+  return (req, res) => {
+    sendProblem(res, 405, `${req.method} is not allowed on ${req.path}; use ${allow}.`, {
+      headers: { Allow: allow },
+    });
+  };
+}
+
+module.exports = { HttpError, ValidationError, methodNotAllowed, sendProblem };

@@ -2,7 +2,7 @@
 
 // Generic persistence for one resource, driven by its definition in resources.js.
 
-const { HttpError, ValidationError } = require('./problem');
+const { HttpError } = require('./problem');
 
 const quote = (identifier) => `"${identifier}"`;
 
@@ -147,7 +147,7 @@ class Repository {
       }
     }
     if (errors.length > 0) {
-      throw new ValidationError(errors, 'A referenced record does not exist; see errors.');
+      throw new HttpError(409, 'A referenced record does not exist; see errors.', { errors });
     }
   }
 

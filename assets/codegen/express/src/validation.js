@@ -195,18 +195,38 @@ function validateBody(fields, body, mode) {
   return values;
 }
 
-/** An integer path parameter such as `{id}`. */
-function parseId(raw, name = 'id') {
-  if (!/^-?\d{1,15}$/.test(raw)) {
-    throw new ValidationError([{ loc: ['path', name], msg: 'must be an integer' }]);
+/**
+ * An integer written in a path or query, or undefined: integers in this API lie within
+ * ±(2^53 - 1), the range a JavaScript number holds exactly.
+ */
+function parseInteger(raw) {
+  if (!/^-?\d{1,16}$/.test(raw)) {
+    return undefined;
   }
-  return Number(raw);
+  const value = Number(raw);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** An id path parameter such as `{id}`: 1 to 2^53 - 1. */
+function parseId(raw, name = 'id') {
+  const value = parseInteger(raw);
+  if (value === undefined || value < 1) {
+    throw new ValidationError([
+      { loc: ['path', name], msg: `must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}` },
+    ]);
+  }
+  return value;
 }
 
 /** A query parameter value for an exact-match filter on `field`, or an error message. */
 function parseFilterValue(field, raw) {
   if (field.type === 'integer') {
-    return /^-?\d{1,15}$/.test(raw) ? { value: Number(raw) } : { msg: 'must be an integer' };
+    const value = parseInteger(raw);
+    if (value === undefined) {
+      return { msg: 'must be an integer' };
+    }
+    const msg = checkValue(field, value);
+    return msg ? { msg } : { value };
   }
   if (field.type === 'number' || field.type === 'decimal') {
     const value = Number(raw);
@@ -242,19 +262,18 @@ function parseListQuery(resource, query) {
     if (raw === undefined) {
       return fallback;
     }
-    if (!/^-?\d{1,15}$/.test(raw)) {
+    const value = parseInteger(raw);
+    if (value === undefined) {
       errors.push({ loc: ['query', name], msg: 'must be an integer' });
       return fallback;
     }
-    const value = Number(raw);
     if (value < min || value > max) {
-      const msg = max === Infinity ? `must be at least ${min}` : `must be between ${min} and ${max}`;
-      errors.push({ loc: ['query', name], msg });
+      errors.push({ loc: ['query', name], msg: `must be between ${min} and ${max}` });
     }
     return value;
   };
   const limit = integer('limit', list.defaultPageSize, 1, list.maxPageSize);
-  const offset = integer('offset', 0, 0, Infinity);
+  const offset = integer('offset', 0, 0, Number.MAX_SAFE_INTEGER);
 
   const sortKeys = ['id', ...list.sort];
   const sortRaw = single('sort') ?? 'id';

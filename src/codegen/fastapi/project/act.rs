@@ -72,6 +72,9 @@ pub(super) fn actions_imports(design: &ApiDesign, has_auth: bool) -> String {
         if empty || custom_uses("Response") {
             i.from(Origin::ThirdParty, "fastapi", "Response");
         }
+        if path_params(&a.path).iter().any(|p| p == "id") {
+            i.from(Origin::Local, "app.db", "ItemId");
+        }
         if !a.input.is_empty() || !empty || custom_uses("models.") {
             i.from(Origin::Local, "app", "models");
         }
@@ -180,7 +183,7 @@ pub(super) fn action(
         .into_iter()
         .map(|p| {
             if p == "id" {
-                "id: int".to_owned()
+                "id: ItemId".to_owned()
             } else {
                 format!("{p}: str")
             }

@@ -5,6 +5,7 @@
 const express = require('express');
 const { {{ r.var }}: resource } = require('../resources');
 const { Repository } = require('../repository');
+const { methodNotAllowed } = require('../problem');
 const { parseId{% if r.ops.list %}, parseListQuery{% endif %}{% if r.ops.create or r.ops.replace or r.ops.patch %}, validateBody{% endif %} } = require('../validation');
 
 function {{ r.router_fn }}(db) {
@@ -51,6 +52,13 @@ function {{ r.router_fn }}(db) {
     {{ r.repo_var }}.delete(parseId(req.params.id));
     res.status(204).end();
   });
+{% endif %}
+
+{% if r.ops.list or r.ops.create %}
+  router.all('/', methodNotAllowed([{{ [r.ops.list and "'GET'", r.ops.create and "'POST'"] | select | join(", ") }}]));
+{% endif %}
+{% if r.ops.get or r.ops.replace or r.ops.patch or r.ops.delete %}
+  router.all('/:id', methodNotAllowed([{{ [r.ops.get and "'GET'", r.ops.replace and "'PUT'", r.ops.patch and "'PATCH'", r.ops.delete and "'DELETE'"] | select | join(", ") }}]));
 {% endif %}
 
   return router;
