@@ -918,8 +918,14 @@ impl<'a> Importer<'a> {
         }
         let num = |key: &str| schema.get(key).and_then(Value::as_f64);
         if ty.is_numeric() {
-            field.min = num("minimum");
-            field.max = num("maximum");
+            // An integer's bound at the contract's own range (±2^53 − 1) is not the
+            // design's: it is what every integer gets.
+            let contract = crate::codegen::MAX_INTEGER as f64;
+            let own = |bound: Option<f64>| {
+                bound.filter(|b| ty != FieldType::Integer || b.abs() != contract)
+            };
+            field.min = own(num("minimum"));
+            field.max = own(num("maximum"));
             // 3.1 exclusive bounds are numbers; 3.0 ones are booleans on minimum/maximum.
             let exclusive = |key: &str, bound: Option<f64>| match schema.get(key) {
                 Some(Value::Number(n)) => n.as_f64(),

@@ -42,6 +42,8 @@ pub struct Project {
     pub models_imports: String,
     pub uses_string_constraints: bool,
     pub uses_field: bool,
+    /// `StrictBool`, `StrictFloat`, `StrictInt`: those the request bodies use.
+    pub strict_types: Vec<&'static str>,
     /// Constrained string types and enum `Literal`s, ready to print.
     pub aliases_block: String,
     pub uses_email: bool,
@@ -219,6 +221,17 @@ impl Project {
                     .flat_map(|a| a.input_lines.iter().chain(&a.output_lines)),
             )
             .any(|line| line.contains("= Field("));
+        let strict_types: Vec<&str> = STRICT_TYPES
+            .iter()
+            .map(|(_, strict)| *strict)
+            .filter(|strict| {
+                resources
+                    .iter()
+                    .flat_map(|r| r.create_lines.iter().chain(&r.patch_lines))
+                    .chain(actions.iter().flat_map(|a| a.input_lines.iter()))
+                    .any(|line| line.contains(&format!(": {strict}")))
+            })
+            .collect();
         let schema_sql = schema_sql(design)?;
         let models_imports = models_imports(&uses);
         let actions_imports = actions_imports(design, has_auth);
@@ -275,6 +288,7 @@ impl Project {
             models_imports,
             uses_string_constraints: uses.string_constraints,
             uses_field,
+            strict_types,
             aliases_block: aliases_block(&uses, &enums),
             uses_email: uses.email,
             uses_text_dates: uses.text_dates,
@@ -497,7 +511,20 @@ enum Role {
     Repr,
 }
 
+/// pydantic's strict scalar types a request body uses: lax ones took `0` for false,
+/// `false` for 0 and `"5"` for 5, which the contract calls the wrong type.
+const STRICT_TYPES: [(&str, &str); 3] = [
+    ("bool", "StrictBool"),
+    ("float", "StrictFloat"),
+    ("int", "StrictInt"),
+];
+
 fn field_line(field: &Field, typed: &str, role: Role) -> String {
+    let strict = STRICT_TYPES
+        .iter()
+        .find(|(lax, _)| *lax == typed && !matches!(role, Role::Repr))
+        .map(|(_, strict)| *strict);
+    let typed = strict.unwrap_or(typed);
     let ident = field_identifier(&field.name);
     let mut args: Vec<String> = Vec::new();
     let ty;

@@ -108,13 +108,26 @@ fn has_unique(resource: &Resource) -> bool {
     resource.fields.iter().any(|f| f.unique)
 }
 
+/// Whether deleting a `resource` can be refused: a child restricts it, or a child the
+/// delete cascades to can itself be refused (SQLite checks the whole cascade).
 fn has_restricting_children(design: &ApiDesign, resource: &Resource) -> bool {
-    design.resources.iter().any(|child| {
-        child
-            .relations
-            .iter()
-            .any(|rel| rel.target == resource.name && rel.on_delete == OnDelete::Restrict)
-    })
+    fn refusable<'a>(design: &'a ApiDesign, name: &'a str, seen: &mut Vec<&'a str>) -> bool {
+        if seen.contains(&name) {
+            return false;
+        }
+        seen.push(name);
+        design.resources.iter().any(|child| {
+            child.relations.iter().any(|rel| {
+                rel.target == name
+                    && match rel.on_delete {
+                        OnDelete::Restrict => true,
+                        OnDelete::Cascade => refusable(design, &child.name, seen),
+                        OnDelete::SetNull => false,
+                    }
+            })
+        })
+    }
+    refusable(design, &resource.name, &mut Vec::new())
 }
 
 fn resource_paths(
