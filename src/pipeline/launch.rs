@@ -95,6 +95,21 @@ pub async fn new_project(
         provider: request.provider.as_str(),
     };
     let mut tx = session.db.begin_as(&session.token).await?;
+    // A retry of a submitted `new` returns its project and job; it must neither meet
+    // its own project as a taken name nor leave a second project behind.
+    if let Some(key) = idempotency_key
+        && let Some((job, Some(project))) = queue::by_idempotency_key(&mut tx, key).await?
+        && let Some(project) = projects::get(&mut tx, project).await?
+    {
+        tx.commit().await?;
+        return Ok((
+            project,
+            Submitted {
+                job,
+                deduplicated: true,
+            },
+        ));
+    }
     let project = if exact {
         match projects::create_exact(&mut tx, &named).await? {
             ExactCreation::Created(project) => project,

@@ -263,8 +263,31 @@ fn new_refuses_a_taken_name_unless_suffix_is_given() {
     let home = ApiforgeHome::new();
     let prompt = "a bakery API: products with name, price, stock";
     // Detached: the jobs stay queued, so what is counted is what `new` created.
-    let first = home.json(&["new", prompt, "--name", "Bakery", "--detach", "--json"]);
+    let first = home.json(&[
+        "new",
+        prompt,
+        "--name",
+        "Bakery",
+        "--idempotency-key",
+        "k1",
+        "--detach",
+        "--json",
+    ]);
     assert_eq!(first["project"], "bakery");
+    assert_eq!(all_jobs(&home).len(), 1);
+    // A retry with the same key is the same project and job, not a taken name.
+    let retried = home.json(&[
+        "new",
+        prompt,
+        "--name",
+        "Bakery",
+        "--idempotency-key",
+        "k1",
+        "--detach",
+        "--json",
+    ]);
+    assert_eq!(retried, first);
+    assert_eq!(project_slugs(&home), ["bakery"]);
     assert_eq!(all_jobs(&home).len(), 1);
 
     // The same slug from another spelling of the name is taken too.
