@@ -3,6 +3,7 @@
 
 mod account;
 mod check;
+mod completions;
 pub mod context;
 mod db;
 mod deploy;
@@ -11,6 +12,7 @@ mod doctor;
 mod export;
 pub mod follow;
 mod jobs;
+mod man_page;
 mod new;
 mod runtimes;
 mod sandbox;
@@ -108,12 +110,26 @@ pub enum Command {
     Deployments(deploy::DeploymentsArgs),
     /// The daemon hosting the gateway and live instances: run it, or `status`/`stop`.
     Serve(deploy::ServeArgs),
+    /// Print a shell completion script (bash, zsh or fish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page, or write one page per command with --out DIR.
+    Man(man_page::ManArgs),
 }
 
 /// Runs a parsed command line and maps the outcome to an exit code: 0 success,
 /// 1 the operation failed, 2 a usage or environment problem.
 pub fn run(cli: Cli) -> ExitCode {
     let command = cli.command.unwrap_or(Command::Tui);
+    // Generated from the command definitions alone: they work without settings, a
+    // database or a log directory (packagers run them at build time).
+    let generated = match &command {
+        Command::Completions(args) => Some(completions::run(args)),
+        Command::Man(args) => Some(man_page::run(args)),
+        _ => None,
+    };
+    if let Some(outcome) = generated {
+        return outcome.unwrap_or_else(Failure::report);
+    }
     // The UI opens on a broken config file too (with the built-in settings) and
     // shows the problem; the headless commands stop on it.
     let mut problems = Vec::new();
@@ -179,6 +195,8 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Undeploy(args) => deploy::undeploy(&ctx, args).await,
             Command::Deployments(args) => deploy::deployments(&ctx, args).await,
             Command::Serve(args) => deploy::serve(&ctx, args).await,
+            // Answered before the context was made.
+            Command::Completions(_) | Command::Man(_) => Ok(ExitCode::SUCCESS),
         }
     });
     match outcome {

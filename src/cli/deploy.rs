@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::context::{Context, Failure, Session, client_tx, db_failure, print_json};
 use super::follow::submit;
-use super::new::find_project;
+use super::new::{find_project, launch_failure};
 use crate::deploy::control::{ControlClient, DaemonFiles, DaemonStatus};
 use crate::deploy::daemon::Daemon;
 use crate::deploy::daemon_launcher::{self, LaunchDaemonError};
@@ -26,6 +26,7 @@ use crate::deploy::{
 };
 use crate::engine::queue;
 use crate::engine::{EventSubscription, JobId, JobRequest};
+use crate::pipeline::launch;
 
 /// How long `serve stop` waits for the daemon to drain and exit.
 const DAEMON_STOP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -108,7 +109,7 @@ pub async fn deploy(ctx: &Context, args: DeployArgs) -> Result<ExitCode, Failure
         allow_breaking: args.allow_breaking,
         platform: args.target,
     };
-    run_job(ctx, &session, DEPLOY, &input, project.id, args.json).await
+    run_job(ctx, &session, JobInput::Deploy(input), args.json).await
 }
 
 /// Fails (exit 2) unless the Docker engine `sandbox.docker_host` names answers.
@@ -144,7 +145,7 @@ pub async fn rollback(ctx: &Context, args: ProjectArgs) -> Result<ExitCode, Fail
         // Ignored: a rollback runs where the version it goes back to ran.
         platform: Platform::default(),
     };
-    run_job(ctx, &session, DEPLOY, &input, project.id, args.json).await
+    run_job(ctx, &session, JobInput::Deploy(input), args.json).await
 }
 
 pub async fn undeploy(ctx: &Context, args: ProjectArgs) -> Result<ExitCode, Failure> {
@@ -153,7 +154,7 @@ pub async fn undeploy(ctx: &Context, args: ProjectArgs) -> Result<ExitCode, Fail
     let input = UndeployInput {
         project: project.id,
     };
-    run_job(ctx, &session, UNDEPLOY, &input, project.id, args.json).await
+    run_job(ctx, &session, JobInput::Undeploy(input), args.json).await
 }
 
 #[derive(Serialize)]
@@ -166,12 +167,16 @@ struct JobResult {
     url: Option<String>,
 }
 
-async fn run_job<I: Serialize>(
+/// The two kinds of job the deploy commands submit.
+enum JobInput {
+    Deploy(DeployInput),
+    Undeploy(UndeployInput),
+}
+
+async fn run_job(
     ctx: &Context,
     session: &Session,
-    kind: &str,
-    input: &I,
-    project: uuid::Uuid,
+    input: JobInput,
     json: bool,
 ) -> Result<ExitCode, Failure> {
     let gateway = match ensure_daemon(ctx).await? {
@@ -185,9 +190,20 @@ async fn run_job<I: Serialize>(
             ctx.config.deploy.gateway_addr.clone()
         }
     };
-    let input = serde_json::to_value(input)
-        .map_err(|e| Failure::failed(format!("cannot encode the job input: {e}")))?;
-    let submitted = submit(session, &JobRequest::new(kind, input).project(project)).await?;
+    let (kind, submitted) = match &input {
+        JobInput::Deploy(input) => (
+            DEPLOY,
+            launch::submit_deploy(session, input)
+                .await
+                .map_err(launch_failure)?,
+        ),
+        JobInput::Undeploy(input) => {
+            let value = serde_json::to_value(input)
+                .map_err(|e| Failure::failed(format!("cannot encode the job input: {e}")))?;
+            let request = JobRequest::new(UNDEPLOY, value).project(input.project);
+            (UNDEPLOY, submit(session, &request).await?)
+        }
+    };
     let job = submitted.job;
     if !json {
         outln!("{kind} · job {job}");
@@ -276,16 +292,16 @@ async fn follow_job(
 async fn ensure_daemon(ctx: &Context) -> Result<Option<DaemonStatus>, Failure> {
     daemon_launcher::ensure_running(&ctx.config, &ctx.dirs)
         .await
-        .map_err(launch_failure)
+        .map_err(daemon_failure)
 }
 
 async fn start_in_background(ctx: &Context) -> Result<DaemonStatus, Failure> {
     daemon_launcher::start_in_background(&ctx.dirs)
         .await
-        .map_err(launch_failure)
+        .map_err(daemon_failure)
 }
 
-fn launch_failure(e: LaunchDaemonError) -> Failure {
+fn daemon_failure(e: LaunchDaemonError) -> Failure {
     match e {
         LaunchDaemonError::Environment(m) => Failure::environment(m),
         LaunchDaemonError::Failed(m) => Failure::failed(m),

@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::context::{Context, Failure, client_tx, print_json};
 use super::new::find_project;
-use crate::deploy::export::{self, DockerTarget, ExportError};
+use crate::deploy::export::{self, DockerTarget, ExportError, VersionChoice};
 use crate::versions;
 
 #[derive(Debug, Args)]
@@ -19,7 +19,8 @@ pub struct ExportArgs {
     /// The directory to write into: new or empty (or any with --force).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Default: the latest version.
+    /// Default: the live version (see `apiforge deployments`), or the latest when none
+    /// is live.
     #[arg(long)]
     pub version: Option<i32>,
     /// Add a Dockerfile, compose.yaml and .dockerignore to build and run it anywhere.
@@ -41,16 +42,28 @@ fn export_failure(e: ExportError) -> Failure {
     }
 }
 
+/// Why this version, in the words the summary line uses.
+fn chosen_text(chosen: VersionChoice, number: i32, latest: Option<i32>) -> String {
+    match chosen {
+        VersionChoice::Requested => "as requested".to_owned(),
+        VersionChoice::Live => match latest {
+            Some(n) if n != number => format!("the live version; the latest is v{n}"),
+            _ => "the live version".to_owned(),
+        },
+        VersionChoice::Latest => "the latest; none is live".to_owned(),
+    }
+}
+
 pub async fn run(ctx: &Context, args: ExportArgs) -> Result<ExitCode, Failure> {
     // Refused before anything is read, so a wrong --out costs nothing.
     export::check_target(&args.out, args.force).map_err(export_failure)?;
     let session = ctx.session().await?;
     let project = find_project(&session, &args.project).await?;
-    let number = args
-        .version
-        .or(project.latest_version)
-        .ok_or_else(|| Failure::usage(format!("{} has no versions yet", project.slug)))?;
     let mut tx = client_tx(&session).await?;
+    let (number, chosen) = export::choose_version(&mut tx, &project, args.version)
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?
+        .ok_or_else(|| Failure::usage(format!("{} has no versions yet", project.slug)))?;
     let version = versions::get(&mut tx, project.id, number)
         .await
         .map_err(|e| Failure::usage(e.to_string()))?;
@@ -78,6 +91,7 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> Result<ExitCode, Failure> {
         print_json(&serde_json::json!({
             "project": project.slug,
             "version": number,
+            "chosen": chosen,
             "framework": version.framework,
             "out": args.out,
             "docker": args.docker,
@@ -85,8 +99,9 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> Result<ExitCode, Failure> {
         }))?;
     } else {
         outln!(
-            "v{number} of {} ({}): {version_files} files in {}",
+            "v{number} of {} ({}, {}): {version_files} files in {}",
             project.slug,
+            chosen_text(chosen, number, project.latest_version),
             version.framework,
             args.out.display()
         );

@@ -10,7 +10,7 @@ use super::follow::follow;
 use crate::codegen::Framework;
 use crate::db::projects;
 use crate::engine::queue::Submitted;
-use crate::pipeline::launch::{self, LaunchError};
+use crate::pipeline::launch::{self, LaunchError, ProjectName};
 use crate::pipeline::{SAVE, SaveInput, TEST, TestInput};
 use crate::provider::ProviderKind;
 use crate::sandbox::Backend;
@@ -19,9 +19,14 @@ use crate::sandbox::Backend;
 pub struct NewArgs {
     /// What the API should do, in plain English.
     pub prompt: String,
-    /// The project's name (default: derived from the prompt); its slug must be new.
+    /// The project's name (default: derived from the prompt). If you have a project
+    /// with its slug already, `new` refuses unless --suffix is given.
     #[arg(long)]
     pub name: Option<String>,
+    /// When --name is taken, create NAME-2 (NAME-3, …) instead of refusing; a name
+    /// derived from the prompt is always suffixed.
+    #[arg(long)]
+    pub suffix: bool,
     /// fastapi or express (default: codegen.framework).
     #[arg(long)]
     pub framework: Option<String>,
@@ -122,7 +127,11 @@ pub async fn new(ctx: &Context, args: NewArgs) -> Result<ExitCode, Failure> {
     let session = ctx.session().await?;
     let request = launch::NewProject {
         prompt: args.prompt.clone(),
-        name: args.name.clone(),
+        name: match (&args.name, args.suffix) {
+            (None, _) => ProjectName::FromPrompt,
+            (Some(name), false) => ProjectName::Exact(name.clone()),
+            (Some(name), true) => ProjectName::Suffixed(name.clone()),
+        },
         framework,
         provider,
         sandbox,
@@ -279,8 +288,15 @@ async fn announce_and_follow(
 }
 
 /// Invalid requests are usage errors (exit 2), the rest failures.
-fn launch_failure(e: LaunchError) -> Failure {
+pub fn launch_failure(e: LaunchError) -> Failure {
     match e {
+        LaunchError::NameTaken { existing } => Failure::usage(format!(
+            "you have a project named {:?} already ({}, `apiforge versions {}`); pass --suffix to create {}-2 beside it, or pick another --name",
+            existing.name, existing.slug, existing.slug, existing.slug
+        )),
+        LaunchError::NothingToRollBack { .. } => Failure::usage(format!(
+            "{e}; nothing was changed (`apiforge deployments` shows what is live)"
+        )),
         LaunchError::Db(e @ crate::db::DbError::Invalid(_)) => Failure::usage(e.to_string()),
         LaunchError::Db(e) => db_failure(e),
         LaunchError::Invalid(m) => Failure::usage(m),

@@ -142,6 +142,41 @@ fn with_suffix(base: &str, n: u32) -> String {
     format!("{}{suffix}", base[..keep].trim_end_matches('-'))
 }
 
+/// The trimmed name, or why it cannot be a project's name.
+fn valid_name<'a>(p: &NamedProject<'a>) -> Result<&'a str, DbError> {
+    let name = p.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(DbError::Invalid(
+            "a project name must have 1 to 200 characters".into(),
+        ));
+    }
+    Ok(name)
+}
+
+/// Inserts the project under `slug`; `None` when the owner has that slug already.
+async fn insert(
+    conn: &mut PgConnection,
+    p: &NamedProject<'_>,
+    name: &str,
+    slug: &str,
+) -> Result<Option<Project>, DbError> {
+    let sql = format!(
+        "INSERT INTO projects (owner_id, slug, name, description, framework, provider)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (owner_id, slug) DO NOTHING
+         RETURNING {PROJECT_COLUMNS}"
+    );
+    Ok(sqlx::query_as::<_, Project>(sqlx::AssertSqlSafe(sql))
+        .bind(p.owner)
+        .bind(slug)
+        .bind(name)
+        .bind(p.description)
+        .bind(p.framework.as_str())
+        .bind(p.provider)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
 /// Creates a project whose slug is derived from its name and unique among the owner's
 /// projects (`bakery-api`, then `bakery-api-2`, …). Safe against concurrent creation:
 /// a slug taken meanwhile is skipped, never reused.
@@ -149,12 +184,7 @@ pub async fn create_named(
     conn: &mut PgConnection,
     p: &NamedProject<'_>,
 ) -> Result<Project, DbError> {
-    let name = p.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(DbError::Invalid(
-            "a project name must have 1 to 200 characters".into(),
-        ));
-    }
+    let name = valid_name(p)?;
     let base = slugify(name);
     let taken: Vec<String> = sqlx::query_scalar(
         "SELECT slug FROM projects
@@ -179,28 +209,43 @@ pub async fn create_named(
         if taken.contains(&slug) {
             continue;
         }
-        let sql = format!(
-            "INSERT INTO projects (owner_id, slug, name, description, framework, provider)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (owner_id, slug) DO NOTHING
-             RETURNING {PROJECT_COLUMNS}"
-        );
-        let created = sqlx::query_as::<_, Project>(sqlx::AssertSqlSafe(sql))
-            .bind(p.owner)
-            .bind(&slug)
-            .bind(name)
-            .bind(p.description)
-            .bind(p.framework.as_str())
-            .bind(p.provider)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if let Some(project) = created {
+        if let Some(project) = insert(conn, p, name, &slug).await? {
             return Ok(project);
         }
     }
     Err(DbError::Invalid(format!(
         "could not find a free slug for the project name {name:?}; choose another name"
     )))
+}
+
+/// What [`create_exact`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExactCreation {
+    Created(Project),
+    /// The owner's project that holds the name's slug already; nothing was written.
+    Taken(Project),
+}
+
+/// Creates a project under exactly the slug of its name, or returns the owner's
+/// project that has it. One insert decides, so two concurrent creations of the same
+/// name cannot both succeed.
+pub async fn create_exact(
+    conn: &mut PgConnection,
+    p: &NamedProject<'_>,
+) -> Result<ExactCreation, DbError> {
+    let name = valid_name(p)?;
+    let slug = slugify(name);
+    if let Some(project) = insert(conn, p, name, &slug).await? {
+        return Ok(ExactCreation::Created(project));
+    }
+    get_by_slug(conn, p.owner, &slug)
+        .await?
+        .map(ExactCreation::Taken)
+        .ok_or_else(|| {
+            DbError::Invalid(format!(
+                "the project {slug} was deleted while this one was being created; try again"
+            ))
+        })
 }
 
 /// The project `id` (if the caller may see it).

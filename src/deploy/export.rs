@@ -8,8 +8,9 @@
 //! `PORT`, the SQLite database on a volume at `/data`, and
 //! `restart: unless-stopped` in `compose.yaml`.
 //!
-//! Everything here is pure (files in, files out) except [`write`]; the command in
-//! `src/cli/export.rs` reads the version from the database.
+//! Everything here is pure (files in, files out) except [`write`] and
+//! [`choose_version`]; the command in `src/cli/export.rs` reads the version from the
+//! database.
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -66,6 +67,46 @@ pub enum ExportError {
     Template { template: String, message: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Why a version was the one exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionChoice {
+    /// Asked for with `--version N`.
+    Requested,
+    /// The version live behind the gateway: what users of the API run today.
+    Live,
+    /// The newest version, when none is live.
+    Latest,
+}
+
+impl VersionChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionChoice::Requested => "requested",
+            VersionChoice::Live => "live",
+            VersionChoice::Latest => "latest",
+        }
+    }
+}
+
+/// The version to export: `requested` when given, else the live one, else the latest;
+/// `None` when the project has no version at all.
+pub async fn choose_version(
+    conn: &mut sqlx::PgConnection,
+    project: &crate::db::projects::Project,
+    requested: Option<i32>,
+) -> Result<Option<(i32, VersionChoice)>, sqlx::Error> {
+    if let Some(number) = requested {
+        return Ok(Some((number, VersionChoice::Requested)));
+    }
+    if let Some(live) = super::deployment_row::live(conn, project.id).await? {
+        return Ok(Some((live.version, VersionChoice::Live)));
+    }
+    Ok(project
+        .latest_version
+        .map(|number| (number, VersionChoice::Latest)))
 }
 
 /// What the Docker files are made for.

@@ -16,6 +16,21 @@ pub struct Submitted {
     pub deduplicated: bool,
 }
 
+/// The caller's job that still honours `key` (submitted in the last 24 hours), with
+/// its project.
+pub async fn by_idempotency_key(
+    conn: &mut PgConnection,
+    key: &str,
+) -> Result<Option<(JobId, Option<uuid::Uuid>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, project_id FROM jobs
+         WHERE idempotency_key = $1 AND created_at > now() - interval '24 hours'",
+    )
+    .bind(key)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Submits a job for the caller and wakes the workers (on commit).
 pub async fn submit(conn: &mut PgConnection, req: &JobRequest) -> Result<Submitted, sqlx::Error> {
     if let Some(key) = &req.idempotency_key {

@@ -10,7 +10,9 @@ use super::{GENERATE, GenerateInput, ITERATE, IterateInput, PipelineEnv};
 use crate::auth::Session;
 use crate::codegen::Framework;
 use crate::db::DbError;
-use crate::db::projects::{self, NamedProject, Project};
+use crate::db::projects::{self, ExactCreation, NamedProject, Project};
+use crate::deploy::deployment_row;
+use crate::deploy::{DEPLOY, DeployInput, DeployTarget};
 use crate::engine::queue::{self, Submitted};
 use crate::engine::{JobRequest, Worker, WorkerOptions};
 use crate::provider::ProviderKind;
@@ -28,6 +30,13 @@ pub enum LaunchError {
     Invalid(String),
     #[error("cannot encode the job input: {0}")]
     Encode(#[from] serde_json::Error),
+    /// An exact name ([`ProjectName::Exact`]) whose slug the caller has already; no
+    /// project or job was created.
+    #[error("you have a project {} (\"{}\") already", .existing.slug, .existing.name)]
+    NameTaken { existing: Box<Project> },
+    /// A rollback with no earlier live version to go back to; no job was created.
+    #[error("{slug} has no earlier live version to roll back to")]
+    NothingToRollBack { slug: String },
 }
 
 impl From<sqlx::Error> for LaunchError {
@@ -36,18 +45,32 @@ impl From<sqlx::Error> for LaunchError {
     }
 }
 
+/// What a new project is called, and what happens when its slug is taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectName {
+    /// Derived from the prompt ([`name_from_prompt`]), suffixed when taken
+    /// (`bakery-2`): nobody chose it, so any free variant will do.
+    FromPrompt,
+    /// Chosen by the user: a taken slug is refused ([`LaunchError::NameTaken`]), since
+    /// a silent `bakery-2` is easy to miss and later commands would address the old
+    /// project.
+    Exact(String),
+    /// Chosen by the user, suffixed when taken.
+    Suffixed(String),
+}
+
 /// A new project from a prompt.
 #[derive(Debug, Clone)]
 pub struct NewProject {
     pub prompt: String,
-    /// Default: derived from the prompt ([`name_from_prompt`]).
-    pub name: Option<String>,
+    pub name: ProjectName,
     pub framework: Framework,
     pub provider: ProviderKind,
     pub sandbox: Backend,
 }
 
-/// Creates the project (its slug made unique) and submits its `generate` job.
+/// Creates the project (see [`ProjectName`] for a taken slug) and submits its
+/// `generate` job.
 pub async fn new_project(
     session: &Session,
     request: &NewProject,
@@ -58,23 +81,47 @@ pub async fn new_project(
             "the prompt is empty: describe the API, e.g. \"a todo API with tasks (title, due date, done flag)\"".into(),
         ));
     }
-    let name = request
-        .name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| name_from_prompt(&request.prompt));
+    // A blank chosen name falls back to the prompt's, as if none was given.
+    let (name, exact) = match &request.name {
+        ProjectName::Exact(n) if !n.trim().is_empty() => (n.clone(), true),
+        ProjectName::Suffixed(n) if !n.trim().is_empty() => (n.clone(), false),
+        _ => (name_from_prompt(&request.prompt), false),
+    };
+    let named = NamedProject {
+        owner: session.identity.id,
+        name: &name,
+        description: "",
+        framework: request.framework,
+        provider: request.provider.as_str(),
+    };
     let mut tx = session.db.begin_as(&session.token).await?;
-    let project = projects::create_named(
-        &mut tx,
-        &NamedProject {
-            owner: session.identity.id,
-            name: &name,
-            description: "",
-            framework: request.framework,
-            provider: request.provider.as_str(),
-        },
-    )
-    .await?;
+    // A retry of a submitted `new` returns its project and job; it must neither meet
+    // its own project as a taken name nor leave a second project behind.
+    if let Some(key) = idempotency_key
+        && let Some((job, Some(project))) = queue::by_idempotency_key(&mut tx, key).await?
+        && let Some(project) = projects::get(&mut tx, project).await?
+    {
+        tx.commit().await?;
+        return Ok((
+            project,
+            Submitted {
+                job,
+                deduplicated: true,
+            },
+        ));
+    }
+    let project = if exact {
+        match projects::create_exact(&mut tx, &named).await? {
+            ExactCreation::Created(project) => project,
+            ExactCreation::Taken(existing) => {
+                return Err(LaunchError::NameTaken {
+                    existing: Box::new(existing),
+                });
+            }
+        }
+    } else {
+        projects::create_named(&mut tx, &named).await?
+    };
     tx.commit().await?;
     let input = GenerateInput {
         project: project.id,
@@ -128,6 +175,34 @@ pub async fn submit_for<I: serde::Serialize>(
         request = request.idempotency_key(key);
     }
     submit(session, &request).await
+}
+
+/// Submits a `deploy` job (a version, or a rollback) for the signed-in user. A
+/// rollback with no earlier live version is refused here, in the transaction that
+/// would queue it, so no job is recorded for it ([`LaunchError::NothingToRollBack`]);
+/// the job's own plan still checks again when it runs.
+pub async fn submit_deploy(
+    session: &Session,
+    input: &DeployInput,
+) -> Result<Submitted, LaunchError> {
+    let request = JobRequest::new(DEPLOY, serde_json::to_value(input)?).project(input.project);
+    let mut tx = session.db.begin_as(&session.token).await?;
+    if input.target == DeployTarget::Rollback {
+        let project = projects::get(&mut tx, input.project)
+            .await?
+            .ok_or_else(|| LaunchError::Invalid("the project no longer exists".into()))?;
+        let live = deployment_row::live(&mut tx, project.id).await?;
+        let current = live.map(|l| l.version_id);
+        if deployment_row::previous(&mut tx, project.id, current)
+            .await?
+            .is_none()
+        {
+            return Err(LaunchError::NothingToRollBack { slug: project.slug });
+        }
+    }
+    let submitted = queue::submit(&mut tx, &request).await?;
+    tx.commit().await?;
+    Ok(submitted)
 }
 
 /// Submits a job for the signed-in user.

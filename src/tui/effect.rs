@@ -435,7 +435,7 @@ async fn perform(
         } => {
             let request = launch::NewProject {
                 prompt,
-                name: None,
+                name: launch::ProjectName::FromPrompt,
                 framework,
                 provider,
                 sandbox: sandbox_backend(env),
@@ -484,7 +484,8 @@ async fn perform(
                 allow_breaking: force,
                 platform: crate::deploy::Platform::Sandbox,
             };
-            let job = submit_deploy_job(session, env, DEPLOY, &input, project).await?;
+            ensure_daemon(env).await?;
+            let job = launch::submit_deploy(session, &input).await?.job;
             Message::JobSubmitted {
                 job,
                 kind: DEPLOY.into(),
@@ -493,7 +494,11 @@ async fn perform(
         }
         Effect::Undeploy { project, slug } => {
             let input = UndeployInput { project };
-            let job = submit_deploy_job(session, env, UNDEPLOY, &input, project).await?;
+            ensure_daemon(env).await?;
+            let input = serde_json::to_value(&input)
+                .map_err(|e| EffectError::Gone(format!("cannot encode the job input: {e}")))?;
+            let request = JobRequest::new(UNDEPLOY, input).project(project);
+            let job = launch::submit(session, &request).await?.job;
             Message::JobSubmitted {
                 job,
                 kind: UNDEPLOY.into(),
@@ -530,22 +535,13 @@ async fn perform(
     })
 }
 
-/// Deploy jobs run in the `apiforge serve` daemon (it hosts the instances): start it
-/// in embedded mode, then queue the job.
-async fn submit_deploy_job<I: serde::Serialize>(
-    session: &Session,
-    env: &PipelineEnv,
-    kind: &str,
-    input: &I,
-    project: Uuid,
-) -> Result<JobId, EffectError> {
+/// Deploy jobs run in the `apiforge serve` daemon (it hosts the instances): it is
+/// started in embedded mode before one is queued.
+async fn ensure_daemon(env: &PipelineEnv) -> Result<(), EffectError> {
     daemon_launcher::ensure_running(&env.config, &env.dirs)
         .await
-        .map_err(|e| EffectError::Gone(format!("cannot start apiforge serve: {e}")))?;
-    let input = serde_json::to_value(input)
-        .map_err(|e| EffectError::Gone(format!("cannot encode the job input: {e}")))?;
-    let submitted = launch::submit(session, &JobRequest::new(kind, input).project(project)).await?;
-    Ok(submitted.job)
+        .map(drop)
+        .map_err(|e| EffectError::Gone(format!("cannot start apiforge serve: {e}")))
 }
 
 /// The configured sandbox backend (config validation rejects other values, so the

@@ -56,6 +56,39 @@ impl DeployHome {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// The ids of every deploy job (rollbacks are deploy jobs), in any state.
+    pub(crate) fn deploy_jobs(&self) -> Vec<Value> {
+        self.json(&["jobs", "--all", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["kind"] == "deploy")
+            .map(|j| j["id"].clone())
+            .collect()
+    }
+
+    /// Exports `project` into a new temporary directory and returns the `--json` report.
+    pub(crate) fn export(&self, project: &str, extra: &[&str]) -> Value {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("export");
+        let mut args = vec!["export", project, "--out", out.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        self.json(&args)
+    }
+
+    /// Exports `project` with the default version and returns the human summary.
+    pub(crate) fn export_text(&self, project: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("export");
+        let run = self.run(&["export", project, "--out", out.to_str().unwrap()]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        String::from_utf8(run.stdout).unwrap()
+    }
+
     /// Runs a command expected to fail and returns its `--json` output.
     pub(crate) fn json_failing(&self, args: &[&str]) -> Value {
         let out = self.run(args);
@@ -236,6 +269,17 @@ fn deploy_serves_through_the_gateway_swaps_and_rolls_back_without_failures_then_
     assert_eq!(deployed["version"], 1);
     assert_eq!(deployed["previous_version"], Value::Null);
     let route = deployed["route"].as_str().unwrap().to_owned();
+    // Nothing was live before v1: a rollback says so and queues no job.
+    let deploy_jobs = home.deploy_jobs();
+    let refused = home.run(&["rollback", "notes", "--json"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("notes has no earlier live version to roll back to"),
+        "{stderr}"
+    );
+    assert_eq!(home.deploy_jobs(), deploy_jobs);
+    assert_eq!(home.deployment_of("notes")["version"], 1);
     assert!(
         route.starts_with("/p/") && route.ends_with("/notes/"),
         "{route}"
@@ -276,6 +320,22 @@ fn deploy_serves_through_the_gateway_swaps_and_rolls_back_without_failures_then_
 
     let v2 = home.json(&["iterate", "notes", "add a priority to notes", "--json"]);
     assert_eq!(v2["output"]["check_status"], "passing", "{v2}");
+    // v1 is live and v2 the latest: export takes the live one unless told otherwise.
+    let exported = home.export("notes", &[]);
+    assert_eq!(
+        (exported["version"].clone(), exported["chosen"].clone()),
+        (json!(1), json!("live"))
+    );
+    let exported = home.export("notes", &["--version", "2"]);
+    assert_eq!(
+        (exported["version"].clone(), exported["chosen"].clone()),
+        (json!(2), json!("requested"))
+    );
+    let human = home.export_text("notes");
+    assert!(
+        human.starts_with("v1 of notes (the live version; the latest is v2, fastapi)"),
+        "{human}"
+    );
     swap_under_load(&home, &route, &["deploy", "notes", "--json"], false);
     assert_eq!(home.deployment_of("notes")["version"], 2);
     swap_under_load(&home, &route, &["rollback", "notes", "--json"], true);
@@ -299,6 +359,12 @@ fn deploy_serves_through_the_gateway_swaps_and_rolls_back_without_failures_then_
         "{problem}"
     );
     assert_eq!(home.deployment_of("notes")["state"], "stopped");
+    // Nothing live: the latest version.
+    let exported = home.export("notes", &[]);
+    assert_eq!(
+        (exported["version"].clone(), exported["chosen"].clone()),
+        (json!(2), json!("latest"))
+    );
     let again = home.json_failing(&["undeploy", "notes", "--json"]);
     assert!(
         again["error"].as_str().unwrap().contains("is not deployed"),
@@ -564,4 +630,29 @@ async def _stream():
     assert!(!head.contains("last"), "{head}");
     std::fs::write(workspace.join("go"), "").unwrap();
     read_until(&mut stream, &mut seen, "last\n");
+}
+
+#[test]
+fn a_rollback_with_nothing_live_before_is_refused_without_a_job() {
+    let home = DeployHome::new();
+    // No version, no deployment: the refusal needs neither runtimes nor a pipeline.
+    home.json(&[
+        "new",
+        "a notes API: notes with a title",
+        "--name",
+        "notes",
+        "--detach",
+        "--json",
+    ]);
+    let before = home.deploy_jobs();
+    assert!(before.is_empty());
+    let refused = home.run(&["rollback", "notes"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("notes has no earlier live version to roll back to")
+            && stderr.contains("apiforge deployments"),
+        "{stderr}"
+    );
+    assert!(home.deploy_jobs().is_empty());
 }

@@ -20,6 +20,7 @@ mod draft;
 mod architecture;
 mod check_projects;
 mod closed_stdout;
+mod completions_cli;
 mod config_errors;
 mod db_cluster;
 mod db_migrations;

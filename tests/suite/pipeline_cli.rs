@@ -237,3 +237,82 @@ fn saved_hand_edits_become_tested_versions_and_show_in_stats() {
     let bad = home.run(&["stats", "--since", "forever"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// Every job of the home's user, finished or not.
+fn all_jobs(home: &ApiforgeHome) -> Vec<Value> {
+    home.json(&["jobs", "--all", "--json"])
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn project_slugs(home: &ApiforgeHome) -> Vec<String> {
+    let mut slugs: Vec<String> = home
+        .json(&["projects", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap().to_owned())
+        .collect();
+    slugs.sort();
+    slugs
+}
+
+#[test]
+fn new_refuses_a_taken_name_unless_suffix_is_given() {
+    let home = ApiforgeHome::new();
+    let prompt = "a bakery API: products with name, price, stock";
+    // Detached: the jobs stay queued, so what is counted is what `new` created.
+    let first = home.json(&[
+        "new",
+        prompt,
+        "--name",
+        "Bakery",
+        "--idempotency-key",
+        "k1",
+        "--detach",
+        "--json",
+    ]);
+    assert_eq!(first["project"], "bakery");
+    assert_eq!(all_jobs(&home).len(), 1);
+    // A retry with the same key is the same project and job, not a taken name.
+    let retried = home.json(&[
+        "new",
+        prompt,
+        "--name",
+        "Bakery",
+        "--idempotency-key",
+        "k1",
+        "--detach",
+        "--json",
+    ]);
+    assert_eq!(retried, first);
+    assert_eq!(project_slugs(&home), ["bakery"]);
+    assert_eq!(all_jobs(&home).len(), 1);
+
+    // The same slug from another spelling of the name is taken too.
+    for name in ["Bakery", "bakery!"] {
+        let refused = home.run(&["new", prompt, "--name", name, "--detach", "--json"]);
+        assert_eq!(refused.status.code(), Some(2), "--name {name}");
+        assert!(refused.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.contains("you have a project named \"Bakery\" already (bakery")
+                && stderr.contains("--suffix")
+                && stderr.contains("another --name"),
+            "{stderr}"
+        );
+        assert_eq!(project_slugs(&home), ["bakery"], "a row was created");
+        assert_eq!(all_jobs(&home).len(), 1, "a job was created");
+    }
+
+    let suffixed = home.json(&[
+        "new", prompt, "--name", "Bakery", "--suffix", "--detach", "--json",
+    ]);
+    assert_eq!(suffixed["project"], "bakery-2");
+    // A name derived from the prompt is suffixed as before, without --suffix.
+    let derived = home.json(&["new", prompt, "--detach", "--json"]);
+    assert_eq!(derived["project"], "bakery-3");
+    assert_eq!(project_slugs(&home), ["bakery", "bakery-2", "bakery-3"]);
+    assert_eq!(all_jobs(&home).len(), 3);
+}
