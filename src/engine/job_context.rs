@@ -260,25 +260,34 @@ impl JobContext {
         if cancel_requested {
             return Err(StepError::Cancelled);
         }
-        let existing: Option<(String, i32, i32, Option<serde_json::Value>, Option<String>)> =
-            sqlx::query_as(
-                "SELECT state, attempts, interruptions, output, error
+        let existing: Option<StoredStep> = sqlx::query_as(
+            "SELECT state, attempts, interruptions, output, error
                  FROM job_steps WHERE job_id = $1 AND name = $2",
-            )
-            .bind(self.job.id)
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
+        )
+        .bind(self.job.id)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
         let attempt = match existing {
-            Some((state, _, _, output, _)) if state == "succeeded" => {
+            Some(StoredStep {
+                state: StepState::Succeeded,
+                output,
+                ..
+            }) => {
                 tx.commit().await?;
                 return Ok(Begin::Done(output.unwrap_or(serde_json::Value::Null)));
             }
-            Some((state, attempts, interruptions, _, error)) => {
+            Some(StoredStep {
+                state,
+                attempts,
+                interruptions,
+                error,
+                ..
+            }) => {
                 // Still `running`: the run that started it never reported back (its
                 // worker died or lost the lease). That is an interruption, not a
                 // failed attempt, so even a step allowed one attempt resumes.
-                let interruptions = interruptions + i32::from(state == "running");
+                let interruptions = interruptions + i32::from(state == StepState::Running);
                 let failed = attempts - interruptions;
                 let give_up = if u32::try_from(interruptions).unwrap_or(u32::MAX)
                     > policy.max_interruptions
@@ -486,6 +495,28 @@ impl JobContext {
         }
         decided
     }
+}
+
+/// A `job_steps.state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+enum StepState {
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    /// The run ended without an outcome from the step (the worker shut down).
+    Interrupted,
+}
+
+/// What `begin` reads of a step recorded by an earlier run of the job.
+#[derive(sqlx::FromRow)]
+struct StoredStep {
+    state: StepState,
+    attempts: i32,
+    interruptions: i32,
+    output: Option<serde_json::Value>,
+    error: Option<String>,
 }
 
 enum Begin {
