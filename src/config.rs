@@ -97,9 +97,49 @@ pub struct SandboxConfig {
     pub pids: u64,
     pub cpu_secs: u64,
     pub wall_secs: u64,
-    pub workspace_mb: u64,
+    pub workspace_mb: WorkspaceMb,
     pub docker_image: String,
     pub docker_host: String,
+}
+
+/// The size of a sandbox's or instance's writable workspace, in MiB. Checked when the
+/// config is read: 0 would make the tmpfs unlimited (`size=0`), and a size whose byte
+/// count does not fit 64 bits would saturate to "unlimited" as a file-size rlimit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u64", into = "u64")]
+pub struct WorkspaceMb(u64);
+
+impl WorkspaceMb {
+    pub fn bytes(self) -> u64 {
+        // Cannot overflow: `try_from` refused sizes whose byte count does not fit.
+        self.0.saturating_mul(MIB)
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+
+impl TryFrom<u64> for WorkspaceMb {
+    type Error = String;
+
+    fn try_from(mb: u64) -> Result<Self, String> {
+        match mb {
+            0 => Err(
+                "must be at least 1: a workspace of 0 MiB would have no size limit at all"
+                    .to_owned(),
+            ),
+            mb if mb.checked_mul(MIB).is_none() => Err(format!(
+                "{mb} MiB is more than a sandbox can limit a workspace to (at most {} MiB)",
+                u64::MAX / MIB
+            )),
+            mb => Ok(Self(mb)),
+        }
+    }
+}
+
+impl From<WorkspaceMb> for u64 {
+    fn from(mb: WorkspaceMb) -> u64 {
+        mb.0
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,7 +168,7 @@ pub struct DeployConfig {
     pub memory_mb: u64,
     pub pids: u64,
     pub cpu_secs: u64,
-    pub workspace_mb: u64,
+    pub workspace_mb: WorkspaceMb,
     pub health_timeout_secs: u64,
     pub health_interval_secs: u64,
     pub restart_backoff_max_secs: u64,

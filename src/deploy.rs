@@ -220,7 +220,7 @@ impl InstanceSettings {
                 pids: config.pids,
                 cpu_time: Duration::from_secs(config.cpu_secs),
                 wall: INSTANCE_WALL,
-                workspace_bytes: config.workspace_mb.saturating_mul(MIB),
+                workspace_bytes: config.workspace_mb.bytes(),
             },
             log_lines: config.log_lines.max(1),
             health_timeout: Duration::from_secs(config.health_timeout_secs.max(1)),

@@ -5,6 +5,9 @@
 //! * `save` — hand-edited files → a new version, tested;
 //! * `test` — check a recorded version again.
 //!
+//! A job that sets its project `running` and ends without a version hands the project
+//! back through [`settle_on_failure::SettleOnFailure`].
+//!
 //! A failed check does not fail the job: the version is recorded with its report and
 //! marked failing, so the user can see and fix it.
 
@@ -14,6 +17,7 @@ pub mod iterate;
 pub mod launch;
 pub mod repair;
 pub mod save;
+pub mod settle_on_failure;
 pub mod test_version;
 
 use std::sync::Arc;
@@ -26,6 +30,7 @@ use crate::config::{Config, Dirs};
 use crate::engine::Registry;
 use crate::provider::ProviderKind;
 use crate::sandbox::Backend;
+use settle_on_failure::SettleOnFailure;
 
 pub const GENERATE: &str = "generate";
 pub const ITERATE: &str = "iterate";
@@ -42,9 +47,9 @@ pub struct PipelineEnv {
 /// Every pipeline, for a worker.
 pub fn registry(env: Arc<PipelineEnv>) -> Registry {
     Registry::new()
-        .register(GENERATE, generate::Generate(env.clone()))
-        .register(ITERATE, iterate::Iterate(env.clone()))
-        .register(SAVE, save::Save(env.clone()))
+        .register(GENERATE, SettleOnFailure(generate::Generate(env.clone())))
+        .register(ITERATE, SettleOnFailure(iterate::Iterate(env.clone())))
+        .register(SAVE, SettleOnFailure(save::Save(env.clone())))
         .register(TEST, test_version::TestVersion(env))
 }
 

@@ -295,6 +295,32 @@ pub async fn set_status(
     Ok(done.rows_affected() == 1)
 }
 
+/// Gives a project left `running` by job `job` (which ended without recording a
+/// version) the status its state supports: `deployed` while a deployment is live, else
+/// its latest version's check result, else `failing` (nothing was ever built). A
+/// project another job is still running for stays `running`.
+pub async fn settle_status(conn: &mut PgConnection, id: Uuid, job: i64) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE projects p SET updated_at = now(), status = CASE
+             WHEN EXISTS (SELECT 1 FROM deployments d WHERE d.project_id = p.id AND d.state = 'live')
+                 THEN 'deployed'
+             WHEN p.latest_version IS NULL THEN 'failing'
+             ELSE coalesce((SELECT CASE v.check_status WHEN 'passing' THEN 'passing'
+                                    WHEN 'failing' THEN 'failing' ELSE 'new' END
+                            FROM versions v
+                            WHERE v.project_id = p.id AND v.number = p.latest_version), 'failing')
+             END
+         WHERE p.id = $1 AND p.status = 'running'
+           AND NOT EXISTS (SELECT 1 FROM jobs j
+                           WHERE j.project_id = p.id AND j.id <> $2 AND j.state = 'running')",
+    )
+    .bind(id)
+    .bind(job)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Records `number` as the project's latest version.
 pub async fn set_latest_version(
     conn: &mut PgConnection,

@@ -260,32 +260,73 @@ impl JobContext {
         if cancel_requested {
             return Err(StepError::Cancelled);
         }
-        let existing: Option<(String, i32, Option<serde_json::Value>, Option<String>)> = sqlx::query_as(
-            "SELECT state, attempts, output, error FROM job_steps WHERE job_id = $1 AND name = $2",
+        let existing: Option<StoredStep> = sqlx::query_as(
+            "SELECT state, attempts, interruptions, output, error
+                 FROM job_steps WHERE job_id = $1 AND name = $2",
         )
         .bind(self.job.id)
         .bind(name)
         .fetch_optional(&mut *tx)
         .await?;
         let attempt = match existing {
-            Some((state, _, output, _)) if state == "succeeded" => {
+            Some(StoredStep {
+                state: StepState::Succeeded,
+                output,
+                ..
+            }) => {
                 tx.commit().await?;
                 return Ok(Begin::Done(output.unwrap_or(serde_json::Value::Null)));
             }
-            Some((_, attempts, _, error)) => {
-                if u32::try_from(attempts).unwrap_or(u32::MAX) >= policy.max_attempts {
-                    let why = error.unwrap_or_else(|| "it was interrupted".to_owned());
-                    return Err(StepError::Fatal(format!(
-                        "step {name} failed {attempts} time(s), the most allowed: {why}"
-                    )));
+            Some(StoredStep {
+                state,
+                attempts,
+                interruptions,
+                error,
+                ..
+            }) => {
+                // Still `running`: the run that started it never reported back (its
+                // worker died or lost the lease). That is an interruption, not a
+                // failed attempt, so even a step allowed one attempt resumes.
+                let interruptions = interruptions + i32::from(state == StepState::Running);
+                let failed = attempts - interruptions;
+                let give_up = if u32::try_from(interruptions).unwrap_or(u32::MAX)
+                    > policy.max_interruptions
+                {
+                    Some(format!(
+                        "step {name} was interrupted {interruptions} time(s) without finishing \
+                         (its worker stopped or lost the job each time); giving up"
+                    ))
+                } else if u32::try_from(failed).unwrap_or(u32::MAX) >= policy.max_attempts {
+                    let why = error.unwrap_or_else(|| "no error was recorded".to_owned());
+                    Some(format!(
+                        "step {name} failed {failed} time(s), the most allowed: {why}"
+                    ))
+                } else {
+                    None
+                };
+                if let Some(message) = give_up {
+                    sqlx::query(
+                        "UPDATE job_steps SET state = 'failed', interruptions = $3, error = $4,
+                                finished_at = clock_timestamp()
+                         WHERE job_id = $1 AND name = $2",
+                    )
+                    .bind(self.job.id)
+                    .bind(name)
+                    .bind(interruptions)
+                    .bind(&message)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    return Err(StepError::Fatal(message));
                 }
                 sqlx::query(
-                    "UPDATE job_steps SET state = 'running', attempts = attempts + 1, error = NULL,
-                            started_at = now(), finished_at = NULL
+                    "UPDATE job_steps SET state = 'running', attempts = attempts + 1,
+                            interruptions = $3, error = NULL, started_at = now(), finished_at = NULL
                      WHERE job_id = $1 AND name = $2",
                 )
                 .bind(self.job.id)
                 .bind(name)
+                .bind(interruptions)
                 .execute(&mut *tx)
                 .await?;
                 attempts + 1
@@ -398,6 +439,7 @@ impl JobContext {
             ),
             StepError::Fatal(msg) => ("failed", StepError::Fatal(format!("step {name}: {msg}"))),
             StepError::Cancelled => ("cancelled", StepError::Cancelled),
+            StepError::Released => ("interrupted", StepError::Released),
             other => ("failed", other),
         };
         if matches!(decided, StepError::LeaseLost) {
@@ -407,14 +449,13 @@ impl JobContext {
         let message = decided.to_string();
         let recorded = async {
             let mut tx = self.pool.begin().await?;
-            // Released/cancelled steps do not count as attempts.
-            let refund = i32::from(matches!(
-                decided,
-                StepError::Released | StepError::Cancelled
-            ));
+            // A cancelled run does not count as an attempt; a released one (the worker
+            // shut down) is an interruption.
+            let refund = i32::from(matches!(decided, StepError::Cancelled));
+            let interrupted = i32::from(matches!(decided, StepError::Released));
             sqlx::query(
                 "UPDATE job_steps SET state = $3, error = $4, finished_at = clock_timestamp(),
-                        attempts = greatest(1, attempts - $5)
+                        attempts = greatest(1, attempts - $5), interruptions = interruptions + $6
                  WHERE job_id = $1 AND name = $2",
             )
             .bind(self.job.id)
@@ -422,6 +463,7 @@ impl JobContext {
             .bind(state)
             .bind(&message)
             .bind(refund)
+            .bind(interrupted)
             .execute(&mut *tx)
             .await?;
             events::emit(
@@ -431,7 +473,7 @@ impl JobContext {
                     owner_id: self.job.owner_id,
                     kind: EventKind::StepFinished,
                     step: Some(name),
-                    level: if state == "cancelled" {
+                    level: if state == "cancelled" || state == "interrupted" {
                         EventLevel::Warn
                     } else {
                         EventLevel::Error
@@ -453,6 +495,28 @@ impl JobContext {
         }
         decided
     }
+}
+
+/// A `job_steps.state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+enum StepState {
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    /// The run ended without an outcome from the step (the worker shut down).
+    Interrupted,
+}
+
+/// What `begin` reads of a step recorded by an earlier run of the job.
+#[derive(sqlx::FromRow)]
+struct StoredStep {
+    state: StepState,
+    attempts: i32,
+    interruptions: i32,
+    output: Option<serde_json::Value>,
+    error: Option<String>,
 }
 
 enum Begin {

@@ -6,8 +6,12 @@ use rand::RngExt;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
-    /// Attempts in total, the first included.
+    /// Attempts in total, the first included. Only attempts that end with an error
+    /// count: a run cut off by a dead worker or a lost lease is an interruption.
     pub max_attempts: u32,
+    /// Interruptions tolerated before the step fails: a step whose runs keep stopping
+    /// their worker (out of memory, say) must still end.
+    pub max_interruptions: u32,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
     pub multiplier: f64,
@@ -19,6 +23,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 3,
+            max_interruptions: 3,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(60),
             multiplier: 2.0,
@@ -38,6 +43,11 @@ impl RetryPolicy {
 
     pub fn attempts(mut self, n: u32) -> Self {
         self.max_attempts = n.max(1);
+        self
+    }
+
+    pub fn interruptions(mut self, n: u32) -> Self {
+        self.max_interruptions = n;
         self
     }
 

@@ -22,11 +22,8 @@ impl JobHandler for Generate {
     fn run<'a>(&'a self, ctx: &'a mut JobContext) -> BoxFuture<'a, Result<Value, StepError>> {
         async move {
             let input: GenerateInput = ctx.input()?;
-            let result = generate(&self.0, ctx, &input).await;
-            if let Err(e) = &result {
-                mark_failed(ctx, input.project, e).await;
-            }
-            serde_json::to_value(result?).map_err(StepError::fatal)
+            let output = generate(&self.0, ctx, &input).await?;
+            serde_json::to_value(output).map_err(StepError::fatal)
         }
         .boxed()
     }
@@ -273,25 +270,4 @@ pub(super) async fn design_step(
             StepError::retryable(e)
         }
     })
-}
-
-/// A job that ends without a version leaves its project `failing` (not `running`).
-async fn mark_failed(ctx: &JobContext, project: uuid::Uuid, error: &StepError) {
-    if matches!(
-        error,
-        StepError::LeaseLost | StepError::Released | StepError::RetryLater { .. }
-    ) {
-        return;
-    }
-    let result = sqlx::query(
-        "UPDATE projects SET status = CASE WHEN latest_version IS NULL THEN 'failing' ELSE status END,
-                updated_at = now()
-         WHERE id = $1 AND status = 'running'",
-    )
-    .bind(project)
-    .execute(ctx.pool())
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(%project, "cannot mark the project failed: {e}");
-    }
 }

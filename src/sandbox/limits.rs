@@ -37,7 +37,7 @@ impl Limits {
             pids: config.pids,
             cpu_time: Duration::from_secs(config.cpu_secs),
             wall: Duration::from_secs(config.wall_secs),
-            workspace_bytes: config.workspace_mb.saturating_mul(MIB),
+            workspace_bytes: config.workspace_mb.bytes(),
         }
     }
 }

@@ -148,3 +148,49 @@ fn no_arguments_opens_the_ui_which_needs_a_terminal_and_help_lists_commands() {
     assert!(text.contains("Usage: apiforge"), "{text}");
     assert!(text.contains("doctor") && text.contains("tui"), "{text}");
 }
+
+#[test]
+fn a_workspace_size_the_sandbox_cannot_enforce_is_refused() {
+    let too_big = (u64::MAX / (1024 * 1024) + 1).to_string();
+    let cases = [
+        (
+            "[sandbox]\nworkspace_mb = 0\n",
+            ":2: sandbox.workspace_mb",
+            "at least 1",
+        ),
+        (
+            "[sandbox]\nbackend = \"process\"\n\n[deploy]\nworkspace_mb = 0\n",
+            ":5: deploy.workspace_mb",
+            "no size limit",
+        ),
+        (
+            &format!("[sandbox]\nworkspace_mb = {too_big}\n"),
+            ":2: sandbox.workspace_mb",
+            "at most",
+        ),
+    ];
+    for (text, location, words) in cases {
+        let (code, err) = run_with_config(text);
+        assert_eq!(code, Some(2), "{text:?}: {err}");
+        assert!(err.contains("custom.toml"), "{text:?}: {err}");
+        assert!(
+            err.contains(location),
+            "{text:?}: expected {location:?} in {err}"
+        );
+        assert!(err.contains(words), "{text:?}: expected {words:?} in {err}");
+    }
+    // The same check holds for the environment override, named by its variable.
+    let home = tempfile::tempdir().unwrap();
+    let out = apiforge(home.path())
+        .env("APIFORGE_SANDBOX_WORKSPACE_MB", "0")
+        .args(["doctor"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("APIFORGE_SANDBOX_WORKSPACE_MB"), "{err}");
+    assert!(err.contains("at least 1"), "{err}");
+    // 1 MiB is a limit the sandbox can enforce.
+    let (code, err) = run_with_config("[sandbox]\nworkspace_mb = 1\n");
+    assert!(!err.contains("workspace_mb"), "{code:?}: {err}");
+}

@@ -268,8 +268,30 @@ fn job_two_phase(ctx: &mut JobContext) -> futures::future::BoxFuture<'_, Result<
     .boxed()
 }
 
+/// One step, allowed one attempt, that never finishes on its own: only a stopping
+/// worker ends its runs.
+fn job_stuck(ctx: &mut JobContext) -> futures::future::BoxFuture<'_, Result<Value, StepError>> {
+    async move {
+        let job = ctx.job_id();
+        let pool = ctx.pool().clone();
+        ctx.step("stuck", RetryPolicy::once(), move |scope| async move {
+            effect(&pool, job, "stuck", scope.attempt, "").await;
+            // An event after the effect, for the test to wake on.
+            scope
+                .log(apiforge::engine::EventLevel::Info, "waiting to be stopped")
+                .await;
+            scope.cancel.cancelled().await;
+            Err::<(), _>(StepError::Cancelled)
+        })
+        .await?;
+        Ok(Value::Null)
+    }
+    .boxed()
+}
+
 fn registry() -> Registry {
     Registry::new()
+        .register("stuck", job_stuck)
         .register("noop", job_noop)
         .register("pipeline", pipeline)
         .register("flaky", job_flaky)
@@ -907,4 +929,44 @@ async fn nobody_sees_another_users_jobs_or_events() {
     );
     let listed = queue::list(&mut tx, true, 100).await.unwrap();
     assert_eq!(listed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![own]);
+}
+
+/// Each worker shutdown interrupts the step (a run without an outcome, not a failed
+/// attempt): a step allowed one attempt is resumed after each, until it has been
+/// interrupted more often than its policy tolerates (3 by default); then it fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_step_interrupted_too_often_fails_the_job() {
+    let f = fixture().await;
+    let job = f.submit(JobRequest::new("stuck", json!({}))).await;
+    for run in 1..=4 {
+        let opts = WorkerOptions {
+            shutdown_grace: Duration::ZERO,
+            ..options(&format!("w{run}"), Duration::from_secs(5))
+        };
+        let (stop, handle) = f.worker("", Some(opts));
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        let mut events = EventSubscription::start(&f.db, &f.token, 0, Some(job))
+            .await
+            .unwrap();
+        while !f.effects(job).await.contains(&("stuck".to_owned(), run)) {
+            assert!(
+                tokio::time::timeout_at(deadline, events.events.recv())
+                    .await
+                    .is_ok(),
+                "run {run} of the step never started"
+            );
+        }
+        stop.cancel();
+        handle.await.unwrap();
+        let state = f.job(job).await.state;
+        assert_eq!(state, "queued", "released after run {run}, not failed");
+    }
+    // The next claim finds the fourth interruption and gives up without a fifth run.
+    let (stop, handle) = f.worker("w5", None);
+    let failed = f.wait_state(job, "failed").await;
+    stop.cancel();
+    handle.await.unwrap();
+    let error = failed.error.unwrap_or_default();
+    assert!(error.contains("interrupted 4 time(s)"), "{error}");
+    assert_eq!(f.effects(job).await.len(), 4, "no fifth run");
 }

@@ -40,6 +40,7 @@ mod fixture_projects;
 mod openai_provider;
 mod pipeline_cli;
 mod pipeline_iterate;
+mod pipeline_project_status;
 mod pipeline_resume;
 mod rules_examples;
 mod rules_followups;
