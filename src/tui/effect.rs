@@ -439,6 +439,7 @@ async fn perform(
                 framework,
                 provider,
                 sandbox: sandbox_backend(env),
+                design: None,
             };
             let (project, submitted) = launch::new_project(session, &request, None).await?;
             Message::JobSubmitted {
@@ -454,8 +455,15 @@ async fn perform(
             let project = found.ok_or_else(|| {
                 EffectError::Gone("the project no longer exists (deleted elsewhere?)".into())
             })?;
-            let submitted =
-                launch::iterate(session, &project, &prompt, None, sandbox_backend(env)).await?;
+            let followup = launch::Followup {
+                prompt: &prompt,
+                provider: None,
+                sandbox: sandbox_backend(env),
+                design: None,
+                made_from: None,
+                by_hand: false,
+            };
+            let submitted = launch::iterate(session, &project, &followup).await?;
             Message::JobSubmitted {
                 job: submitted.job,
                 kind: crate::pipeline::ITERATE.into(),
