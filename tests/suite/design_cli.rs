@@ -187,7 +187,11 @@ fn strict_fails_on_warnings_after_printing_them() {
     let home = tempfile::tempdir().expect("temp dir");
     let o = apiforge(
         home.path(),
-        &["design", "--strict", "tasks with a title and a status (open)"],
+        &[
+            "design",
+            "--strict",
+            "tasks with a title and a status (open)",
+        ],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = stdout(&o);
@@ -201,7 +205,11 @@ fn strict_fails_on_warnings_after_printing_them() {
 
     let o = apiforge(
         home.path(),
-        &["design", "--strict", "tasks with a title and a status (open, done)"],
+        &[
+            "design",
+            "--strict",
+            "tasks with a title and a status (open, done)",
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).ends_with("no warnings\n"), "{}", stdout(&o));
