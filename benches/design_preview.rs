@@ -90,6 +90,18 @@ fn main() {
         assert!(matches!(outcome, design_preview::ReadOutcome::Read(_)));
     }
 
+    // The review alone, on the design the rules provider reads.
+    let design = apiforge::provider::rules::RulesProvider::new()
+        .design(PROMPT)
+        .unwrap();
+    let mut reviews = Vec::new();
+    for _ in 0..SAMPLES {
+        let start = Instant::now();
+        let r = apiforge::design::review(PROMPT, &design, None);
+        reviews.push(start.elapsed());
+        assert!(r.warnings.len() < 10);
+    }
+
     let home = tempfile::tempdir().unwrap();
     let dirs = Dirs::under(home.path());
     let config = Config::defaults();
@@ -152,6 +164,7 @@ fn main() {
     });
     println!("prompt: {} characters", PROMPT.chars().count());
     summary("reading (rules provider + review + tree)", reads);
+    summary("the review alone", reviews);
     summary("keystroke -> frame showing it", echo);
     summary(
         &format!(
