@@ -235,6 +235,7 @@ impl EffectRunner {
                     let outcome = design_preview::read(generation, &prompt, base.as_deref());
                     let _ = tx.send(Message::DesignRead {
                         generation,
+                        prompt,
                         outcome,
                     });
                 });

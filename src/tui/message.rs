@@ -71,6 +71,8 @@ pub enum Message {
     /// prompt changed since (a stale reading is dropped).
     DesignRead {
         generation: u64,
+        /// The text read: a dialog opened again restarts its generations.
+        prompt: String,
         outcome: ReadOutcome,
     },
     /// `Effect::LoadIterateBase` finished: the iterate dialog previews follow-ups

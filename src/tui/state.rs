@@ -157,10 +157,15 @@ impl State {
             Message::DesignReadDue { generation } => self.read_design_if_current(generation),
             Message::DesignRead {
                 generation,
+                prompt,
                 outcome,
             } => {
-                // A reading for text typed over since is dropped.
-                if let Some(preview) = self.dialog_preview_mut() {
+                // A reading for text typed over since (or of a closed dialog) is
+                // dropped.
+                if let Some(Overlay::Dialog(dialog)) = self.overlay.as_mut()
+                    && dialog.prompt() == Some(prompt.as_str())
+                    && let Some(preview) = dialog.preview_mut()
+                {
                     preview.arrived(generation, outcome);
                 }
                 Vec::new()
@@ -527,13 +532,6 @@ impl State {
         match self.keymap.lookup(key, scopes) {
             Some(action) => self.run(action),
             None => Vec::new(),
-        }
-    }
-
-    fn dialog_preview_mut(&mut self) -> Option<&mut DesignPreview> {
-        match self.overlay.as_mut() {
-            Some(Overlay::Dialog(dialog)) => dialog.preview_mut(),
-            _ => None,
         }
     }
 
@@ -1424,6 +1422,7 @@ mod tests {
                     crate::tui::design_preview::read(*generation, prompt, base.as_deref());
                 s.update(Message::DesignRead {
                     generation: *generation,
+                    prompt: prompt.clone(),
                     outcome,
                 });
             }
@@ -1462,7 +1461,14 @@ mod tests {
         // A slow reading of an older text arrives late: dropped.
         s.update(Message::DesignRead {
             generation: 3,
+            prompt: "boo".into(),
             outcome: crate::tui::design_preview::read(3, "boo", None),
+        });
+        // One for the current generation but another text (a dialog opened before).
+        s.update(Message::DesignRead {
+            generation: latest,
+            prompt: "tags with label".into(),
+            outcome: crate::tui::design_preview::read(latest, "tags with label", None),
         });
         assert_eq!(preview(&s).reading, Reading::Empty);
         assert!(preview(&s).pending);

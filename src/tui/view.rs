@@ -286,6 +286,7 @@ mod tests {
                     crate::tui::design_preview::read(generation, &prompt, base.as_deref());
                 s.update(Message::DesignRead {
                     generation,
+                    prompt,
                     outcome,
                 });
             }
