@@ -236,6 +236,15 @@ const STOP_WORDS: &[&str] = &[
     "everyone",
     "anyone",
     "people",
+    "hey",
+    "hello",
+    "thanks",
+    "two",
+    "three",
+    "four",
+    "five",
+    "ten",
+    "between",
 ];
 
 /// Grammar words that the design carries only when it has the matching feature.
