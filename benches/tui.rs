@@ -4,6 +4,9 @@
 //!   embedded database running (goal ≤ 150 ms)
 //! * resident memory with 100 projects loaded (goal ≤ 60 MB)
 //! * CPU time and frames drawn while idle for 10 s (goal ≈ 0)
+//! * issue 12: a 10 KB paste into the new project dialog — as a bracketed paste, as a
+//!   burst of keys, the frame that draws it (`cargo bench --bench tui -- paste` runs
+//!   only these)
 //!
 //! The real loop on a `TestBackend` of 120×40, connecting like `apiforge` does
 //! (embedded cluster in a private APIFORGE_HOME, local sign-in, in-process worker).
@@ -116,7 +119,81 @@ async fn run_app(
     (t, rss, idle_figures)
 }
 
+/// A 10 KB multi-line prompt into the new project dialog: as one bracketed paste, as
+/// one burst of keys (a terminal that does not bracket pastes), and typed key by key;
+/// then a frame drawing it. The reducer and the view only: no database.
+fn paste_figures() {
+    use apiforge::provider::ProviderKind;
+    use apiforge::tui::editor::Editor;
+    use apiforge::tui::keymap::Keymap;
+    use apiforge::tui::message::Message;
+    use apiforge::tui::preview::Preview;
+    use apiforge::tui::state::{Defaults, State};
+    use apiforge::tui::theme::Theme;
+
+    let line = "a garden API: plants with name, variety and planted date; rows x, quick deploys\n";
+    let text = line.repeat(10 * 1024 / line.len() + 1);
+    let keys: Vec<Event> = text
+        .chars()
+        .map(|c| {
+            Event::Key(KeyEvent::from(match c {
+                '\n' => KeyCode::Enter,
+                c => KeyCode::Char(c),
+            }))
+        })
+        .collect();
+    let dialog = || {
+        let defaults = Defaults {
+            framework: Framework::Fastapi,
+            provider: ProviderKind::Rules,
+            sandbox: "process".into(),
+        };
+        let (mut state, _) = State::new(defaults, Keymap::defaults(), chrono::Utc::now());
+        state.update(Message::Input(Event::Key(KeyEvent::from(KeyCode::Char(
+            'n',
+        )))));
+        state
+    };
+    let (mut pasted, mut burst, mut typed, mut drawn) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..20 {
+        let mut state = dialog();
+        let start = Instant::now();
+        state.update(Message::Paste(text.clone()));
+        pasted.push(start.elapsed());
+
+        let mut state = dialog();
+        let start = Instant::now();
+        state.update(Message::Burst(keys.clone()));
+        burst.push(start.elapsed());
+
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        let (theme, mut editor, mut preview) = (Theme::dark(), Editor::new(), Preview::new());
+        let start = Instant::now();
+        terminal
+            .draw(|f| apiforge::tui::view::draw(f, &state, &theme, &mut editor, &mut preview))
+            .unwrap();
+        drawn.push(start.elapsed());
+    }
+    for _ in 0..3 {
+        let mut state = dialog();
+        let start = Instant::now();
+        for c in text.chars().filter(|c| *c != '\n') {
+            state.update(Message::Input(Event::Key(KeyEvent::from(KeyCode::Char(c)))));
+        }
+        typed.push(start.elapsed());
+    }
+    println!("a {} byte prompt in the new project dialog:", text.len());
+    summary("  one bracketed paste (Message::Paste)", pasted);
+    summary("  one burst of keys (Message::Burst)", burst);
+    summary("  a frame drawing it (120x40)", drawn);
+    summary("  for contrast: typed one key per message", typed);
+}
+
 fn main() {
+    paste_figures();
+    if std::env::args().any(|a| a == "paste") {
+        return;
+    }
     let home = tempfile::tempdir().unwrap();
     let dirs = Dirs::under(home.path());
     let config = Config::defaults();

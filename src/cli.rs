@@ -15,6 +15,7 @@ mod new;
 mod runtimes;
 mod sandbox;
 mod scaffold;
+pub mod stdout;
 mod templates;
 mod versions;
 mod worker;

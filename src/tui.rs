@@ -6,6 +6,7 @@
 //! [`effect::EffectRunner`] performs; [`view::draw`] renders the state.
 
 pub mod app;
+pub mod burst;
 pub mod command_palette;
 mod deployment_refresh;
 pub mod design_preview;
@@ -49,7 +50,7 @@ pub enum TuiError {
 
 /// Opens the UI on this process's terminal and runs it until the user quits. The
 /// terminal is restored on every way out: return, error and panic (ratatui's panic
-/// hook).
+/// hook, with bracketed paste switched off before it).
 /// `problems` are shown as error notices at start (a broken config file).
 pub async fn run(config: &Config, dirs: &Dirs, problems: Vec<String>) -> Result<(), TuiError> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
@@ -60,14 +61,51 @@ pub async fn run(config: &Config, dirs: &Dirs, problems: Vec<String>) -> Result<
     for problem in problems {
         app.report_at_start(problem);
     }
-    let mut terminal = ratatui::try_init().map_err(TuiError::Setup)?;
+    let mut session = TerminalSession::start().map_err(TuiError::Setup)?;
     let result = app
         .run(
-            &mut terminal,
+            &mut session.terminal,
             crossterm::event::EventStream::new(),
             |_, _| {},
         )
         .await;
-    ratatui::restore();
+    drop(session);
     result.map(|_| ()).map_err(TuiError::from)
+}
+
+/// The terminal while the UI owns it: raw mode, the alternate screen and bracketed
+/// paste (the terminal marks pasted text, so a paste arrives as one
+/// [`message::Message::Paste`] instead of keys that would run as commands). Dropping
+/// it gives the terminal back; so does a panic.
+struct TerminalSession {
+    terminal: ratatui::DefaultTerminal,
+}
+
+impl TerminalSession {
+    fn start() -> std::io::Result<Self> {
+        // ratatui's hook (set by try_init) restores raw mode and the screen; this one
+        // runs before it and also turns bracketed paste off, or the shell would get
+        // every later paste wrapped in markers.
+        let terminal = ratatui::try_init()?;
+        let ratatui_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            disable_bracketed_paste();
+            ratatui_hook(info);
+        }));
+        let session = Self { terminal };
+        crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
+        Ok(session)
+    }
+}
+
+impl Drop for TerminalSession {
+    fn drop(&mut self) {
+        disable_bracketed_paste();
+        ratatui::restore();
+    }
+}
+
+fn disable_bracketed_paste() {
+    // Nothing more can be done on the way out if the terminal refuses.
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
 }

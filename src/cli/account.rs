@@ -1,5 +1,6 @@
 //! `apiforge whoami` and `apiforge projects`.
 
+use crate::cli::stdout::outln;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -37,12 +38,12 @@ pub async fn whoami(ctx: &Context, args: JsonArgs) -> Result<ExitCode, Failure> 
                 session.identity.display_name, session.identity.email
             )
         };
-        println!("{name}");
+        outln!("{name}");
         match session.db.location() {
             crate::db::Location::Embedded { dir } => {
-                println!("database: local ({})", dir.display())
+                outln!("database: local ({})", dir.display())
             }
-            crate::db::Location::Server { url } => println!("database: {url}"),
+            crate::db::Location::Server { url } => outln!("database: {url}"),
         }
     }
     session.db.close().await;
@@ -65,18 +66,21 @@ pub async fn projects(ctx: &Context, args: JsonArgs) -> Result<ExitCode, Failure
     if args.json {
         print_json(&projects)?;
     } else if projects.is_empty() {
-        println!("no projects yet: create one with `apiforge new \"a todo API with tasks\"`");
+        outln!("no projects yet: create one with `apiforge new \"a todo API with tasks\"`");
     } else {
-        println!(
+        outln!(
             "{:<24} {:<8} {:<9} {:>7}  updated",
-            "project", "framework", "status", "version"
+            "project",
+            "framework",
+            "status",
+            "version"
         );
         for p in &projects {
             let version = p
                 .latest_version
                 .map(|v| format!("v{v}"))
                 .unwrap_or_else(|| "-".into());
-            println!(
+            outln!(
                 "{:<24} {:<8} {:<9} {:>7}  {}",
                 p.slug,
                 p.framework,

@@ -4,6 +4,7 @@
 //! Exit codes: 0 everything passed, 1 something failed, 2 bad input or a machine
 //! that cannot run the check (no runtime, no sandbox).
 
+use crate::cli::stdout::{out, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -72,9 +73,9 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> Result<ExitCode, Failure> {
             eprintln!("workspace kept in {}", path.display());
         }
     } else {
-        print!("{}", report.render_text());
+        out!("{}", report.render_text());
         if let Some(path) = &kept {
-            println!("Workspace kept in {}", path.display());
+            outln!("Workspace kept in {}", path.display());
         }
     }
     Ok(if passed {

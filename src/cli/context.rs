@@ -107,19 +107,13 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-/// Prints `value` as pretty JSON on stdout.
+/// Prints `value` as pretty JSON on stdout (a closed pipe ends it quietly, like every
+/// other output: [`super::stdout`]).
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::failed(format!("cannot encode JSON output: {e}")))?;
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        // A reader that stopped early (`| head`) is not an error of ours.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Failure::failed(format!("cannot write the output: {e}")))
-        }
-        _ => Ok(()),
-    }
+    super::stdout::outln!("{text}");
+    Ok(())
 }
 
 pub use crate::auth::Session;

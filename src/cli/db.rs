@@ -1,5 +1,6 @@
 //! `apiforge db start|stop|status|url`: the embedded cluster.
 
+use crate::cli::stdout::outln;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -70,7 +71,7 @@ pub async fn run(ctx: &Context, args: DbArgs) -> Result<ExitCode, Failure> {
                     StartOutcome::Started => "started",
                     StartOutcome::Created => "created and started",
                 };
-                println!("database {what}: {}", cluster.dir.display());
+                outln!("database {what}: {}", cluster.dir.display());
             }
         }
         DbAction::Stop { json } => {
@@ -83,8 +84,8 @@ pub async fn run(ctx: &Context, args: DbArgs) -> Result<ExitCode, Failure> {
                 })?;
             } else {
                 match outcome {
-                    StopOutcome::Stopped => println!("database stopped"),
-                    StopOutcome::NotRunning => println!("database was not running"),
+                    StopOutcome::Stopped => outln!("database stopped"),
+                    StopOutcome::NotRunning => outln!("database was not running"),
                 }
             }
         }
@@ -98,17 +99,17 @@ pub async fn run(ctx: &Context, args: DbArgs) -> Result<ExitCode, Failure> {
                     (true, false) => "stopped (starts on demand)".to_owned(),
                     (true, true) => format!("running (pid {})", status.pid.unwrap_or_default()),
                 };
-                println!("embedded database: {state}");
-                println!("  data dir:  {}", status.data_dir.display());
-                println!(
+                outln!("embedded database: {state}");
+                outln!("  data dir:  {}", status.data_dir.display());
+                outln!(
                     "  binaries:  {} ({})",
                     status.binaries.dir.display(),
                     status.binaries.version
                 );
                 if let Some(user) = &status.service_user {
-                    println!("  runs as:   {user}");
+                    outln!("  runs as:   {user}");
                 }
-                println!("  url:       {}", status.owner_url);
+                outln!("  url:       {}", status.owner_url);
             }
         }
         DbAction::Url { json } => {
@@ -119,7 +120,7 @@ pub async fn run(ctx: &Context, args: DbArgs) -> Result<ExitCode, Failure> {
                     client_url: status.client_url,
                 })?;
             } else {
-                println!("{}", status.owner_url);
+                outln!("{}", status.owner_url);
             }
         }
     }
@@ -146,7 +147,7 @@ fn server_mode(url: &str, action: &DbAction) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         DbAction::Url { json: false } | DbAction::Status { json: false } => {
-            println!("{redacted}");
+            outln!("{redacted}");
             Ok(ExitCode::SUCCESS)
         }
         DbAction::Start { .. } | DbAction::Stop { .. } => Err(Failure::usage(format!(

@@ -4,6 +4,7 @@
 //! runs (it hosts the instances); in embedded mode the daemon is started on demand in
 //! the background. The command submits the job and follows its steps.
 
+use crate::cli::stdout::outln;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -189,7 +190,7 @@ async fn run_job<I: Serialize>(
     let submitted = submit(session, &JobRequest::new(kind, input).project(project)).await?;
     let job = submitted.job;
     if !json {
-        println!("{kind} · job {job}");
+        outln!("{kind} · job {job}");
     }
     let record = follow_job(session, job, json).await?;
     let output: Option<DeployOutput> = record
@@ -210,8 +211,8 @@ async fn run_job<I: Serialize>(
         })?;
     } else if let (Some(o), Some(url)) = (&output, &url) {
         match o.state.as_str() {
-            "live" => println!("v{} live at {url}", o.version),
-            _ => println!("v{} undeployed; {url} is free", o.version),
+            "live" => outln!("v{} live at {url}", o.version),
+            _ => outln!("v{} undeployed; {url} is free", o.version),
         }
     } else {
         eprintln!(
@@ -249,9 +250,9 @@ async fn follow_job(
                     } else {
                         format!("  {}", e.message)
                     };
-                    println!("{mark} {step}{detail}");
+                    outln!("{mark} {step}{detail}");
                 }
-                "log" if !e.message.is_empty() => println!("  {step}: {}", e.message),
+                "log" if !e.message.is_empty() => outln!("  {step}: {}", e.message),
                 _ => {}
             }
         }
@@ -373,7 +374,7 @@ pub async fn deployments(ctx: &Context, args: DeploymentsArgs) -> Result<ExitCod
         return Ok(ExitCode::SUCCESS);
     }
     if views.is_empty() {
-        println!("no deployments yet; `apiforge deploy PROJECT` makes one");
+        outln!("no deployments yet; `apiforge deploy PROJECT` makes one");
     }
     for v in &views {
         let instance = v
@@ -391,18 +392,22 @@ pub async fn deployments(ctx: &Context, args: DeploymentsArgs) -> Result<ExitCod
                 r.p50_ms.unwrap_or(0.0)
             )
         });
-        println!(
+        outln!(
             "{:<20} v{:<3} {:<8} {:<7} instance {instance:<10} {}{requests}",
-            v.project, v.version, v.state, v.target, v.url
+            v.project,
+            v.version,
+            v.state,
+            v.target,
+            v.url
         );
         if let Some(e) = &v.error {
-            println!("    error: {e}");
+            outln!("    error: {e}");
         }
         if args.logs
             && let Some(lines) = v.instance.as_ref().and_then(|i| i["logs"].as_array())
         {
             for line in lines {
-                println!("    | {}", line.as_str().unwrap_or(""));
+                outln!("    | {}", line.as_str().unwrap_or(""));
             }
         }
     }
@@ -477,7 +482,7 @@ async fn serve_status(ctx: &Context, json: bool) -> Result<ExitCode, Failure> {
     if json {
         print_json(&ServeStatusView { running, status })?;
     } else if let Some(s) = &status {
-        println!(
+        outln!(
             "apiforge serve running · pid {} · gateway http://{} · {} instance(s) · since {}",
             s.pid,
             s.gateway_addr,
@@ -485,7 +490,7 @@ async fn serve_status(ctx: &Context, json: bool) -> Result<ExitCode, Failure> {
             s.started_at.format("%Y-%m-%d %H:%M:%S UTC")
         );
     } else {
-        println!("apiforge serve is not running");
+        outln!("apiforge serve is not running");
     }
     Ok(if running {
         ExitCode::SUCCESS
@@ -509,7 +514,7 @@ async fn serve_stop(ctx: &Context, json: bool) -> Result<ExitCode, Failure> {
         if json {
             print_json(&serde_json::json!({ "stopped": false, "running": false }))?;
         } else {
-            println!("apiforge serve is not running");
+            outln!("apiforge serve is not running");
         }
         return Ok(ExitCode::SUCCESS);
     };
@@ -539,7 +544,7 @@ async fn serve_stop(ctx: &Context, json: bool) -> Result<ExitCode, Failure> {
     if json {
         print_json(&serde_json::json!({ "stopped": true, "pid": pid }))?;
     } else {
-        println!("apiforge serve (pid {pid}) stopped");
+        outln!("apiforge serve (pid {pid}) stopped");
     }
     Ok(ExitCode::SUCCESS)
 }

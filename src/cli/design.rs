@@ -1,6 +1,7 @@
 //! `apiforge design PROMPT [--base apiforge.json] [--provider rules] [--json] [--strict]`:
 //! the design as a tree, then the warnings of its review.
 
+use crate::cli::stdout::out;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -61,7 +62,7 @@ pub fn print_reviewed(design: &ApiDesign, review: &Review, json: bool) -> Result
             warnings: review.shown(),
         })
     } else {
-        print!("{}", tree::text(design, review));
+        out!("{}", tree::text(design, review));
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! `apiforge doctor [--json]`.
 
+use crate::cli::stdout::outln;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -25,9 +26,9 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitCode, Failure> {
                 Verdict::Warn => "WARN",
                 Verdict::Fail => "FAIL",
             };
-            println!("{tag} {:<18} {}", c.name, c.detail);
+            outln!("{tag} {:<18} {}", c.name, c.detail);
             if !c.fix.is_empty() {
-                println!("     {:<18} fix: {}", "", c.fix);
+                outln!("     {:<18} fix: {}", "", c.fix);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `apiforge export PROJECT --out DIR [--docker]`: a version's files as a standalone
 //! project, optionally with the Docker files to run it anywhere.
 
+use crate::cli::stdout::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -83,14 +84,14 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> Result<ExitCode, Failure> {
             "files": files.keys().collect::<Vec<_>>(),
         }))?;
     } else {
-        println!(
+        outln!(
             "v{number} of {} ({}): {version_files} files in {}",
             project.slug,
             version.framework,
             args.out.display()
         );
         if args.docker {
-            println!(
+            outln!(
                 "with {}, {} and {}; run it with:\n  cd {} && docker compose up --build -d",
                 export::DOCKERFILE,
                 export::COMPOSE_FILE,

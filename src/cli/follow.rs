@@ -1,6 +1,7 @@
 //! Submitting a pipeline job and following it: one progress line per step with its
 //! timing, an in-process worker when nothing else serves the database.
 
+use crate::cli::stdout::outln;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,13 +160,13 @@ pub async fn follow(
         })?;
     } else if let Some(o) = &output {
         if !o.conflicts.is_empty() {
-            println!(
+            outln!(
                 "conflicts (hand edits vs regenerated code, marked in the files): {}",
                 o.conflicts.join(", ")
             );
         }
         let t = &o.totals;
-        println!(
+        outln!(
             "v{} {} · tests {}/{} · contract {}/{} · job {job}",
             o.version,
             o.check_status,
@@ -175,7 +176,7 @@ pub async fn follow(
             t.contract_passed + t.contract_failed
         );
     } else {
-        println!(
+        outln!(
             "job {job} {}: {}",
             record.state,
             record.error.as_deref().unwrap_or("")
@@ -192,7 +193,7 @@ pub async fn follow(
 /// is hidden when stdout is not a terminal, and so would be its lines).
 fn say(bar: &ProgressBar, line: impl AsRef<str>) {
     if bar.is_hidden() {
-        println!("{}", line.as_ref());
+        outln!("{}", line.as_ref());
     } else {
         bar.println(line);
     }

@@ -1,6 +1,7 @@
 //! `apiforge jobs`, `apiforge job JOB`, `apiforge cancel JOB`: the caller's jobs, through
 //! the client role.
 
+use crate::cli::stdout::outln;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -43,7 +44,7 @@ pub async fn list(ctx: &Context, args: JobsArgs) -> Result<ExitCode, Failure> {
     if args.json {
         print_json(&jobs)?;
     } else if jobs.is_empty() {
-        println!(
+        outln!(
             "{}",
             if args.all {
                 "no jobs yet"
@@ -52,12 +53,16 @@ pub async fn list(ctx: &Context, args: JobsArgs) -> Result<ExitCode, Failure> {
             }
         );
     } else {
-        println!(
+        outln!(
             "{:>6}  {:<10} {:<10} {:>8}  {:<19}  error",
-            "job", "kind", "state", "duration", "created"
+            "job",
+            "kind",
+            "state",
+            "duration",
+            "created"
         );
         for j in &jobs {
-            println!(
+            outln!(
                 "{:>6}  {:<10} {:<10} {:>8}  {:<19}  {}",
                 j.id,
                 j.kind,
@@ -94,7 +99,7 @@ pub async fn show(ctx: &Context, args: JobArgs) -> Result<ExitCode, Failure> {
     if args.json {
         print_json(&JobDetail { job, steps, events })?;
     } else {
-        println!(
+        outln!(
             "job {} · {} · {} · {}",
             job.id,
             job.kind,
@@ -102,11 +107,11 @@ pub async fn show(ctx: &Context, args: JobArgs) -> Result<ExitCode, Failure> {
             duration(&job)
         );
         if let Some(e) = &job.error {
-            println!("error: {e}");
+            outln!("error: {e}");
         }
         for s in &steps {
             let ms = s.finished_at.map(|f| (f - s.started_at).num_milliseconds());
-            println!(
+            outln!(
                 "  {:<2} {:<14} {:<10} attempts {}  {}",
                 s.seq,
                 s.name,
@@ -121,7 +126,7 @@ pub async fn show(ctx: &Context, args: JobArgs) -> Result<ExitCode, Failure> {
                 .as_deref()
                 .map(|s| format!("[{s}] "))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "  {} {:<5} {:<13} {step}{}",
                 e.at.format("%H:%M:%S%.3f"),
                 e.level,
@@ -148,12 +153,12 @@ pub async fn cancel(ctx: &Context, args: JobArgs) -> Result<ExitCode, Failure> {
         print_json(&serde_json::json!({ "job": args.job, "outcome": outcome }))?;
     } else {
         match outcome {
-            CancelOutcome::Cancelled => println!("job {} cancelled", args.job),
-            CancelOutcome::Requested => println!(
+            CancelOutcome::Cancelled => outln!("job {} cancelled", args.job),
+            CancelOutcome::Requested => outln!(
                 "job {} is stopping (its running step is being killed)",
                 args.job
             ),
-            CancelOutcome::AlreadyFinished => println!("job {} had already finished", args.job),
+            CancelOutcome::AlreadyFinished => outln!("job {} had already finished", args.job),
             CancelOutcome::NotFound => {}
         }
     }
@@ -205,16 +210,19 @@ pub async fn stats(ctx: &Context, args: StatsArgs) -> Result<ExitCode, Failure> 
         ("framework", &stats.frameworks),
         ("step", &stats.steps),
     ] {
-        println!(
+        outln!(
             "{title:<12} {:>6} {:>8} {:>9} {:>9}",
-            "runs", "success", "p50", "p95"
+            "runs",
+            "success",
+            "p50",
+            "p95"
         );
         for g in groups.iter() {
             let secs = |v: Option<f64>| {
                 v.map(|s| format!("{:.2}s", s))
                     .unwrap_or_else(|| "-".into())
             };
-            println!(
+            outln!(
                 "{:<12} {:>6} {:>7.0}% {:>9} {:>9}",
                 g.name,
                 g.total,
@@ -224,9 +232,9 @@ pub async fn stats(ctx: &Context, args: StatsArgs) -> Result<ExitCode, Failure> 
             );
         }
         if groups.is_empty() {
-            println!("(no finished jobs in the last {})", args.since);
+            outln!("(no finished jobs in the last {})", args.since);
         }
-        println!();
+        outln!();
     }
     Ok(ExitCode::SUCCESS)
 }

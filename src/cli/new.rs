@@ -1,6 +1,7 @@
 //! `apiforge new PROMPT`, `iterate PROJECT (PROMPT | --design FILE)`, `save` and
 //! `test`: submit a pipeline job and follow it.
 
+use crate::cli::stdout::outln;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -374,13 +375,13 @@ async fn announce_and_follow(
 ) -> Result<ExitCode, Failure> {
     let job = submitted.job;
     if !json {
-        println!("{announce}");
+        outln!("{announce}");
     }
     if detach {
         if json {
             print_json(&serde_json::json!({ "job": job, "project": slug }))?;
         } else {
-            println!("submitted; follow it with `apiforge job {job}`");
+            outln!("submitted; follow it with `apiforge job {job}`");
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -2,6 +2,7 @@
 //! `apiforge runtimes status [--json]`: the prepared language runtimes generated
 //! projects run on.
 
+use crate::cli::stdout::outln;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -87,7 +88,7 @@ fn report(statuses: &[RuntimeStatus], json: bool) -> Result<ExitCode, Failure> {
                 "not installed"
             };
             let version = s.version.as_deref().unwrap_or("");
-            println!(
+            outln!(
                 "{:<7} {:<14} {} {version}",
                 s.kind.as_str(),
                 state,

@@ -1,6 +1,7 @@
 //! `apiforge sandbox run DIR [--sandbox process|docker] [--memory-mb N] [--timeout-secs N]
 //! [--json] -- CMD…`: one command in a fresh sandbox with the default limits.
 
+use crate::cli::stdout::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -101,7 +102,7 @@ async fn run_command(ctx: &Context, args: RunArgs) -> Result<ExitCode, Failure> 
             if json || line.stream == Stream::Stderr {
                 eprintln!("{}", line.text);
             } else {
-                println!("{}", line.text);
+                outln!("{}", line.text);
             }
         })
         .await;

@@ -1,6 +1,7 @@
 //! `apiforge scaffold`: design → spec → code → tests, written into a directory. No
 //! database and no sandbox.
 
+use crate::cli::stdout::outln;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -81,15 +82,15 @@ pub async fn run(ctx: &Context, args: ScaffoldArgs) -> Result<ExitCode, Failure>
         for w in &report.warnings {
             eprintln!("warning: {w}");
         }
-        println!(
+        outln!(
             "{} ({}) → {} files in {}",
             report.title,
             framework,
             report.files.len(),
             args.out.display()
         );
-        println!("resources: {}", report.resources.join(", "));
-        println!(
+        outln!("resources: {}", report.resources.join(", "));
+        outln!(
             "next: apiforge check {}   (runs its tests in a sandbox)",
             args.out.display()
         );

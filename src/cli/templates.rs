@@ -1,5 +1,6 @@
 //! `apiforge templates [NAME] [--json]`: the starter designs.
 
+use crate::cli::stdout::outln;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -70,11 +71,11 @@ pub async fn run(_ctx: &Context, args: TemplatesArgs) -> Result<ExitCode, Failur
             } else {
                 format!(" [auth: {}]", s.auth)
             };
-            println!("{:<10} {}{auth}", s.name, s.description);
-            println!("{:<10} resources: {}", "", s.resources.join(", "));
+            outln!("{:<10} {}{auth}", s.name, s.description);
+            outln!("{:<10} resources: {}", "", s.resources.join(", "));
         }
-        println!();
-        println!("Print a template's design with: apiforge templates NAME");
+        outln!();
+        outln!("Print a template's design with: apiforge templates NAME");
     }
     Ok(ExitCode::SUCCESS)
 }

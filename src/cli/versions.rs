@@ -1,5 +1,6 @@
 //! `apiforge versions`, `files`, `diff`, `restore`: a project's immutable history.
 
+use crate::cli::stdout::{out, outln};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -67,10 +68,10 @@ pub async fn list(ctx: &Context, args: VersionsArgs) -> Result<ExitCode, Failure
     if args.json {
         print_json(&list)?;
     } else if list.is_empty() {
-        println!("{} has no versions yet", project.slug);
+        outln!("{} has no versions yet", project.slug);
     } else {
         for v in &list {
-            println!(
+            outln!(
                 "v{:<4} {:<8} {:<9} {}  {}",
                 v.number,
                 v.origin.as_str(),
@@ -102,7 +103,7 @@ pub async fn files(ctx: &Context, args: FilesArgs) -> Result<ExitCode, Failure> 
                 &serde_json::json!({ "version": number, "out": out, "files": files.len() }),
             )?;
         } else {
-            println!(
+            outln!(
                 "v{number} of {}: {} files in {}",
                 project.slug,
                 files.len(),
@@ -125,7 +126,7 @@ pub async fn files(ctx: &Context, args: FilesArgs) -> Result<ExitCode, Failure> 
             if args.json {
                 print_json(&file)?;
             } else {
-                print!("{}", file.content);
+                out!("{}", file.content);
             }
         }
         None => {
@@ -136,7 +137,7 @@ pub async fn files(ctx: &Context, args: FilesArgs) -> Result<ExitCode, Failure> 
                 print_json(&version.files)?;
             } else {
                 for f in &version.files {
-                    println!(
+                    outln!(
                         "{:>8}  {}{}",
                         f.size,
                         f.path,
@@ -161,9 +162,9 @@ pub async fn diff(ctx: &Context, args: DiffArgs) -> Result<ExitCode, Failure> {
     if args.json {
         print_json(&diff)?;
     } else {
-        println!("v{} → v{}", diff.from, diff.to);
+        outln!("v{} → v{}", diff.from, diff.to);
         for c in &diff.design.changes {
-            println!(
+            outln!(
                 "  {} {}: {}",
                 if c.breaking { "!" } else { " " },
                 c.path,
@@ -171,14 +172,14 @@ pub async fn diff(ctx: &Context, args: DiffArgs) -> Result<ExitCode, Failure> {
             );
         }
         if diff.design.is_breaking() {
-            println!("  (! = breaking for existing clients)");
+            outln!("  (! = breaking for existing clients)");
         }
         for f in &diff.files {
-            println!("\n{} (+{} −{})", f.path, f.insertions, f.deletions);
-            print!("{}", f.unified);
+            outln!("\n{} (+{} −{})", f.path, f.insertions, f.deletions);
+            out!("{}", f.unified);
         }
         if diff.is_empty() {
-            println!("  no differences");
+            outln!("  no differences");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -195,7 +196,7 @@ pub async fn restore(ctx: &Context, args: RestoreArgs) -> Result<ExitCode, Failu
     if args.json {
         print_json(&recorded)?;
     } else {
-        println!("v{} restored as v{}", args.version, recorded.number);
+        outln!("v{} restored as v{}", args.version, recorded.number);
     }
     Ok(ExitCode::SUCCESS)
 }

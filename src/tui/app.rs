@@ -15,6 +15,7 @@ use ratatui::backend::Backend;
 use ratatui::buffer::Buffer;
 use tokio::sync::mpsc;
 
+use super::burst::{self, BurstPart};
 use super::deployment_refresh::DeploymentRefresh;
 use super::editor::{Editor, EditorResult};
 use super::effect::{Effect, EffectRunner, SessionSource, sandbox_backend};
@@ -190,6 +191,11 @@ impl App {
             self.runner.attach(handles);
         }
         let effects = match message {
+            Message::Burst(events) => return self.burst(events),
+            Message::Paste(text) if self.capturing_component().is_some() => {
+                self.component_paste(&text);
+                Vec::new()
+            }
             Message::Input(Event::Key(key)) if self.component_takes(&key) => {
                 match self.component_key(key) {
                     Some(effects) => effects,
@@ -227,6 +233,11 @@ impl App {
                 .collect(),
             other => self.state.update(other),
         };
+        self.settle(effects);
+    }
+
+    /// Performs a message's effects and keeps the components in step with the state.
+    fn settle(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             self.runner.apply(effect);
         }
@@ -262,6 +273,95 @@ impl App {
             .schedule(self.preview.deployment_visible())
         {
             self.runner.apply(timer);
+        }
+    }
+
+    /// Routes a burst ([`Message::Burst`]). While nothing takes text, a held key or a
+    /// few keys run one at a time until one of them opens something that does (the
+    /// state decides; a longer burst is dropped with a notice). From then on the burst
+    /// belongs to what takes text: the state's overlay or filter, or the editing
+    /// component, whose text arrives as one paste and whose other keys as keys;
+    /// once it stops taking text the rest is dropped, so no key of a paste reaches the
+    /// keymap after a dialog or a field closes.
+    fn burst(&mut self, events: Vec<Event>) {
+        let mut events = events.into_iter();
+        if self.state.key_owner().is_none() && self.capturing_component().is_none() {
+            let rest: Vec<Event> = events.collect();
+            if !burst::runs_on_keymap(&rest) {
+                let effects = self.state.update(Message::Burst(rest));
+                return self.settle(effects);
+            }
+            events = rest.into_iter();
+            while self.state.key_owner().is_none() && self.capturing_component().is_none() {
+                let Some(event) = events.next() else {
+                    return;
+                };
+                self.handle(Message::Input(event));
+            }
+        }
+        let rest: Vec<Event> = events.collect();
+        if rest.is_empty() {
+            return;
+        }
+        let Some(component) = self.capturing_component() else {
+            let effects = self.state.update(Message::Burst(rest));
+            return self.settle(effects);
+        };
+        let mut parts = burst::parts(rest).into_iter();
+        for part in parts.by_ref() {
+            match part {
+                BurstPart::Text(text) => self.component_paste(&text),
+                BurstPart::Event(event) => self.handle(Message::Input(event)),
+            }
+            if self.capturing_component() != Some(component) || self.state.key_owner().is_some() {
+                break;
+            }
+        }
+        let dropped: usize = parts
+            .map(|part| match part {
+                BurstPart::Text(text) => text.chars().count(),
+                BurstPart::Event(Event::Key(_)) => 1,
+                BurstPart::Event(_) => 0,
+            })
+            .sum();
+        if dropped > 0 {
+            let effects = self.state.report(
+                Level::Warn,
+                format!(
+                    "ignored {dropped} keys that arrived together with the one that ended editing"
+                ),
+            );
+            self.settle(effects);
+        }
+    }
+
+    /// The component that takes text now (the editor editing a file or typing a
+    /// search, the preview editing a request field), when no overlay or filter is
+    /// over it.
+    fn capturing_component(&self) -> Option<Pane> {
+        if self.state.key_owner().is_some() {
+            return None;
+        }
+        match self.state.focus {
+            Pane::Editor if self.editor.captures_input() => Some(Pane::Editor),
+            Pane::Preview if self.preview.captures_input() => Some(Pane::Preview),
+            _ => None,
+        }
+    }
+
+    /// Pasted text into the component that takes text.
+    fn component_paste(&mut self, text: &str) {
+        match self.capturing_component() {
+            Some(Pane::Editor) => {
+                self.editor.paste(text);
+            }
+            Some(Pane::Preview) => {
+                self.preview.paste(text);
+            }
+            _ => {
+                let effects = self.state.update(Message::Paste(text.to_owned()));
+                self.settle(effects);
+            }
         }
     }
 
@@ -394,21 +494,78 @@ impl App {
     }
 }
 
+/// The most events one burst holds; a longer run of queued events goes on as the
+/// next burst (memory stays bounded whatever the terminal sends).
+const MAX_BURST: usize = 1 << 16;
+
+/// Reads the terminal in bursts: it waits for an event, then takes every event that
+/// is ready without waiting (what crossterm has already read from the tty), and
+/// sends them as one message — a 10 KB paste is one message, so one frame. A lone
+/// event goes as `Input` (or `Paste`), several as `Burst`.
 async fn forward_input<S>(mut input: S, tx: mpsc::UnboundedSender<Message>)
 where
     S: Stream<Item = std::io::Result<Event>> + Unpin,
 {
-    while let Some(event) = input.next().await {
-        let message = match event {
-            Ok(event) => Message::Input(event),
-            Err(e) => Message::EffectFailed {
-                what: "read the terminal".into(),
-                error: e.to_string(),
-                unavailable: false,
-            },
-        };
-        if tx.send(message).is_err() {
+    loop {
+        let (read, ended) = std::future::poll_fn(|cx| poll_burst(&mut input, cx)).await;
+        let mut events = Vec::new();
+        let mut messages = Vec::new();
+        for item in read {
+            match item {
+                Ok(event) => events.push(event),
+                Err(e) => messages.push(Message::EffectFailed {
+                    what: "read the terminal".into(),
+                    error: e.to_string(),
+                    unavailable: false,
+                }),
+            }
+        }
+        let pastes = events
+            .iter()
+            .filter(|e| matches!(e, Event::Paste(_)))
+            .count();
+        if burst::key_count(&events) + pastes >= 2 {
+            messages.push(Message::Burst(events));
+        } else {
+            messages.extend(events.into_iter().map(|event| match event {
+                Event::Paste(text) => Message::Paste(text),
+                other => Message::Input(other),
+            }));
+        }
+        for message in messages {
+            if tx.send(message).is_err() {
+                return;
+            }
+        }
+        if ended {
             return;
+        }
+    }
+}
+
+/// One event (waiting for it) and all that are ready behind it; `true` when the
+/// stream ended. Polling with the task's own context keeps its wake-up registered
+/// when the stream runs dry.
+fn poll_burst<S>(
+    input: &mut S,
+    cx: &mut std::task::Context<'_>,
+) -> std::task::Poll<(Vec<std::io::Result<Event>>, bool)>
+where
+    S: Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    use std::task::Poll;
+    let mut read = Vec::new();
+    loop {
+        match input.poll_next_unpin(cx) {
+            Poll::Ready(Some(item)) => {
+                read.push(item);
+                if read.len() >= MAX_BURST {
+                    return Poll::Ready((read, false));
+                }
+            }
+            Poll::Ready(None) => return Poll::Ready((read, true)),
+            Poll::Pending if read.is_empty() => return Poll::Pending,
+            Poll::Pending => return Poll::Ready((read, false)),
         }
     }
 }

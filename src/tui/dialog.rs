@@ -159,6 +159,26 @@ impl Dialog {
         }
     }
 
+    /// Puts pasted text into the dialog's text field (the new-project dialog moves to
+    /// its prompt); the prompts keep line breaks. False when the dialog has no text
+    /// field: a paste never answers a question.
+    pub fn paste(&mut self, text: &str) -> bool {
+        match self {
+            Dialog::NewProject(d) => {
+                d.field = NewProjectField::Prompt;
+                d.prompt.paste(text, true);
+                true
+            }
+            Dialog::Iterate { prompt, .. } => {
+                prompt.paste(text, true);
+                true
+            }
+            Dialog::ConfirmDelete { .. }
+            | Dialog::ConfirmDeployAnyway { .. }
+            | Dialog::ConfirmUndeploy { .. } => false,
+        }
+    }
+
     pub fn handle_key(&mut self, key: &KeyEvent) -> DialogOutcome {
         if key.code == KeyCode::Esc
             || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL))
@@ -272,9 +292,19 @@ impl Dialog {
         let area = frame.area();
         match self {
             Dialog::NewProject(d) => {
+                // The prompt takes as many rows as its lines need, up to about half
+                // the screen (the preview needs the rest); a longer one shows the
+                // rows around the cursor.
                 let width = dialog_width(area);
                 let inner = usize::from(width.saturating_sub(2)).max(1);
-                let prompt_rows = (d.prompt.text.chars().count() + 3).div_ceil(inner);
+                let prompt = prompt_lines(
+                    &d.prompt,
+                    d.field == NewProjectField::Prompt,
+                    inner,
+                    prompt_room(area),
+                    theme,
+                );
+                let prompt_rows = prompt.len();
                 let marker = |field| {
                     if d.field == field {
                         Span::styled("▶ ", theme.key)
@@ -289,14 +319,12 @@ impl Dialog {
                         Span::styled(format!(" {label} "), theme.dim)
                     }
                 };
-                let mut top = vec![
-                    Line::from(vec![
-                        marker(NewProjectField::Prompt),
-                        Span::styled("Describe the API:", theme.title),
-                    ]),
-                    input_line(&d.prompt, d.field == NewProjectField::Prompt, theme),
-                    Line::raw(""),
-                ];
+                let mut top = vec![Line::from(vec![
+                    marker(NewProjectField::Prompt),
+                    Span::styled("Describe the API:", theme.title),
+                ])];
+                top.extend(prompt);
+                top.push(Line::raw(""));
                 let mut framework = vec![
                     marker(NewProjectField::Framework),
                     Span::styled("Framework ", theme.title),
@@ -350,16 +378,15 @@ impl Dialog {
             } => {
                 let width = dialog_width(area);
                 let inner = usize::from(width.saturating_sub(2)).max(1);
-                let prompt_rows = (prompt.text.chars().count() + 3).div_ceil(inner);
+                let prompt = prompt_lines(prompt, true, inner, prompt_room(area), theme);
+                let prompt_rows = prompt.len();
                 let title = match base {
                     Some(b) => format!("What should change in {slug} (v{})?", b.version),
                     None => format!("What should change in {slug}?"),
                 };
-                let top = vec![
-                    Line::styled(title, theme.title),
-                    input_line(prompt, true, theme),
-                    Line::raw(""),
-                ];
+                let mut top = vec![Line::styled(title, theme.title)];
+                top.extend(prompt);
+                top.push(Line::raw(""));
                 let lines = if base.is_some() {
                     preview.lines(theme)
                 } else {
@@ -422,6 +449,12 @@ impl Dialog {
             }
         }
     }
+}
+
+/// Rows a prompt may take in a dialog: about half the screen, the rest is the
+/// preview's.
+fn prompt_room(area: Rect) -> usize {
+    (usize::from(area.height).saturating_sub(10) / 2).max(1)
 }
 
 /// Prompt dialogs grow with the screen, up to a readable width.
@@ -499,17 +532,80 @@ fn draw_with_preview(
 /// The text with a block cursor when the field is active.
 pub fn input_line<'a>(field: &TextField, active: bool, theme: &Theme) -> Line<'a> {
     let chars: Vec<char> = field.text.chars().collect();
-    let before: String = chars[..field.cursor.min(chars.len())].iter().collect();
+    row_line("> ", &chars, Some(field.cursor), active, theme)
+}
+
+/// A prompt field as rows of at most `width` cells: each of its lines (a paste keeps
+/// them) cut into pieces that fit, at most `max_rows` of them, the cursor's row among
+/// them. Cut by hand rather than by the paragraph's wrap so the rows are known before
+/// drawing: the popup's height and the visible window depend on them.
+pub fn prompt_lines<'a>(
+    field: &TextField,
+    active: bool,
+    width: usize,
+    max_rows: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let chars: Vec<char> = field.text.chars().collect();
+    let cursor = field.cursor.min(chars.len());
+    // Room for the "> " prefix and the cursor cell at a row's end.
+    let room = width.saturating_sub(3).max(1);
+    let mut rows: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for line in field.text.split('\n') {
+        let end = start + line.chars().count();
+        let mut from = start;
+        loop {
+            let to = (from + room).min(end);
+            rows.push((from, to));
+            from = to;
+            if from >= end {
+                break;
+            }
+        }
+        start = end + 1;
+    }
+    let cursor_row = rows.iter().rposition(|(s, _)| *s <= cursor).unwrap_or(0);
+    let shown = max_rows.max(1).min(rows.len());
+    let first = cursor_row.saturating_sub(shown - 1).min(rows.len() - shown);
+    rows[first..first + shown]
+        .iter()
+        .enumerate()
+        .map(|(i, &(s, e))| {
+            let prefix = if first + i == 0 { "> " } else { "  " };
+            // The cursor belongs to this row when it sits in it or just after its
+            // last char (the end of a line, or of the text).
+            let here = (first + i == cursor_row).then_some(cursor - s);
+            row_line(prefix, &chars[s..e], here, active, theme)
+        })
+        .collect()
+}
+
+/// One row of a field: `cursor` is the char index within `chars`, when it is here.
+fn row_line<'a>(
+    prefix: &'static str,
+    chars: &[char],
+    cursor: Option<usize>,
+    active: bool,
+    theme: &Theme,
+) -> Line<'a> {
+    let Some(cursor) = cursor else {
+        return Line::from(vec![
+            Span::styled(prefix, theme.accent),
+            Span::styled(chars.iter().collect::<String>(), theme.text),
+        ]);
+    };
+    let before: String = chars[..cursor.min(chars.len())].iter().collect();
     let at: String = chars
-        .get(field.cursor)
+        .get(cursor)
         .map(|c| c.to_string())
         .unwrap_or(" ".into());
     let after: String = chars
-        .get(field.cursor + 1..)
+        .get(cursor + 1..)
         .map(|r| r.iter().collect())
         .unwrap_or_default();
     let mut spans = vec![
-        Span::styled("> ", theme.accent),
+        Span::styled(prefix, theme.accent),
         Span::styled(before, theme.text),
     ];
     if active {

@@ -337,6 +337,32 @@ impl Editor {
         Outcome::Consumed
     }
 
+    /// Pasted text while the editor takes text: into the open file at the cursor in
+    /// one edit, or joined into one line in the search. False when it takes no text
+    /// (the tree).
+    pub fn paste(&mut self, text: &str) -> bool {
+        match &mut self.mode {
+            Mode::Search { query, .. } => {
+                let line: Vec<&str> = text
+                    .split(['\r', '\n'])
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                query.push_str(&line.join(" "));
+                true
+            }
+            Mode::Edit => {
+                let Some(buffer) = self.open.as_ref().and_then(|p| self.buffers.get_mut(p)) else {
+                    return false;
+                };
+                buffer.paste(text);
+                self.notice = None;
+                true
+            }
+            Mode::Tree => false,
+        }
+    }
+
     fn search_key(
         &mut self,
         key: KeyEvent,

@@ -14,9 +14,24 @@ use crate::engine::{JobEvent, JobId};
 
 #[derive(Debug)]
 pub enum Message {
-    /// The terminal (keys, resizes, paste) — sent by the input task. Keys go to the
-    /// open overlay, else the focused pane, else the keymap.
+    /// One terminal event (a key, a resize, a mouse event) that arrived on its own —
+    /// sent by the input task. Keys go to the open overlay, else the focused pane, else
+    /// the keymap.
     Input(Event),
+    /// A bracketed paste (the terminal marked it as pasted) — sent by the input task.
+    /// The whole text goes into the focused text field (a dialog's prompt keeps its
+    /// line breaks, one-line fields join the lines); it never reaches the keymap.
+    Paste(String),
+    /// Several terminal events read in one go: the one the input task waited for and
+    /// every event already queued behind it — what a paste looks like on a terminal
+    /// that does not bracket pastes. The app routes it: a burst that starts while
+    /// something takes text (a dialog, the filter, the palette, an editing component)
+    /// belongs to it — its text arrives as one paste, so an Enter in it is a line
+    /// break and never submits — and what follows once that closes is dropped. A burst
+    /// on the keymap runs key by key only when it is one key repeated (a held key) or
+    /// at most three keys; anything longer is dropped with a notice. Never sent with
+    /// fewer than two key events (pastes count as keys).
+    Burst(Vec<Event>),
     /// Sent every 100 ms by the loop, only while a job runs: moves spinners and
     /// running timers.
     Tick(DateTime<Utc>),

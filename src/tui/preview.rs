@@ -416,6 +416,11 @@ impl Preview {
         self.tab == Tab::Endpoints && self.endpoints.captures_input()
     }
 
+    /// Pasted text into the request field being edited; false when no field is.
+    pub fn paste(&mut self, text: &str) -> bool {
+        self.captures_input() && self.endpoints.paste(text)
+    }
+
     fn at_top(&self) -> bool {
         match self.tab {
             Tab::Endpoints => self.endpoints.at_top(),

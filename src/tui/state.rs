@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
 
+use super::burst::{self, BurstPart};
 use super::command_palette::{CommandPalette, PaletteOutcome};
 use super::design_preview::{DEBOUNCE, DesignPreview};
 use super::dialog::{Dialog, DialogOutcome, IterateBase};
@@ -44,6 +45,15 @@ pub struct SessionInfo {
     pub user: String,
     pub database: String,
     pub local_worker: bool,
+}
+
+/// Who takes keys before the keymap ([`State::key_owner`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOwner {
+    Help,
+    Palette,
+    Dialog,
+    Filter,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,14 +154,8 @@ impl State {
             Message::Input(Event::Key(key)) if key.kind != KeyEventKind::Release => {
                 self.handle_key(&key)
             }
-            Message::Input(Event::Paste(text)) => {
-                // A paste types into whatever takes text.
-                let mut effects = Vec::new();
-                for c in text.chars().filter(|c| !c.is_control()) {
-                    effects.extend(self.handle_key(&KeyEvent::from(KeyCode::Char(c))));
-                }
-                effects
-            }
+            Message::Input(Event::Paste(text)) | Message::Paste(text) => self.paste(&text),
+            Message::Burst(events) => self.burst(events),
             // Resizes only need a redraw, which follows every message.
             Message::Input(_) => Vec::new(),
             Message::DesignReadDue { generation } => self.read_design_if_current(generation),
@@ -458,6 +462,125 @@ impl State {
                 attempt,
                 after: backoff(attempt),
             });
+        }
+        effects
+    }
+
+    /// Who takes keys before the keymap, if anyone.
+    pub fn key_owner(&self) -> Option<KeyOwner> {
+        match &self.overlay {
+            Some(Overlay::Help(_)) => Some(KeyOwner::Help),
+            Some(Overlay::Palette(_)) => Some(KeyOwner::Palette),
+            Some(Overlay::Dialog(_)) => Some(KeyOwner::Dialog),
+            None if self.focus == Pane::Projects && self.projects.filtering => {
+                Some(KeyOwner::Filter)
+            }
+            None => None,
+        }
+    }
+
+    /// Pasted text goes whole into the text field that has the focus and never
+    /// becomes keys: where nothing takes text it is dropped with a notice.
+    fn paste(&mut self, text: &str) -> Vec<Effect> {
+        if self.key_owner() == Some(KeyOwner::Filter) {
+            self.projects.filter.paste(text, false);
+            self.projects.select(0);
+            return Vec::new();
+        }
+        let mut preview = Vec::new();
+        let ignored = match self.overlay.as_mut() {
+            Some(Overlay::Dialog(dialog)) => {
+                let before = dialog.prompt().map(str::to_owned);
+                let took = dialog.paste(text);
+                preview = schedule_preview(dialog, before.as_deref());
+                (!took).then_some((
+                    Level::Warn,
+                    "the paste was ignored: this question takes y or n, pressed on their own",
+                ))
+            }
+            Some(Overlay::Palette(palette)) => {
+                palette.input.paste(text, false);
+                palette.selected = 0;
+                None
+            }
+            Some(Overlay::Help(_)) => {
+                Some((Level::Info, "the paste was ignored: the help takes no text"))
+            }
+            None => Some((
+                Level::Info,
+                "the paste was ignored: nothing here takes text (n opens a new project, g a follow-up prompt)",
+            )),
+        };
+        match ignored {
+            Some((level, why)) => self.report(level, why),
+            None => preview,
+        }
+    }
+
+    /// Events read in one go ([`Message::Burst`]). While an overlay or the filter
+    /// has the keys, the burst is theirs: its text arrives as one paste (so an Enter
+    /// in it is a line break, never a submit) and the other keys as keys; once the
+    /// owner closes, the rest is dropped. On the keymap only a repeated key runs.
+    fn burst(&mut self, events: Vec<Event>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let mut events = events.into_iter();
+        if self.key_owner().is_none() {
+            let rest: Vec<Event> = events.collect();
+            if !burst::runs_on_keymap(&rest) {
+                return self.report(
+                    Level::Warn,
+                    format!(
+                        "ignored {} keys that arrived at once (a paste?): open a dialog (n, g) to paste a prompt",
+                        burst::key_count(&rest)
+                    ),
+                );
+            }
+            events = rest.into_iter();
+            // Key by key until one opens something that takes text: the rest is its.
+            while self.key_owner().is_none() {
+                let Some(event) = events.next() else {
+                    return effects;
+                };
+                effects.extend(self.update(Message::Input(event)));
+            }
+        }
+        effects.extend(self.owned_burst(events.collect()));
+        effects
+    }
+
+    /// The part of a burst that arrived while an overlay or the filter has the keys.
+    fn owned_burst(&mut self, events: Vec<Event>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let owner = self.key_owner();
+        // The help takes no text: a held j/k scrolls it.
+        if owner == Some(KeyOwner::Help) && burst::is_repeat(&events) {
+            for event in events {
+                effects.extend(self.update(Message::Input(event)));
+            }
+            return effects;
+        }
+        let mut parts = burst::parts(events).into_iter();
+        for part in parts.by_ref() {
+            match part {
+                BurstPart::Text(text) => effects.extend(self.paste(&text)),
+                BurstPart::Event(event) => effects.extend(self.update(Message::Input(event))),
+            }
+            if self.key_owner() != owner {
+                break;
+            }
+        }
+        let dropped: usize = parts
+            .map(|part| match part {
+                BurstPart::Text(text) => text.chars().count(),
+                BurstPart::Event(Event::Key(_)) => 1,
+                BurstPart::Event(_) => 0,
+            })
+            .sum();
+        if dropped > 0 {
+            effects.extend(self.report(
+                Level::Warn,
+                format!("ignored {dropped} keys that arrived together with the one that closed it"),
+            ));
         }
         effects
     }
@@ -807,6 +930,7 @@ mod tests {
     use super::*;
     use crate::tui::fixture::{self, event, t};
     use crate::tui::message::Connected;
+    use crate::tui::text_field::TextField;
 
     fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
         s.update(Message::Input(Event::Key(KeyEvent::from(code))))
@@ -1559,14 +1683,177 @@ mod tests {
         );
     }
 
+    fn paste(s: &mut State, text: &str) -> Vec<Effect> {
+        s.update(Message::Paste(text.into()))
+    }
+
+    fn burst(s: &mut State, events: Vec<Event>) -> Vec<Effect> {
+        s.update(Message::Burst(events))
+    }
+
+    /// The keys a terminal that does not bracket pastes sends for `text`.
+    fn keys_of(text: &str) -> Vec<Event> {
+        text.chars()
+            .map(|c| {
+                Event::Key(KeyEvent::from(match c {
+                    '\n' => KeyCode::Enter,
+                    c => KeyCode::Char(c),
+                }))
+            })
+            .collect()
+    }
+
+    /// Effects that would act: anything but notices and their log lines, and the
+    /// design preview's timer (it only reads the prompt again).
+    fn actions(effects: &[Effect]) -> Vec<&Effect> {
+        effects
+            .iter()
+            .filter(|e| {
+                !matches!(
+                    e,
+                    Effect::Log { .. }
+                        | Effect::ExpireNotice { .. }
+                        | Effect::ScheduleDesignRead { .. }
+                )
+            })
+            .collect()
+    }
+
+    fn new_project_prompt(s: &State) -> &TextField {
+        let Some(Overlay::Dialog(Dialog::NewProject(d))) = &s.overlay else {
+            panic!("the new project dialog is closed: {:?}", s.overlay);
+        };
+        &d.prompt
+    }
+
+    const PROMPT: &str = "a shop API: products with name and price\r\nreviews for a product (rating, text)\rdeploy? no. quit? no.\n";
+
     #[test]
-    fn paste_types_into_the_open_dialog() {
+    fn a_paste_goes_whole_into_the_new_project_prompt_keeping_its_lines() {
         let mut s = fixture::state();
         key(&mut s, KeyCode::Char('n'));
-        s.update(Message::Input(Event::Paste("a shop API\n".into())));
+        typed(&mut s, "x");
+        // Even from another field of the dialog: the prompt is its only text field.
+        key(&mut s, KeyCode::Tab);
+        let effects = paste(&mut s, PROMPT);
+        assert!(actions(&effects).is_empty(), "{effects:?}");
+        let prompt = new_project_prompt(&s);
+        assert_eq!(
+            prompt.text,
+            "xa shop API: products with name and price\nreviews for a product (rating, text)\ndeploy? no. quit? no.\n"
+        );
+        assert_eq!(prompt.cursor, prompt.text.chars().count());
         let Some(Overlay::Dialog(Dialog::NewProject(d))) = &s.overlay else {
-            panic!("dialog closed");
+            unreachable!()
         };
-        assert_eq!(d.prompt.text, "a shop API");
+        assert_eq!(d.field, crate::tui::dialog::NewProjectField::Prompt);
+        assert!(!s.quit);
+        // Enter pressed on its own submits the whole prompt, trimmed.
+        let effects = key(&mut s, KeyCode::Enter);
+        assert!(
+            effects
+                .iter()
+                .any(|e| matches!(e, Effect::NewProject { prompt, .. }
+            if prompt.ends_with("reviews for a product (rating, text)\ndeploy? no. quit? no.")))
+        );
+    }
+
+    #[test]
+    fn a_paste_goes_into_the_iterate_prompt_the_palette_and_the_filter() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('g'));
+        assert!(actions(&paste(&mut s, "add a price\rremove the stock\r")).is_empty());
+        let Some(Overlay::Dialog(Dialog::Iterate { prompt, .. })) = &s.overlay else {
+            panic!("{:?}", s.overlay);
+        };
+        assert_eq!(prompt.text, "add a price\nremove the stock\n");
+        key(&mut s, KeyCode::Esc);
+
+        // One-line fields join the lines.
+        key(&mut s, KeyCode::Char(':'));
+        paste(&mut s, "focus\r\nlog\n");
+        let Some(Overlay::Palette(palette)) = &s.overlay else {
+            panic!("{:?}", s.overlay);
+        };
+        assert_eq!(palette.input.text, "focus log");
+        key(&mut s, KeyCode::Enter);
+        assert_eq!(s.focus, Pane::Log);
+
+        key(&mut s, KeyCode::Char('1'));
+        key(&mut s, KeyCode::Char('/'));
+        paste(&mut s, "lib\n");
+        assert_eq!(s.projects.filter.text, "lib");
+        assert_eq!(s.projects.visible().len(), 1);
+    }
+
+    #[test]
+    fn a_paste_never_answers_a_question_or_runs_keys() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('x'));
+        let effects = paste(&mut s, "y");
+        assert!(actions(&effects).is_empty(), "{effects:?}");
+        assert!(matches!(
+            s.overlay,
+            Some(Overlay::Dialog(Dialog::ConfirmDelete { .. }))
+        ));
+        assert!(has_notice(&s, Level::Warn, "the paste was ignored"));
+        key(&mut s, KeyCode::Esc);
+
+        // With no dialog open the letters are not keys: no deploy (d), rollback (r),
+        // dialog (n, g, x) or quit (q).
+        let effects = paste(&mut s, "n r d x q g D U\n");
+        assert!(actions(&effects).is_empty(), "{effects:?}");
+        assert!(s.overlay.is_none() && !s.quit);
+        assert!(has_notice(&s, Level::Info, "nothing here takes text"));
+        key(&mut s, KeyCode::Char('?'));
+        assert!(actions(&paste(&mut s, "q")).is_empty());
+        assert!(matches!(s.overlay, Some(Overlay::Help(_))));
+    }
+
+    #[test]
+    fn a_burst_in_a_dialog_is_pasted_text_whose_enters_never_submit() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('n'));
+        let effects = burst(&mut s, keys_of("a shop API\nr d x\nq g n\n"));
+        assert!(actions(&effects).is_empty(), "{effects:?}");
+        assert_eq!(new_project_prompt(&s).text, "a shop API\nr d x\nq g n\n");
+
+        // Esc inside a burst closes the dialog and the keys after it are dropped.
+        let mut events = keys_of("more");
+        events.push(Event::Key(KeyEvent::from(KeyCode::Esc)));
+        events.extend(keys_of("rdq\nn"));
+        let effects = burst(&mut s, events);
+        assert!(actions(&effects).is_empty(), "{effects:?}");
+        assert!(s.overlay.is_none() && !s.quit);
+        assert!(has_notice(&s, Level::Warn, "ignored 5 keys"));
+
+        // A confirmation takes no burst either.
+        key(&mut s, KeyCode::Char('x'));
+        assert!(actions(&burst(&mut s, keys_of("yy"))).is_empty());
+        assert!(s.overlay.is_some());
+    }
+
+    #[test]
+    fn a_burst_on_the_keymap_runs_only_when_a_person_could_have_typed_it() {
+        let mut s = fixture::state();
+        // A paste: dropped whole, nothing runs.
+        let effects = burst(&mut s, keys_of("rollback and deploy\n"));
+        assert!(actions(&effects).is_empty(), "{effects:?}");
+        assert!(s.overlay.is_none() && !s.quit);
+        assert!(has_notice(
+            &s,
+            Level::Warn,
+            "ignored 20 keys that arrived at once"
+        ));
+        // A held key runs every time.
+        burst(&mut s, keys_of("jj"));
+        assert_eq!(s.projects.selected, 2);
+        burst(&mut s, keys_of("kkkkk"));
+        assert_eq!(s.projects.selected, 0);
+        // A few keys pressed quickly run; once one opens a dialog, the rest is its text.
+        let effects = burst(&mut s, keys_of("nq\n"));
+        assert!(actions(&effects).is_empty(), "{effects:?}");
+        assert_eq!(new_project_prompt(&s).text, "q\n");
+        assert!(!s.quit);
     }
 }

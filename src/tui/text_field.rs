@@ -1,4 +1,6 @@
-//! A one-line text input with a cursor, for dialogs, the filter and the palette.
+//! A text input with a cursor, for dialogs, the filter and the palette. Keys edit one
+//! line; only a paste brings line breaks, and only into a field that keeps them
+//! ([`TextField::paste`]).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -65,6 +67,40 @@ impl TextField {
         true
     }
 
+    /// Inserts pasted text at the cursor in one edit (a 10 KB paste is one `insert_str`,
+    /// not one rebuild per char). `multiline` keeps line breaks (CRLF and CR become LF);
+    /// otherwise the lines are joined with a space. Tabs become spaces and other
+    /// control characters are dropped: they would draw as nothing.
+    pub fn paste(&mut self, text: &str, multiline: bool) {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        let clean: String = if multiline {
+            text.chars()
+                .filter_map(|c| match c {
+                    '\n' => Some('\n'),
+                    '\t' => Some(' '),
+                    c if c.is_control() => None,
+                    c => Some(c),
+                })
+                .collect()
+        } else {
+            text.split('\n')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .filter_map(|c| match c {
+                    '\t' => Some(' '),
+                    c if c.is_control() => None,
+                    c => Some(c),
+                })
+                .collect()
+        };
+        let at = self.byte_at(self.cursor);
+        self.text.insert_str(at, &clean);
+        self.cursor += clean.chars().count();
+    }
+
     fn len(&self) -> usize {
         self.text.chars().count()
     }
@@ -107,5 +143,16 @@ mod tests {
         press(&mut f, KeyCode::Backspace, KeyModifiers::NONE);
         press(&mut f, KeyCode::Delete, KeyModifiers::NONE);
         assert_eq!(f.text, "");
+    }
+
+    #[test]
+    fn a_paste_keeps_or_joins_its_lines_at_the_cursor() {
+        let mut f = TextField::with_text("ab");
+        f.cursor = 1;
+        f.paste("x\r\ny\tz\u{7}\n", true);
+        assert_eq!((f.text.as_str(), f.cursor), ("ax\ny z\nb", 7));
+        let mut f = TextField::with_text("é");
+        f.paste("  one\r\n\ntwo \rthree\n", false);
+        assert_eq!((f.text.as_str(), f.cursor), ("éone two three", 14));
     }
 }

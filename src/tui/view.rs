@@ -325,6 +325,22 @@ mod tests {
     }
 
     #[test]
+    fn a_pasted_prompt_keeps_its_lines_and_a_long_one_shows_the_cursor_rows() {
+        let mut s = fixture::state();
+        keys(&mut s, &[KeyCode::Char('n')]);
+        s.update(Message::Paste(
+            "a bakery API: products with name, price, stock\rorders with status (pending, baking, ready) and a pickup time for each customer\r".into(),
+        ));
+        check("new_project_pasted", &s);
+        // Longer than the screen: the rows around the cursor (the end) show.
+        let mut s = fixture::state();
+        keys(&mut s, &[KeyCode::Char('g')]);
+        let lines: Vec<String> = (1..=40).map(|i| format!("line {i}")).collect();
+        s.update(Message::Paste(lines.join("\n")));
+        check("iterate_long_paste", &s);
+    }
+
+    #[test]
     fn iterate_and_delete_dialogs() {
         let mut s = fixture::state();
         keys(

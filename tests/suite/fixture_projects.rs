@@ -71,6 +71,7 @@ fixture_cases!(
     optional_set_null,
     relation_chain,
     set_field_action,
+    shadowing_names,
     ten_resources,
 );
 

@@ -19,6 +19,7 @@ mod draft;
 
 mod architecture;
 mod check_projects;
+mod closed_stdout;
 mod config_errors;
 mod db_cluster;
 mod db_migrations;

@@ -1,7 +1,9 @@
 //! The real binary in a real terminal (tmux): open the UI with a private
 //! APIFORGE_HOME, create a project from a prompt, wait until the log pane shows its
 //! tests passed, edit a file and save it as a new version, send a request from the
-//! preview pane, quit. Skipped with a message when tmux is not installed (never in CI).
+//! preview pane, quit; paste prompts full of keymap letters, bracketed and as plain
+//! keys, and prove only the intended jobs ran. Skipped with a message when tmux is not
+//! installed (never in CI).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -91,6 +93,32 @@ impl Tmux {
         assert!(status.success());
     }
 
+    /// Pastes `text` the way a terminal does: through a tmux buffer, bracketed
+    /// (`paste-buffer -p`: tmux adds the markers only when the app asked for them).
+    fn paste(&self, text: &str) {
+        let buffer = format!("{}-paste", self.session);
+        let mut load = Command::new("tmux")
+            .args(["load-buffer", "-b", &buffer, "-"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut load.stdin.take().unwrap(), text.as_bytes()).unwrap();
+        assert!(load.wait().unwrap().success(), "tmux load-buffer failed");
+        let status = Command::new("tmux")
+            .args([
+                "paste-buffer",
+                "-p",
+                "-d",
+                "-b",
+                &buffer,
+                "-t",
+                &self.session,
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success(), "tmux paste-buffer failed");
+    }
+
     fn wait_for(&self, what: &str, timeout: Duration, check: impl Fn(&str) -> bool) {
         let mut last = String::new();
         let deadline = std::time::Instant::now() + timeout;
@@ -147,6 +175,11 @@ fn create_a_project_in_the_real_terminal_and_quit() {
         s.contains("Describe the API")
     });
     tmux.text("a library API: books with title, author and year");
+    // Enter read together with the text would be part of it (a line break, not a
+    // submit): press it once the text is in.
+    tmux.wait_for("the prompt typed", Duration::from_secs(10), |s| {
+        s.contains("author and year")
+    });
     tmux.keys(&["Enter"]);
     tmux.wait_for(
         "the tests passed in the log pane",
@@ -231,6 +264,115 @@ fn create_a_project_in_the_real_terminal_and_quit() {
     tmux.wait_for("the UI to exit cleanly", Duration::from_secs(30), |s| {
         s.contains("apiforge-exited-0")
     });
+}
+
+/// Multi-line prompts whose letters are keymap actions (n new project, r rollback,
+/// d deploy, x delete, g iterate, q quit): pasted, they must only ever be text.
+const PASTED: [&str; 2] = [
+    "a library API: books with title, author and year\nreaders with name and email\n",
+    "Bookstore API with books (title, isbn unique, price, stock) and publishers (name, country).\nEach book belongs to a publisher.\nPaginate books and search books by title.\n",
+];
+
+#[test]
+fn pasted_prompts_create_exactly_their_projects_and_run_no_keys() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let home = ApiforgeHome::new();
+    let _daemon = StopDaemon(&home);
+    let tmux = Tmux::start(&home, 120, 40);
+    tmux.wait_for("the UI with its database", Duration::from_secs(120), |s| {
+        s.contains("No projects yet") && s.contains("db: local")
+    });
+
+    // The UI asked for bracketed paste: a paste with no dialog open arrives as one
+    // (tmux adds the markers only when asked) and is ignored whole — as plain keys it
+    // would be dropped as a burst, with another notice.
+    tmux.paste("quit, then roll back and deploy\n");
+    tmux.wait_for("the ignored paste", Duration::from_secs(10), |s| {
+        s.contains("the paste was ignored")
+    });
+
+    // Bracketed: the terminal marks the paste; the first line's break is no Enter.
+    tmux.keys(&["n"]);
+    tmux.wait_for("the new project dialog", Duration::from_secs(10), |s| {
+        s.contains("Describe the API")
+    });
+    tmux.paste(PASTED[0]);
+    tmux.wait_for("both lines in the prompt", Duration::from_secs(10), |s| {
+        s.contains("Describe the API") && s.contains("readers with name and email")
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the first project's tests", Duration::from_secs(300), |s| {
+        s.contains("✓ v1 passing") || s.contains("✗ failed") || s.contains("failing")
+    });
+    let screen = tmux.screen();
+    assert!(screen.contains("✓ v1 passing"), "{screen}");
+
+    // Plain keys, as a terminal without bracketed paste sends them (a line break is
+    // CR, the Enter key): now a project with a version is selected, so a leaked d or
+    // r would deploy or roll it back.
+    tmux.keys(&["n"]);
+    tmux.wait_for("the new project dialog", Duration::from_secs(10), |s| {
+        s.contains("Describe the API")
+    });
+    tmux.text(&PASTED[1].replace('\n', "\r"));
+    tmux.wait_for("both lines in the prompt", Duration::from_secs(10), |s| {
+        s.contains("Describe the API") && s.contains("search books by title")
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(
+        "the second project's tests",
+        Duration::from_secs(300),
+        |s| {
+            s.matches("✓ v1 passing").count() >= 2
+                || s.contains("✗ failed")
+                || s.contains("failing")
+        },
+    );
+    let screen = tmux.screen();
+    assert_eq!(screen.matches("✓ v1 passing").count(), 2, "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the UI to exit cleanly", Duration::from_secs(30), |s| {
+        s.contains("apiforge-exited-0")
+    });
+    // Bracketed paste was switched off on the way out: the shell's terminal echoes a
+    // paste without the markers.
+    tmux.paste("after-exit");
+    tmux.wait_for(
+        "the paste echoed by the shell's terminal",
+        Duration::from_secs(10),
+        |s| s.contains("after-exit"),
+    );
+    let screen = tmux.screen();
+    assert!(!screen.contains("[200~"), "{screen}");
+
+    let jobs = home.json(&["jobs", "--all", "--json"]);
+    let jobs = jobs.as_array().unwrap();
+    let mut prompts: Vec<&str> = jobs
+        .iter()
+        .map(|j| {
+            assert_eq!(
+                j["kind"], "generate",
+                "only the two generate jobs: {jobs:?}"
+            );
+            assert_eq!(j["state"], "succeeded", "{j}");
+            j["input"]["prompt"].as_str().unwrap()
+        })
+        .collect();
+    prompts.sort_unstable();
+    let mut expected: Vec<&str> = PASTED.iter().map(|p| p.trim()).collect();
+    expected.sort_unstable();
+    assert_eq!(prompts, expected, "each prompt whole, in one job");
+    let projects = home.json(&["projects", "--json"]);
+    assert_eq!(projects.as_array().unwrap().len(), 2, "{projects}");
+    let deployments = home.json(&["deployments", "--json"]);
+    assert_eq!(
+        deployments.as_array().map(Vec::len),
+        Some(0),
+        "{deployments}"
+    );
 }
 
 #[test]

@@ -8,12 +8,19 @@ use std::time::Duration;
 use apiforge::auth::Session;
 use apiforge::config::{Config, Dirs};
 use apiforge::tui::app::App;
+use apiforge::tui::dialog::Dialog;
 use apiforge::tui::effect::SessionSource;
 use apiforge::tui::log_pane::JobProgress;
-use apiforge::tui::state::State;
+use apiforge::tui::state::{Overlay, State};
 use apiforge::tui::view::buffer_text;
-use crossterm::event::{Event, KeyCode, KeyEvent};
-use futures::channel::mpsc::{UnboundedSender, unbounded};
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use futures::Stream;
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::watch;
@@ -27,9 +34,43 @@ struct Seen {
     state: Option<Box<State>>,
 }
 
+/// The terminal as the app reads it: each `Vec` sent is one read, whose events are
+/// ready together (a burst); between two reads the stream is not ready once, the way
+/// a terminal has nothing between two key presses.
+struct Reads {
+    rx: UnboundedReceiver<Vec<std::io::Result<Event>>>,
+    current: VecDeque<std::io::Result<Event>>,
+    between: bool,
+}
+
+impl Stream for Reads {
+    type Item = std::io::Result<Event>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if let Some(event) = self.current.pop_front() {
+                self.between = self.current.is_empty();
+                return Poll::Ready(Some(event));
+            }
+            if self.between {
+                self.between = false;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            match Pin::new(&mut self.rx).poll_next(cx) {
+                Poll::Ready(Some(read)) => self.current = read.into(),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
 struct Driver {
-    keys: UnboundedSender<std::io::Result<Event>>,
+    reads: UnboundedSender<Vec<std::io::Result<Event>>>,
     seen: watch::Receiver<Seen>,
+    /// Every frame drawn, in order.
+    frames: Arc<Mutex<Vec<State>>>,
     app: tokio::task::JoinHandle<State>,
     _home: tempfile::TempDir,
 }
@@ -39,11 +80,19 @@ impl Driver {
         let home = tempfile::tempdir().unwrap();
         let dirs = Dirs::under(home.path());
         let app = App::new(&config, &dirs, source);
-        let (keys, input) = unbounded();
+        let (reads, rx) = unbounded();
+        let input = Reads {
+            rx,
+            current: VecDeque::new(),
+            between: false,
+        };
         let (tx, seen) = watch::channel(Seen::default());
+        let frames = Arc::new(Mutex::new(Vec::new()));
+        let recorded = frames.clone();
         let app = tokio::spawn(async move {
             let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
             app.run(&mut terminal, input, move |state, buffer| {
+                recorded.lock().unwrap().push(state.clone());
                 tx.send_replace(Seen {
                     screen: buffer_text(buffer),
                     state: Some(Box::new(state.clone())),
@@ -53,17 +102,28 @@ impl Driver {
             .unwrap()
         });
         Self {
-            keys,
+            reads,
             seen,
+            frames,
             app,
             _home: home,
         }
     }
 
+    /// One key press, read on its own.
     fn press(&self, code: KeyCode) {
-        self.keys
-            .unbounded_send(Ok(Event::Key(KeyEvent::from(code))))
+        self.read(vec![Event::Key(KeyEvent::from(code))]);
+    }
+
+    /// Events the terminal delivers in one read.
+    fn read(&self, events: Vec<Event>) {
+        self.reads
+            .unbounded_send(events.into_iter().map(Ok).collect())
             .unwrap();
+    }
+
+    fn frame_count(&self) -> usize {
+        self.frames.lock().unwrap().len()
     }
 
     fn type_text(&self, text: &str) {
@@ -242,4 +302,186 @@ async fn the_ui_notices_a_stopped_database_and_reconnects_when_it_returns() {
     .await;
     ui.quit().await;
     let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+}
+
+/// About 10 KB of prompt whose letters are nearly all keymap actions (n new, r
+/// rollback, d deploy, x delete, q quit, g iterate…), in lines.
+fn long_prompt() -> String {
+    let line = "a garden API: plants with name, variety and planted date; rows x, quick deploys, no rollback\n";
+    line.repeat(10 * 1024 / line.len() + 1)
+}
+
+/// The keys a terminal that does not bracket pastes sends for `text`.
+fn keys_of(text: &str) -> Vec<Event> {
+    text.chars()
+        .map(|c| {
+            Event::Key(KeyEvent::from(match c {
+                '\n' => KeyCode::Enter,
+                c => KeyCode::Char(c),
+            }))
+        })
+        .collect()
+}
+
+fn has_notice(state: &State, part: &str) -> bool {
+    state.notices.items.iter().any(|n| n.text.contains(part))
+}
+
+fn new_project_prompt(state: &State) -> Option<&str> {
+    match &state.overlay {
+        Some(Overlay::Dialog(Dialog::NewProject(d))) => Some(d.prompt.text.as_str()),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_10_kb_paste_lands_whole_in_one_frame_and_runs_no_keys() {
+    // No database: a paste needs none, and nothing may reach one.
+    let mut config = config();
+    config.database.url = "postgresql://nobody@127.0.0.1:1/none".into();
+    config.database.connect_timeout_secs = 1;
+    let mut ui = Driver::start(config, SessionSource::Configured, (80, 24));
+    ui.press(KeyCode::Char('n'));
+    ui.wait_for("the new project dialog", Duration::from_secs(10), |s, _| {
+        new_project_prompt(s) == Some("")
+    })
+    .await;
+    let text = long_prompt();
+    assert!(text.len() >= 10 * 1024);
+
+    for (how, read) in [
+        ("as keys in one read", keys_of(&text)),
+        ("bracketed", vec![Event::Paste(text.replace('\n', "\r"))]),
+    ] {
+        let before = ui.frame_count();
+        ui.read(read);
+        let seen = ui
+            .wait_for(
+                "the whole paste in the prompt",
+                Duration::from_secs(30),
+                |s, _| new_project_prompt(s).is_some_and(|p| !p.is_empty()),
+            )
+            .await;
+        let frames = ui.frames.lock().unwrap()[before..].to_vec();
+        // Every frame drawn since shows no paste or all of it: it landed in one frame.
+        for frame in &frames {
+            let prompt = new_project_prompt(frame).expect("the dialog stays open");
+            assert!(
+                prompt.is_empty() || prompt == text,
+                "{how}: a frame showed {} of {} chars",
+                prompt.chars().count(),
+                text.chars().count()
+            );
+            assert!(!frame.quit, "{how}");
+        }
+        let state = seen.state.unwrap();
+        assert_eq!(new_project_prompt(&state), Some(text.as_str()), "{how}");
+        assert!(state.session.is_none());
+        // Clear the prompt for the next round: Ctrl-U pressed on its own.
+        ui.read(vec![Event::Key(KeyEvent::new(
+            KeyCode::Char('u'),
+            KeyModifiers::CONTROL,
+        ))]);
+        ui.wait_for("an empty prompt", Duration::from_secs(10), |s, _| {
+            new_project_prompt(s) == Some("")
+        })
+        .await;
+    }
+
+    // Esc in the middle of a burst closes the dialog; the keys after it never reach
+    // the keymap (q would quit, n open another dialog).
+    let mut read = keys_of("a todo API");
+    read.push(Event::Key(KeyEvent::from(KeyCode::Esc)));
+    read.extend(keys_of("qnx\n"));
+    ui.read(read);
+    ui.wait_for(
+        "the dropped keys' notice",
+        Duration::from_secs(10),
+        |s, _| s.overlay.is_none() && has_notice(s, "ignored 4 keys"),
+    )
+    .await;
+    // A paste with no dialog open: ignored, whether bracketed or not.
+    ui.read(keys_of("quit now, then new\n"));
+    ui.read(vec![Event::Paste("q".into())]);
+    ui.wait_for("the ignored paste", Duration::from_secs(10), |s, _| {
+        has_notice(s, "ignored 19 keys that arrived at once")
+            && has_notice(s, "the paste was ignored")
+            && s.overlay.is_none()
+    })
+    .await;
+    let frames = ui.frames.lock().unwrap().clone();
+    assert!(frames.iter().all(|f| !f.quit));
+    let state = ui.quit().await;
+    assert!(state.quit);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_into_the_editor_is_text_and_keys_after_its_esc_never_run() {
+    use crate::draft::{Draft, design, files, project};
+
+    let test = TestDb::new().await;
+    let db = test.db().await;
+    let (user, token) = test.user(&db, "paste@example.com").await;
+    let p = project(&db, &token, user, "Bakery").await;
+    let v1 = files(&[("app/main.py", "print(1)\n"), ("README.md", "# Bakery\n")]);
+    Draft::generated("a bakery", design("one_resource"), v1)
+        .record(&db, &token, p.id, user)
+        .await;
+    let identity = apiforge::db::users::whoami(&db, &token)
+        .await
+        .unwrap()
+        .unwrap();
+    let session = Session {
+        db,
+        token,
+        identity,
+    };
+    let mut ui = Driver::start(config(), SessionSource::Given(session), (120, 40));
+    ui.wait_for(
+        "the files in the editor",
+        Duration::from_secs(30),
+        |_, screen| screen.contains("README.md") && screen.contains("main.py"),
+    )
+    .await;
+    // The editor, its last file (README.md), edit it.
+    ui.press(KeyCode::Char('2'));
+    ui.press(KeyCode::Char('G'));
+    ui.press(KeyCode::Enter);
+    ui.wait_for(
+        "README.md in edit mode",
+        Duration::from_secs(10),
+        |_, screen| screen.contains("EDIT ·"),
+    )
+    .await;
+    // One read: pasted lines, then Esc (leaves edit mode), then q and d, which must
+    // not quit or deploy.
+    let mut read = keys_of("Pasted line one\nline two\n");
+    read.push(Event::Key(KeyEvent::from(KeyCode::Esc)));
+    read.extend(keys_of("qd"));
+    ui.read(read);
+    let seen = ui
+        .wait_for("the paste in the file", Duration::from_secs(10), |s, _| {
+            has_notice(s, "ignored 2 keys")
+        })
+        .await;
+    let lines: Vec<&str> = seen.screen.lines().collect();
+    let one = lines.iter().position(|l| l.contains("Pasted line one"));
+    let two = lines.iter().position(|l| l.contains("line two"));
+    assert!(
+        matches!((one, two), (Some(a), Some(b)) if b == a + 1),
+        "the pasted lines on consecutive rows:\n{}",
+        seen.screen
+    );
+    assert!(seen.screen.contains("README.md ●"), "{}", seen.screen);
+    assert!(!seen.screen.contains("EDIT ·"), "Esc left edit mode");
+    let state = seen.state.unwrap();
+    assert!(!state.quit);
+    assert!(
+        state.log.jobs.is_empty(),
+        "no deploy job: {:?}",
+        state.log.jobs
+    );
+    // Unsaved edits: the first q warns, the second quits.
+    ui.press(KeyCode::Char('q'));
+    ui.quit().await;
 }

@@ -12,6 +12,98 @@ const KEYWORDS: [&str; 35] = [
     "with", "yield",
 ];
 
+/// Python's builtins (3.11, the lower-case ones) and the standard-library types the
+/// generated modules import. A class attribute or parameter of one of these names hides
+/// it from the annotations after it: `date: date | None = None` assigns None to `date`
+/// before its own annotation is evaluated, and the module fails at import.
+const PREDEFINED: [&str; 79] = [
+    "abs",
+    "aiter",
+    "all",
+    "anext",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "breakpoint",
+    "bytearray",
+    "bytes",
+    "callable",
+    "chr",
+    "classmethod",
+    "compile",
+    "complex",
+    "copyright",
+    "credits",
+    "delattr",
+    "dict",
+    "dir",
+    "divmod",
+    "enumerate",
+    "eval",
+    "exec",
+    "exit",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "getattr",
+    "globals",
+    "hasattr",
+    "hash",
+    "help",
+    "hex",
+    "id",
+    "input",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "license",
+    "list",
+    "locals",
+    "map",
+    "max",
+    "memoryview",
+    "min",
+    "next",
+    "object",
+    "oct",
+    "open",
+    "ord",
+    "pow",
+    "print",
+    "property",
+    "quit",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "slice",
+    "sorted",
+    "staticmethod",
+    "str",
+    "sum",
+    "super",
+    "tuple",
+    "type",
+    "vars",
+    "zip",
+    "date",
+    "datetime",
+    "time",
+    "decimal",
+];
+
+/// Whether `name` already means something in Python (a keyword, a builtin or an imported
+/// type), so generated code must not use it as an identifier of its own.
+pub fn is_predefined(name: &str) -> bool {
+    is_keyword(name) || PREDEFINED.contains(&name)
+}
+
 /// Attributes of pydantic's `BaseModel` a field must not shadow.
 const MODEL_ATTRIBUTES: [&str; 13] = [
     "json",
@@ -36,7 +128,7 @@ pub fn is_keyword(name: &str) -> bool {
 /// The attribute name a model field gets in Python; the JSON name stays `name` (an
 /// alias) when they differ.
 pub fn field_identifier(name: &str) -> String {
-    if is_keyword(name) || MODEL_ATTRIBUTES.contains(&name) || name.starts_with("model_") {
+    if is_predefined(name) || MODEL_ATTRIBUTES.contains(&name) || name.starts_with("model_") {
         format!("{name}_")
     } else {
         name.to_owned()

@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::literal::{
-    Imports, Origin, doc, field_identifier, is_keyword, pascal, py, py_regex, py_set, py_str,
-    py_str_wrapped, py_tuple,
+    Imports, Origin, doc, field_identifier, is_keyword, is_predefined, pascal, py, py_regex,
+    py_set, py_str, py_str_wrapped, py_tuple,
 };
 use super::sample::{self, SAMPLE_COUNT};
 use crate::codegen::CodegenError;
@@ -714,7 +714,7 @@ fn resource(
                         router.from(Origin::Local, "app.models", alias);
                     }
                 }
-                let clash = is_keyword(name) || LIST_PARAMS.contains(&name.as_str());
+                let clash = is_predefined(name) || LIST_PARAMS.contains(&name.as_str());
                 let py_name = if clash {
                     format!("{name}_filter")
                 } else {

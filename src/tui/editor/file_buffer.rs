@@ -82,6 +82,19 @@ impl FileBuffer {
 
     /// `content` is now what is stored (a save recorded it); the buffer stays dirty
     /// only if it was edited since.
+    /// Inserts pasted text at the cursor as one edit (one undo step, one dirty check).
+    pub fn paste(&mut self, text: &str) -> bool {
+        // Terminals send a pasted line break as CR.
+        let changed = self
+            .textarea
+            .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+        if changed {
+            self.revision += 1;
+            self.refresh_dirty();
+        }
+        changed
+    }
+
     pub fn rebase(&mut self, content: &str) {
         let (lines, trailing) = split(content);
         self.baseline = lines;

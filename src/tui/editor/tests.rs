@@ -604,3 +604,29 @@ fn snapshot_highlighting_120x40() {
     // The decorator, the function with its docstring, and the cursor's line.
     insta::assert_snapshot!(style_runs(&terminal, 10..14));
 }
+
+#[test]
+fn a_paste_goes_into_the_edited_file_as_one_edit_and_into_the_search_as_one_line() {
+    let mut editor = loaded();
+    assert!(!editor.paste("ignored"), "the tree takes no text");
+    open_for_edit(&mut editor, "requirements.txt");
+    // Terminals send a pasted line break as CR.
+    assert!(editor.paste("httpx\r\npydantic\r"));
+    assert_eq!(
+        content(&editor, "requirements.txt"),
+        "httpx\npydantic\nfastapi\nuvicorn\n"
+    );
+    assert!(editor.has_unsaved());
+    // One edit: one undo takes it all back.
+    press(&mut editor, &[ctrl_key('u')]);
+    assert_eq!(content(&editor, "requirements.txt"), "fastapi\nuvicorn\n");
+    assert!(!editor.has_unsaved());
+
+    press(&mut editor, &[ctrl_key('f')]);
+    assert!(editor.paste("uvi\r\ncorn\n"));
+    assert!(
+        matches!(&editor.mode, Mode::Search { query, .. } if query == "uvi corn"),
+        "{:?}",
+        editor.mode
+    );
+}

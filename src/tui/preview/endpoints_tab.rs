@@ -101,6 +101,11 @@ impl EndpointsTab {
         self.form.as_ref().is_some_and(RequestForm::editing)
     }
 
+    /// Pasted text into the form field being edited.
+    pub fn paste(&mut self, text: &str) -> bool {
+        self.form.as_mut().is_some_and(|form| form.paste(text))
+    }
+
     pub fn handle_key(&mut self, key: KeyEvent) -> EndpointAction {
         let Some(form) = self.form.as_mut() else {
             return self.list_key(key);

@@ -140,6 +140,29 @@ impl RequestForm {
         FormKey::Consumed
     }
 
+    /// Pasted text into the field being edited, in one edit: the body keeps line
+    /// breaks, a parameter (one line) gets its lines joined with a space.
+    pub fn paste(&mut self, text: &str) -> bool {
+        if !self.editing {
+            return false;
+        }
+        let Some(field) = self.fields.get_mut(self.focus) else {
+            return false;
+        };
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        if field.place.is_some() {
+            let line: Vec<&str> = text
+                .split('\n')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            field.text.insert_str(line.join(" "));
+        } else {
+            field.text.insert_str(text);
+        }
+        true
+    }
+
     /// The request the fields describe, or a sentence saying what to fix.
     pub fn request(&self) -> Result<OutgoingRequest, String> {
         let mut path = self.operation.path.clone();

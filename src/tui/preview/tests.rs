@@ -749,3 +749,46 @@ fn deployment_log_scrolls_and_follows_new_lines_until_scrolled_back() {
         Outcome::Request(PreviewRequest::LoadDeployment { project: PROJECT })
     );
 }
+
+#[test]
+fn a_paste_goes_whole_into_the_field_being_edited() {
+    let mut preview = post_books_form();
+    assert!(!preview.paste("{}"), "no field is being edited");
+    press(&mut preview, KeyCode::Enter);
+    assert!(preview.captures_input());
+    // The body keeps the paste's lines (CR from the terminal included).
+    assert!(preview.paste(",\r\n\"x\": 1"));
+    press(&mut preview, KeyCode::Esc);
+    let body = preview
+        .endpoints()
+        .form()
+        .and_then(|f| f.value("body"))
+        .unwrap_or_default();
+    assert!(body.ends_with("},\n\"x\": 1"), "{body}");
+}
+
+#[test]
+fn a_paste_into_a_parameter_joins_its_lines() {
+    let mut preview = ready();
+    let ops = preview.endpoints().operations().to_vec();
+    let with_param = ops
+        .iter()
+        .position(|o| !o.params.is_empty())
+        .unwrap_or_else(|| panic!("an operation with a parameter in {ops:?}"));
+    for _ in 0..with_param {
+        press(&mut preview, KeyCode::Char('j'));
+    }
+    press(&mut preview, KeyCode::Enter);
+    // The first field is the first parameter; Enter edits it.
+    press(&mut preview, KeyCode::Enter);
+    assert!(preview.captures_input());
+    let name = ops[with_param].params[0].name.clone();
+    let before = preview
+        .endpoints()
+        .form()
+        .and_then(|f| f.value(&name))
+        .unwrap_or_default();
+    assert!(preview.paste("12\r\n34\n"));
+    let value = preview.endpoints().form().and_then(|f| f.value(&name));
+    assert_eq!(value, Some(format!("{before}12 34")));
+}
