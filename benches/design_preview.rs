@@ -47,6 +47,7 @@ fn summary(name: &str, mut samples: Vec<Duration>) {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Seen {
     connected: bool,
+    dialog: bool,
     prompt_chars: usize,
     generation: u64,
     shown: Option<u64>,
@@ -62,6 +63,7 @@ fn seen(state: &State) -> Seen {
     if let Some(Overlay::Dialog(d)) = &state.overlay
         && let (Some(prompt), Some(preview)) = (d.prompt(), d.preview())
     {
+        s.dialog = true;
         s.prompt_chars = prompt.chars().count();
         s.generation = preview.generation;
         s.shown = match &preview.reading {
@@ -128,6 +130,8 @@ fn main() {
         // Signed in first, so the cluster's start-up does not share the measurement.
         wait_for(&mut seen_rx, "the sign-in", |s| s.connected).await;
         send(KeyCode::Char('n'));
+        // The paste on its own: keys read in one go are a burst (see above).
+        wait_for(&mut seen_rx, "the dialog", |s| s.dialog).await;
         keys.unbounded_send(Ok(Event::Paste(PROMPT.to_owned())))
             .unwrap();
         let full = PROMPT.chars().count();
@@ -157,7 +161,10 @@ fn main() {
             .await;
             preview.push(read.at.unwrap() - start);
         }
+        // Separately: keys read in one go are a burst, and one that closes the
+        // dialog drops the keys after it.
         send(KeyCode::Esc);
+        wait_for(&mut seen_rx, "the dialog to close", |s| !s.dialog).await;
         send(KeyCode::Char('q'));
         task.await.unwrap();
         (echo, preview)
