@@ -3,8 +3,10 @@
 
 pub mod diff;
 pub mod model;
+pub mod review;
 pub mod validate;
 
 pub use diff::{ChangeKind, DesignChange, DesignDiff, diff};
 pub use model::*;
+pub use review::{Review, Warning, review};
 pub use validate::{DesignErrors, DesignIssue, validate};

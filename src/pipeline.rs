@@ -12,6 +12,7 @@
 //! marked failing, so the user can see and fix it.
 
 pub mod check_step;
+pub mod design_review;
 pub mod generate;
 pub mod iterate;
 pub mod launch;
@@ -27,6 +28,7 @@ use uuid::Uuid;
 
 use crate::codegen::Framework;
 use crate::config::{Config, Dirs};
+use crate::design::ApiDesign;
 use crate::engine::Registry;
 use crate::provider::ProviderKind;
 use crate::sandbox::Backend;
@@ -61,6 +63,10 @@ pub struct GenerateInput {
     pub framework: Framework,
     pub provider: ProviderKind,
     pub sandbox: Backend,
+    /// The design to build, already made and reviewed before the job (the TUI's
+    /// preview, `new --strict`); the provider is then not asked again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<ApiDesign>,
 }
 
 /// Input of an `iterate` job.
@@ -71,6 +77,17 @@ pub struct IterateInput {
     /// Default: the provider the project was made with.
     pub provider: Option<ProviderKind>,
     pub sandbox: Backend,
+    /// The new design, made before the job (`iterate --design FILE`, the TUI's
+    /// preview, `iterate --strict`) instead of by the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<ApiDesign>,
+    /// The version `design` was made from: the job refuses when the project has
+    /// moved on since, rather than drop the newer version's changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<i32>,
+    /// `design` was edited by hand and `prompt` only names the edit.
+    #[serde(default)]
+    pub by_hand: bool,
 }
 
 /// Input of a `save` job: the complete file set of the new version.

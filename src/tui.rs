@@ -9,6 +9,7 @@ pub mod app;
 pub mod burst;
 pub mod command_palette;
 mod deployment_refresh;
+pub mod design_preview;
 pub mod dialog;
 pub mod editor;
 pub mod effect;

@@ -1,4 +1,5 @@
-//! `apiforge design PROMPT [--base apiforge.json] [--provider rules] [--json]`.
+//! `apiforge design PROMPT [--base apiforge.json] [--provider rules] [--json] [--strict]`:
+//! the design as a tree, then the warnings of its review.
 
 use crate::cli::stdout::out;
 use std::path::PathBuf;
@@ -7,8 +8,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::context::{Context, Failure, print_json};
-use crate::design::validate::type_name;
-use crate::design::{ApiDesign, AuthScheme, Field, FieldType, validate};
+use crate::design::review::{Review, ShownWarning, tree};
+use crate::design::{ApiDesign, validate};
 use crate::provider::{DesignRequest, ProviderKind};
 
 #[derive(Debug, Args)]
@@ -21,9 +22,19 @@ pub struct DesignArgs {
     /// Which provider designs the API (default: provider.default from the config).
     #[arg(long, value_name = "NAME")]
     pub provider: Option<String>,
-    /// Print the design as JSON.
+    /// Print {"design": …, "warnings": […]} as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Exit 1 when the review has any warning (after printing it), for scripts.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `design --json`: the design and what its review found.
+#[derive(serde::Serialize)]
+pub struct Reviewed<'a> {
+    pub design: &'a ApiDesign,
+    pub warnings: Vec<ShownWarning<'a>>,
 }
 
 pub async fn run(ctx: &Context, args: DesignArgs) -> Result<ExitCode, Failure> {
@@ -38,12 +49,39 @@ pub async fn run(ctx: &Context, args: DesignArgs) -> Result<ExitCode, Failure> {
         base: base.as_ref(),
     };
     let design = design_with(ctx, kind, request).await?;
-    if args.json {
-        print_json(&design)?;
+    let review = crate::design::review(&args.prompt, &design, base.as_ref());
+    print_reviewed(&design, &review, args.json)?;
+    Ok(strict_exit(args.strict, &review))
+}
+
+/// The design and its warnings: the tree, or JSON.
+pub fn print_reviewed(design: &ApiDesign, review: &Review, json: bool) -> Result<(), Failure> {
+    if json {
+        print_json(&Reviewed {
+            design,
+            warnings: review.shown(),
+        })
     } else {
-        out!("{}", summary(&design));
+        out!("{}", tree::text(design, review));
+        Ok(())
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit 1 under `--strict` when there are warnings.
+pub fn strict_exit(strict: bool, review: &Review) -> ExitCode {
+    if strict && !review.is_empty() {
+        if let [one] = review.warnings.as_slice() {
+            eprintln!("--strict: refusing because of a warning: {one}");
+        } else {
+            eprintln!(
+                "--strict: refusing because of {} warnings",
+                review.warnings.len()
+            );
+        }
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Runs the provider, showing its progress on stderr; errors map to exit codes.
@@ -73,7 +111,7 @@ pub async fn design_with(
 pub fn read_design(path: &std::path::Path) -> Result<ApiDesign, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("cannot read the design {}: {e}", path.display())))?;
-    let design: ApiDesign = serde_json::from_str(&text).map_err(|e| {
+    let design = parse_design(&text).map_err(|e| {
         Failure::usage(format!(
             "{} is not a valid design file: {e}; it must be the JSON apiforge writes as apiforge.json",
             path.display()
@@ -84,115 +122,19 @@ pub fn read_design(path: &std::path::Path) -> Result<ApiDesign, Failure> {
     Ok(design)
 }
 
-/// A readable overview: resources, fields with types and constraints, relations,
-/// list options, auth.
-pub fn summary(d: &ApiDesign) -> String {
-    let mut out = String::new();
-    out.push_str(&format!("{} (v{})\n", d.title, d.version));
-    out.push_str(&format!(
-        "auth: {}\n",
-        match &d.auth {
-            AuthScheme::None => "none".to_owned(),
-            AuthScheme::ApiKey { header, env_var } =>
-                format!("API key in header {header} (secret from ${env_var})"),
-            AuthScheme::BearerJwt { env_var } =>
-                format!("bearer JWT, HS256 (secret from ${env_var})"),
+/// A design from JSON text; an error names the JSON path of the offending part
+/// (`resources[2].fields[0].type: unknown variant …`).
+pub fn parse_design(text: &str) -> Result<ApiDesign, String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let design: ApiDesign = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
         }
-    ));
-    for r in &d.resources {
-        out.push_str(&format!("\n{} (/{})\n", r.name, r.plural));
-        for f in &r.fields {
-            out.push_str(&format!("  {:<22} {}\n", f.name, describe_field(f)));
-        }
-        for rel in &r.relations {
-            out.push_str(&format!(
-                "  {:<22} -> {} ({}, on delete {})\n",
-                rel.field,
-                rel.target,
-                if rel.required { "required" } else { "optional" },
-                match rel.on_delete {
-                    crate::design::OnDelete::Restrict => "restrict",
-                    crate::design::OnDelete::Cascade => "cascade",
-                    crate::design::OnDelete::SetNull => "set null",
-                }
-            ));
-        }
-        let ops = &r.operations;
-        let mut names = Vec::new();
-        for (on, name) in [
-            (ops.list.is_some(), "list"),
-            (ops.get, "get"),
-            (ops.create, "create"),
-            (ops.replace, "replace"),
-            (ops.patch, "patch"),
-            (ops.delete, "delete"),
-        ] {
-            if on {
-                names.push(name);
-            }
-        }
-        out.push_str(&format!("  operations: {}\n", names.join(", ")));
-        if let Some(list) = &ops.list {
-            out.push_str(&format!(
-                "  pages: {} by default, at most {}\n",
-                list.default_page_size, list.max_page_size
-            ));
-            for (label, v) in [
-                ("filters", &list.filters),
-                ("search", &list.search),
-                ("sort", &list.sort),
-            ] {
-                if !v.is_empty() {
-                    out.push_str(&format!("  {label}: {}\n", v.join(", ")));
-                }
-            }
-        }
-    }
-    if !d.actions.is_empty() {
-        out.push_str("\nactions\n");
-        for a in &d.actions {
-            out.push_str(&format!(
-                "  {:<22} {} {}\n",
-                a.name,
-                a.method.as_str(),
-                a.path
-            ));
-        }
-    }
-    out
-}
-
-fn describe_field(f: &Field) -> String {
-    let mut parts = vec![type_name(f.ty).to_owned()];
-    if f.ty == FieldType::Enum {
-        parts[0] = format!("enum ({})", f.enum_values.join(", "));
-    }
-    if f.required {
-        parts.push("required".into());
-    }
-    if f.unique {
-        parts.push("unique".into());
-    }
-    match (f.min, f.max) {
-        (Some(a), Some(b)) => parts.push(format!("{a}..={b}")),
-        (Some(a), None) => parts.push(format!(">= {a}")),
-        (None, Some(b)) => parts.push(format!("<= {b}")),
-        (None, None) => {}
-    }
-    match (f.min_length, f.max_length) {
-        (Some(a), Some(b)) => parts.push(format!("{a}..={b} chars")),
-        (Some(a), None) => parts.push(format!("at least {a} chars")),
-        (None, Some(b)) => parts.push(format!("at most {b} chars")),
-        (None, None) => {}
-    }
-    if let Some(p) = &f.pattern {
-        parts.push(format!("pattern {p}"));
-    }
-    if let Some(u) = &f.unit {
-        parts.push(format!("in {u}"));
-    }
-    if let Some(d) = &f.default {
-        parts.push(format!("default {d}"));
-    }
-    parts.join(", ")
+    })?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(design)
 }

@@ -11,8 +11,11 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::context::{Context, Failure, Session, client_tx, db_failure, print_json};
+use crate::design::Review;
+use crate::design::review::{ShownWarning, tree};
 use crate::engine::queue;
 use crate::engine::{EventSubscription, JobId};
+use crate::pipeline::design_review::DesignReviewed;
 use crate::pipeline::{PipelineEnv, PipelineOutput};
 
 pub use crate::pipeline::launch::WORKER_APPLICATION;
@@ -34,6 +37,9 @@ struct Finished<'a> {
     state: &'a str,
     error: Option<&'a str>,
     output: Option<PipelineOutput>,
+    /// The design step's review (new, iterate).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<ShownWarning<'a>>,
 }
 
 /// Follows `job` until it ends, printing its steps (or JSON at the end). Runs an
@@ -59,6 +65,7 @@ pub async fn follow(
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
     });
+    let mut review = Review::default();
     let mut step_started: std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> =
         Default::default();
     while let Some(event) = feed.events.recv().await {
@@ -72,6 +79,7 @@ pub async fn follow(
             }
         };
         let step = e.step.clone().unwrap_or_default();
+        let reviewed = DesignReviewed::from_event(&e);
         if let Some(bar) = &spinner {
             match e.kind.as_str() {
                 "step_started" => {
@@ -96,6 +104,14 @@ pub async fn follow(
                     };
                     say(bar, format!("{mark} {step:<8} {ms:>6} ms{detail}"));
                 }
+                "log" if reviewed.is_some() => {
+                    say(bar, format!("  {step}: {}", e.message));
+                    if let Some(r) = &reviewed {
+                        for line in tree::lines(&r.design, &r.review) {
+                            say(bar, format!("    {}", line.text()));
+                        }
+                    }
+                }
                 "log" if !e.message.is_empty() => {
                     let prefix = if step.is_empty() {
                         String::new()
@@ -106,6 +122,9 @@ pub async fn follow(
                 }
                 _ => {}
             }
+        }
+        if let Some(r) = reviewed {
+            review = r.review;
         }
         if e.kind == "job_finished" {
             break;
@@ -137,6 +156,7 @@ pub async fn follow(
             state: &record.state,
             error: record.error.as_deref(),
             output,
+            warnings: review.shown(),
         })?;
     } else if let Some(o) = &output {
         if !o.conflicts.is_empty() {

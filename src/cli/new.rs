@@ -1,4 +1,5 @@
-//! `apiforge new PROMPT` and `apiforge test PROJECT`: submit a pipeline job and follow it.
+//! `apiforge new PROMPT`, `iterate PROJECT (PROMPT | --design FILE)`, `save` and
+//! `test`: submit a pipeline job and follow it.
 
 use crate::cli::stdout::outln;
 use std::process::ExitCode;
@@ -6,13 +7,15 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::context::{Context, Failure, Session, client_tx, db_failure, print_json};
+use super::design::{design_with, print_reviewed, read_design, strict_exit};
 use super::follow::follow;
 use crate::codegen::Framework;
 use crate::db::projects;
+use crate::design::{ApiDesign, review};
 use crate::engine::queue::Submitted;
 use crate::pipeline::launch::{self, LaunchError, ProjectName};
 use crate::pipeline::{SAVE, SaveInput, TEST, TestInput};
-use crate::provider::ProviderKind;
+use crate::provider::{DesignRequest, ProviderKind};
 use crate::sandbox::Backend;
 
 #[derive(Debug, Args)]
@@ -42,6 +45,10 @@ pub struct NewArgs {
     /// Submitting the same key again within 24 hours returns the same job.
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+    /// Design and review first; any warning prints the design and exits 1 before
+    /// anything is created.
+    #[arg(long)]
+    pub strict: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -51,12 +58,21 @@ pub struct IterateArgs {
     /// The project's slug (see `apiforge projects`).
     pub project: String,
     /// The change, in plain English ("add a due date to tasks").
-    pub prompt: String,
+    #[arg(required_unless_present = "design", conflicts_with = "design")]
+    pub prompt: Option<String>,
+    /// Build the new version from this design file (an edited apiforge.json)
+    /// instead of a prompt; it is validated first.
+    #[arg(long, value_name = "FILE")]
+    pub design: Option<std::path::PathBuf>,
     /// rules or openai (default: the provider the project was made with).
     #[arg(long)]
     pub provider: Option<String>,
     #[arg(long)]
     pub sandbox: Option<String>,
+    /// Design and review first; any warning prints the design and exits 1 before
+    /// the job is submitted.
+    #[arg(long)]
+    pub strict: bool,
     #[arg(long)]
     pub detach: bool,
     #[arg(long)]
@@ -124,6 +140,23 @@ pub async fn new(ctx: &Context, args: NewArgs) -> Result<ExitCode, Failure> {
         .parse()
         .map_err(Failure::usage)?;
     let sandbox = parse_backend(ctx, args.sandbox.as_deref())?;
+    // Under --strict the design is made and reviewed here, so a refusal leaves no
+    // project behind; the job then builds exactly this design.
+    let design = if args.strict {
+        let request = DesignRequest {
+            prompt: &args.prompt,
+            base: None,
+        };
+        let design = design_with(ctx, provider, request).await?;
+        let review = review(&args.prompt, &design, None);
+        if !review.is_empty() {
+            print_reviewed(&design, &review, args.json)?;
+            return Ok(strict_exit(true, &review));
+        }
+        Some(design)
+    } else {
+        None
+    };
     let session = ctx.session().await?;
     let request = launch::NewProject {
         prompt: args.prompt.clone(),
@@ -135,6 +168,7 @@ pub async fn new(ctx: &Context, args: NewArgs) -> Result<ExitCode, Failure> {
         framework,
         provider,
         sandbox,
+        design,
     };
     let (project, submitted) =
         launch::new_project(&session, &request, args.idempotency_key.as_deref())
@@ -159,7 +193,7 @@ pub async fn new(ctx: &Context, args: NewArgs) -> Result<ExitCode, Failure> {
 }
 
 pub async fn iterate(ctx: &Context, args: IterateArgs) -> Result<ExitCode, Failure> {
-    if args.prompt.trim().is_empty() {
+    if args.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
         return Err(Failure::usage(
             "the prompt is empty: say what to change, e.g. \"add a due date to tasks\"",
         ));
@@ -171,15 +205,75 @@ pub async fn iterate(ctx: &Context, args: IterateArgs) -> Result<ExitCode, Failu
         .transpose()
         .map_err(Failure::usage)?;
     let sandbox = parse_backend(ctx, args.sandbox.as_deref())?;
+    // A broken design file is reported before anything else is touched.
+    let edited = args.design.as_deref().map(read_design).transpose()?;
     let session = ctx.session().await?;
     let project = find_project(&session, &args.project).await?;
-    if project.latest_version.is_none() {
+    let Some(latest) = project.latest_version else {
         return Err(Failure::usage(format!(
             "{} has no version yet; wait for its first job or create it with `apiforge new`",
             project.slug
         )));
-    }
-    let submitted = launch::iterate(&session, &project, &args.prompt, provider, sandbox)
+    };
+    let (prompt, design, by_hand) = match (edited, args.prompt.as_deref()) {
+        (Some(design), _) => {
+            let base = version_design(&session, &project, latest).await?;
+            if design == base {
+                return Err(Failure::usage(format!(
+                    "the design is the same as v{latest}'s: edit it first (`apiforge files {} apiforge.json` prints it)",
+                    project.slug
+                )));
+            }
+            let review = review("", &design, Some(&base));
+            if args.strict && !review.is_empty() {
+                print_reviewed(&design, &review, args.json)?;
+                return Ok(strict_exit(true, &review));
+            }
+            let file = args
+                .design
+                .as_deref()
+                .and_then(|p| p.file_name())
+                .map_or_else(|| "apiforge.json".into(), |n| n.to_string_lossy());
+            (
+                format!("design edited by hand ({file})"),
+                Some(design),
+                true,
+            )
+        }
+        (None, Some(prompt)) if args.strict => {
+            let base = version_design(&session, &project, latest).await?;
+            let kind = match provider {
+                Some(kind) => kind,
+                None => project.provider.parse().map_err(Failure::failed)?,
+            };
+            let request = DesignRequest {
+                prompt,
+                base: Some(&base),
+            };
+            let design = design_with(ctx, kind, request).await?;
+            let review = review(prompt, &design, Some(&base));
+            if !review.is_empty() {
+                print_reviewed(&design, &review, args.json)?;
+                return Ok(strict_exit(true, &review));
+            }
+            (prompt.to_owned(), Some(design), false)
+        }
+        (None, Some(prompt)) => (prompt.to_owned(), None, false),
+        (None, None) => {
+            return Err(Failure::usage(
+                "say what to change: a PROMPT, or --design FILE with an edited apiforge.json",
+            ));
+        }
+    };
+    let followup = launch::Followup {
+        prompt: &prompt,
+        provider,
+        sandbox,
+        design,
+        made_from: Some(latest),
+        by_hand,
+    };
+    let submitted = launch::iterate(&session, &project, &followup)
         .await
         .map_err(launch_failure)?;
     let announce = format!("iterating {} · job {}", project.slug, submitted.job);
@@ -193,6 +287,22 @@ pub async fn iterate(ctx: &Context, args: IterateArgs) -> Result<ExitCode, Failu
         &project.slug,
     )
     .await
+}
+
+/// The design of one of the project's versions.
+async fn version_design(
+    session: &Session,
+    project: &projects::Project,
+    number: i32,
+) -> Result<ApiDesign, Failure> {
+    let mut tx = client_tx(session).await?;
+    let version = crate::versions::get(&mut tx, project.id, number)
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    tx.commit()
+        .await
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    Ok(version.design)
 }
 
 pub async fn save(ctx: &Context, args: SaveArgs) -> Result<ExitCode, Failure> {

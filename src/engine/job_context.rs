@@ -64,6 +64,17 @@ struct StepLogger {
 impl StepScope {
     /// Records a log line of this step (a `job_events` row, live for subscribers).
     pub async fn log(&self, level: EventLevel, message: &str) {
+        self.log_with(level, message, None).await;
+    }
+
+    /// A log line carrying structured data for front ends that read it (e.g. the
+    /// design step's review); others show the message.
+    pub async fn log_with(
+        &self,
+        level: EventLevel,
+        message: &str,
+        data: Option<serde_json::Value>,
+    ) {
         let l = &self.logger;
         let result = async {
             let mut conn = l.pool.acquire().await?;
@@ -76,7 +87,7 @@ impl StepScope {
                     step: Some(&l.step),
                     level,
                     message,
-                    data: None,
+                    data,
                 },
             )
             .await

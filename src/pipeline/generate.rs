@@ -7,6 +7,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
+use super::design_review::reviewed_design_step;
 use super::{GenerateInput, PipelineEnv, PipelineOutput, check_step, repair};
 use crate::codegen::{GeneratedFiles, openapi, project::render_project, spec_check};
 use crate::db::projects::{self, ProjectStatus};
@@ -46,7 +47,14 @@ async fn generate(
 
     let design = ctx
         .step("design", design_policy(input.provider), |scope| {
-            design_step(env, input.provider, &input.prompt, None, scope)
+            reviewed_design_step(
+                env,
+                input.provider,
+                &input.prompt,
+                None,
+                input.design.as_ref(),
+                scope,
+            )
         })
         .await?;
 

@@ -11,7 +11,8 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::generate::{design_step, project_status, record_report, spec_step};
+use super::design_review::reviewed_design_step;
+use super::generate::{project_status, record_report, spec_step};
 use super::{IterateInput, PipelineEnv, PipelineOutput, check_step, repair};
 use crate::codegen::{Framework, GeneratedFiles, project::render_project};
 use crate::db::projects::{self, ProjectStatus};
@@ -81,6 +82,7 @@ async fn iterate(
     input: &IterateInput,
 ) -> Result<PipelineOutput, StepError> {
     let project = input.project;
+    let expected_parent = input.parent;
     let parent: Parent = ctx
         .step_tx("load", RetryPolicy::default(), move |tx, _| {
             async move {
@@ -90,6 +92,7 @@ async fn iterate(
                 let number = p.latest_version.ok_or_else(|| {
                     StepError::fatal(format!("{} has no version to iterate on yet", p.slug))
                 })?;
+                check_parent(expected_parent, number, &p.slug)?;
                 let provider: ProviderKind = p.provider.parse().map_err(StepError::fatal)?;
                 let version = versions::get(tx, project, number)
                     .await
@@ -119,7 +122,17 @@ async fn iterate(
             } else {
                 3
             }),
-            |scope| design_step(env, provider, &input.prompt, Some(&parent.design), scope),
+            |scope| {
+                reviewed_design_step(
+                    env,
+                    provider,
+                    // A hand-edited design came from no prompt: review only its shape.
+                    if input.by_hand { "" } else { &input.prompt },
+                    Some(&parent.design),
+                    input.design.as_ref(),
+                    scope,
+                )
+            },
         )
         .await?;
 
@@ -230,4 +243,15 @@ async fn iterate(
         .boxed()
     })
     .await
+}
+
+/// A design made from version `expected` is only built on that version: a newer one
+/// would lose its changes.
+fn check_parent(expected: Option<i32>, latest: i32, slug: &str) -> Result<(), StepError> {
+    match expected {
+        Some(made_from) if made_from != latest => Err(StepError::fatal(format!(
+            "the design was made from v{made_from} of {slug}, but its latest version is now v{latest}; start again from v{latest}"
+        ))),
+        _ => Ok(()),
+    }
 }

@@ -13,6 +13,7 @@ use crate::db::DbError;
 use crate::db::projects::{self, ExactCreation, NamedProject, Project};
 use crate::deploy::deployment_row;
 use crate::deploy::{DEPLOY, DeployInput, DeployTarget};
+use crate::design::ApiDesign;
 use crate::engine::queue::{self, Submitted};
 use crate::engine::{JobRequest, Worker, WorkerOptions};
 use crate::provider::ProviderKind;
@@ -67,6 +68,9 @@ pub struct NewProject {
     pub framework: Framework,
     pub provider: ProviderKind,
     pub sandbox: Backend,
+    /// The design to build when it was made (and shown) before submitting; `None`
+    /// lets the job's design step ask the provider.
+    pub design: Option<ApiDesign>,
 }
 
 /// Creates the project (see [`ProjectName`] for a taken slug) and submits its
@@ -129,35 +133,59 @@ pub async fn new_project(
         framework: request.framework,
         provider: request.provider,
         sandbox: request.sandbox,
+        design: request.design.clone(),
     };
     let submitted = submit_for(session, &project, GENERATE, &input, idempotency_key).await?;
     Ok((project, submitted))
 }
 
-/// Submits an `iterate` job: a follow-up prompt for a project that has a version.
+/// A follow-up for a project.
+#[derive(Debug, Clone)]
+pub struct Followup<'a> {
+    /// The change in plain English; for a design edited by hand, what the edit was.
+    pub prompt: &'a str,
+    /// Default: the provider the project was made with.
+    pub provider: Option<ProviderKind>,
+    pub sandbox: Backend,
+    /// The new design when it was made before submitting (from the project's
+    /// latest version): an edited `apiforge.json`, or a reviewed preview.
+    pub design: Option<ApiDesign>,
+    /// The version `design` was made from (default: the latest); the job refuses to
+    /// build it on any other.
+    pub made_from: Option<i32>,
+    /// `design` was edited by hand: `prompt` only names the edit, so the review
+    /// does not read its words.
+    pub by_hand: bool,
+}
+
+/// Submits an `iterate` job: a follow-up for a project that has a version.
 pub async fn iterate(
     session: &Session,
     project: &Project,
-    prompt: &str,
-    provider: Option<ProviderKind>,
-    sandbox: Backend,
+    followup: &Followup<'_>,
 ) -> Result<Submitted, LaunchError> {
-    if prompt.trim().is_empty() {
+    if followup.prompt.trim().is_empty() {
         return Err(LaunchError::Invalid(
             "the prompt is empty: say what to change, e.g. \"add a due date to tasks\"".into(),
         ));
     }
-    if project.latest_version.is_none() {
+    let Some(latest) = project.latest_version else {
         return Err(LaunchError::Invalid(format!(
             "{} has no version yet; wait for its first job to finish",
             project.slug
         )));
-    }
+    };
     let input = IterateInput {
         project: project.id,
-        prompt: prompt.to_owned(),
-        provider,
-        sandbox,
+        prompt: followup.prompt.to_owned(),
+        provider: followup.provider,
+        sandbox: followup.sandbox,
+        parent: followup
+            .design
+            .as_ref()
+            .map(|_| followup.made_from.unwrap_or(latest)),
+        design: followup.design.clone(),
+        by_hand: followup.by_hand,
     };
     submit_for(session, project, ITERATE, &input, None).await
 }

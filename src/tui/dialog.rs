@@ -1,5 +1,8 @@
 //! Modal prompt dialogs: a new project (prompt, framework, provider), a follow-up
-//! prompt for the selected project, and the confirmation before deleting one.
+//! prompt for the selected project — both with the live design preview — and the
+//! confirmations before deleting, deploying anyway and undeploying.
+
+use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
@@ -8,9 +11,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use uuid::Uuid;
 
+use super::design_preview::DesignPreview;
 use super::text_field::TextField;
 use super::theme::Theme;
 use crate::codegen::Framework;
+use crate::design::ApiDesign;
 use crate::provider::ProviderKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +31,14 @@ pub struct NewProjectDialog {
     pub framework: Framework,
     pub provider: ProviderKind,
     pub field: NewProjectField,
+    pub preview: DesignPreview,
+}
+
+/// The design a follow-up applies to: the project's latest version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IterateBase {
+    pub version: i32,
+    pub design: Arc<ApiDesign>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +48,9 @@ pub enum Dialog {
         project: Uuid,
         slug: String,
         prompt: TextField,
+        /// `None` until `Effect::LoadIterateBase` answers.
+        base: Option<IterateBase>,
+        preview: DesignPreview,
     },
     ConfirmDelete {
         project: Uuid,
@@ -60,11 +76,16 @@ pub enum DialogOutcome {
         prompt: String,
         framework: Framework,
         provider: ProviderKind,
+        /// The previewed design, when it is the provider's (rules) reading of this
+        /// very prompt: the job builds what was shown.
+        design: Option<ApiDesign>,
     },
     Iterate {
         project: Uuid,
         slug: String,
         prompt: String,
+        /// The previewed design and the version it was made from.
+        design: Option<(ApiDesign, i32)>,
     },
     Delete {
         project: Uuid,
@@ -99,7 +120,43 @@ impl Dialog {
             framework,
             provider,
             field: NewProjectField::Prompt,
+            preview: DesignPreview::default(),
         })
+    }
+
+    pub fn iterate(project: Uuid, slug: String) -> Self {
+        Dialog::Iterate {
+            project,
+            slug,
+            prompt: TextField::default(),
+            base: None,
+            preview: DesignPreview::default(),
+        }
+    }
+
+    /// The prompt being typed, for the dialogs that have one.
+    pub fn prompt(&self) -> Option<&str> {
+        match self {
+            Dialog::NewProject(d) => Some(&d.prompt.text),
+            Dialog::Iterate { prompt, .. } => Some(&prompt.text),
+            _ => None,
+        }
+    }
+
+    pub fn preview(&self) -> Option<&DesignPreview> {
+        match self {
+            Dialog::NewProject(d) => Some(&d.preview),
+            Dialog::Iterate { preview, .. } => Some(preview),
+            _ => None,
+        }
+    }
+
+    pub fn preview_mut(&mut self) -> Option<&mut DesignPreview> {
+        match self {
+            Dialog::NewProject(d) => Some(&mut d.preview),
+            Dialog::Iterate { preview, .. } => Some(preview),
+            _ => None,
+        }
     }
 
     /// Puts pasted text into the dialog's text field (the new-project dialog moves to
@@ -132,10 +189,16 @@ impl Dialog {
             Dialog::NewProject(d) => {
                 match key.code {
                     KeyCode::Enter => {
+                        // The preview is the rules provider's reading; another
+                        // provider designs in the job.
+                        let design = (d.provider == ProviderKind::Rules)
+                            .then(|| d.preview.current_design().cloned())
+                            .flatten();
                         return DialogOutcome::NewProject {
                             prompt: d.prompt.text.trim().to_owned(),
                             framework: d.framework,
                             provider: d.provider,
+                            design,
                         };
                     }
                     KeyCode::Tab | KeyCode::Down => {
@@ -175,12 +238,18 @@ impl Dialog {
                 project,
                 slug,
                 prompt,
+                base,
+                preview,
             } => {
                 if key.code == KeyCode::Enter {
+                    let design = base
+                        .as_ref()
+                        .and_then(|b| preview.current_design().map(|d| (d.clone(), b.version)));
                     return DialogOutcome::Iterate {
                         project: *project,
                         slug: slug.clone(),
                         prompt: prompt.text.trim().to_owned(),
+                        design,
                     };
                 }
                 prompt.handle_key(key);
@@ -223,19 +292,19 @@ impl Dialog {
         let area = frame.area();
         match self {
             Dialog::NewProject(d) => {
-                // The prompt takes as many rows as its lines need, up to what the
-                // screen has; a longer one shows the rows around the cursor.
-                let inner = usize::from(area.width.min(70).saturating_sub(2)).max(1);
-                let room = usize::from(area.height).saturating_sub(8).max(1);
+                // The prompt takes as many rows as its lines need, up to about half
+                // the screen (the preview needs the rest); a longer one shows the
+                // rows around the cursor.
+                let width = dialog_width(area);
+                let inner = usize::from(width.saturating_sub(2)).max(1);
                 let prompt = prompt_lines(
                     &d.prompt,
                     d.field == NewProjectField::Prompt,
                     inner,
-                    room,
+                    prompt_room(area),
                     theme,
                 );
-                let height = u16::try_from(8 + prompt.len()).unwrap_or(u16::MAX);
-                let popup = centered(area, 70, height);
+                let prompt_rows = prompt.len();
                 let marker = |field| {
                     if d.field == field {
                         Span::styled("▶ ", theme.key)
@@ -250,12 +319,12 @@ impl Dialog {
                         Span::styled(format!(" {label} "), theme.dim)
                     }
                 };
-                let mut lines = vec![Line::from(vec![
+                let mut top = vec![Line::from(vec![
                     marker(NewProjectField::Prompt),
                     Span::styled("Describe the API:", theme.title),
                 ])];
-                lines.extend(prompt);
-                lines.push(Line::raw(""));
+                top.extend(prompt);
+                top.push(Line::raw(""));
                 let mut framework = vec![
                     marker(NewProjectField::Framework),
                     Span::styled("Framework ", theme.title),
@@ -265,7 +334,7 @@ impl Dialog {
                         .iter()
                         .map(|f| choice(f.as_str(), *f == d.framework)),
                 );
-                lines.push(Line::from(framework));
+                top.push(Line::from(framework));
                 let mut provider = vec![
                     marker(NewProjectField::Provider),
                     Span::styled("Provider  ", theme.title),
@@ -275,9 +344,13 @@ impl Dialog {
                         .iter()
                         .map(|p| choice(p.as_str(), *p == d.provider)),
                 );
-                lines.push(Line::from(provider));
-                lines.push(Line::raw(""));
-                lines.push(hint(
+                if d.provider != ProviderKind::Rules {
+                    provider.push(Span::styled("  (preview: the rules reading)", theme.dim));
+                }
+                top.push(Line::from(provider));
+                top.push(Line::raw(""));
+                let top_rows = 5 + prompt_rows;
+                let hint_line = hint(
                     &[
                         ("Enter", "create"),
                         ("Tab", "next field"),
@@ -285,23 +358,49 @@ impl Dialog {
                         ("Esc", "cancel"),
                     ],
                     theme,
-                ));
-                draw_popup(frame, popup, "New project", lines, theme);
+                );
+                draw_with_preview(
+                    frame,
+                    (width, top_rows),
+                    "New project",
+                    top,
+                    d.preview.lines(theme),
+                    hint_line,
+                    theme,
+                );
             }
-            Dialog::Iterate { slug, prompt, .. } => {
-                let inner = usize::from(area.width.min(70).saturating_sub(2)).max(1);
-                let room = usize::from(area.height).saturating_sub(5).max(1);
-                let prompt = prompt_lines(prompt, true, inner, room, theme);
-                let height = u16::try_from(5 + prompt.len()).unwrap_or(u16::MAX);
-                let popup = centered(area, 70, height);
-                let mut lines = vec![Line::styled(
-                    format!("What should change in {slug}?"),
-                    theme.title,
-                )];
-                lines.extend(prompt);
-                lines.push(Line::raw(""));
-                lines.push(hint(&[("Enter", "iterate"), ("Esc", "cancel")], theme));
-                draw_popup(frame, popup, "Iterate", lines, theme);
+            Dialog::Iterate {
+                slug,
+                prompt,
+                base,
+                preview,
+                ..
+            } => {
+                let width = dialog_width(area);
+                let inner = usize::from(width.saturating_sub(2)).max(1);
+                let prompt = prompt_lines(prompt, true, inner, prompt_room(area), theme);
+                let prompt_rows = prompt.len();
+                let title = match base {
+                    Some(b) => format!("What should change in {slug} (v{})?", b.version),
+                    None => format!("What should change in {slug}?"),
+                };
+                let mut top = vec![Line::styled(title, theme.title)];
+                top.extend(prompt);
+                top.push(Line::raw(""));
+                let lines = if base.is_some() {
+                    preview.lines(theme)
+                } else {
+                    vec![Line::styled("loading the current design…", theme.dim)]
+                };
+                draw_with_preview(
+                    frame,
+                    (width, 2 + prompt_rows),
+                    "Iterate",
+                    top,
+                    lines,
+                    hint(&[("Enter", "iterate"), ("Esc", "cancel")], theme),
+                    theme,
+                );
             }
             Dialog::ConfirmDelete { slug, .. } => {
                 let popup = centered(area, 60, 6);
@@ -350,6 +449,84 @@ impl Dialog {
             }
         }
     }
+}
+
+/// Rows a prompt may take in a dialog: about half the screen, the rest is the
+/// preview's.
+fn prompt_room(area: Rect) -> usize {
+    (usize::from(area.height).saturating_sub(10) / 2).max(1)
+}
+
+/// Prompt dialogs grow with the screen, up to a readable width.
+fn dialog_width(area: Rect) -> u16 {
+    area.width.saturating_sub(4).clamp(20, 100)
+}
+
+/// A prompt dialog: `top` (wrapped), the preview below it (cut at the bottom when
+/// it does not fit), and the key hint on the last row.
+fn draw_with_preview(
+    frame: &mut Frame,
+    (width, top_rows): (u16, usize),
+    title: &str,
+    top: Vec<Line>,
+    preview: Vec<Line>,
+    hint_line: Line,
+    theme: &Theme,
+) {
+    let area = frame.area();
+    let inner_width = usize::from(width.saturating_sub(2)).max(1);
+    let preview_rows: usize = preview
+        .iter()
+        .map(|l| l.width().div_ceil(inner_width).max(1))
+        .sum();
+    let wanted = top_rows + preview_rows + 4;
+    let height = u16::try_from(wanted)
+        .unwrap_or(u16::MAX)
+        .min(area.height.saturating_sub(2).max(8));
+    let popup = centered(area, width, height);
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {title} "), theme.title))
+        .border_style(theme.border_focused);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let top_height = u16::try_from(top_rows).unwrap_or(u16::MAX);
+    let [top_area, preview_area, _, hint_area] = Layout::vertical([
+        Constraint::Length(top_height),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(top).wrap(Wrap { trim: false }), top_area);
+    // Long lines (warnings) wrap; what does not fit is counted, not silently cut.
+    let rows = usize::from(preview_area.height);
+    let width = usize::from(preview_area.width).max(1);
+    let rows_of = |l: &Line| l.width().div_ceil(width).max(1);
+    let total: usize = preview.iter().map(rows_of).sum();
+    let shown: Vec<Line> = if total > rows && rows > 0 {
+        let mut used = 0;
+        let mut kept = Vec::new();
+        let n = preview.len();
+        for line in preview {
+            let r = rows_of(&line);
+            if used + r > rows - 1 {
+                break;
+            }
+            used += r;
+            kept.push(line);
+        }
+        let more = n - kept.len();
+        kept.push(Line::styled(format!("… {more} more lines"), theme.dim));
+        kept
+    } else {
+        preview
+    };
+    frame.render_widget(
+        Paragraph::new(shown).wrap(Wrap { trim: false }),
+        preview_area,
+    );
+    frame.render_widget(Paragraph::new(hint_line), hint_area);
 }
 
 /// The text with a block cursor when the field is active.

@@ -9,6 +9,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::design_preview;
 use super::editor::{self, EditorRequest, EditorServices};
 use super::log_pane::JobSnapshot;
 use super::message::{Connected, Message, SessionHandles};
@@ -20,6 +21,7 @@ use crate::db::DbError;
 use crate::db::projects;
 use crate::deploy::daemon_launcher;
 use crate::deploy::{DEPLOY, DeployInput, DeployTarget, UNDEPLOY, UndeployInput};
+use crate::design::ApiDesign;
 use crate::engine::queue::{self, CancelOutcome};
 use crate::engine::{EventSubscription, JobId, JobRequest, events};
 use crate::pipeline::PipelineEnv;
@@ -46,16 +48,39 @@ pub enum Effect {
     },
     /// Load a job's complete log.
     LoadJobLog(JobId),
-    /// Create a project and submit its generate job, as `apiforge new` does.
+    /// Create a project and submit its generate job, as `apiforge new` does; with
+    /// the previewed `design` the job builds that instead of reading the prompt again.
     NewProject {
         prompt: String,
         framework: Framework,
         provider: ProviderKind,
+        design: Option<ApiDesign>,
     },
-    /// Submit an iterate job, as `apiforge iterate` does.
+    /// Submit an iterate job, as `apiforge iterate` does; `design` (made from
+    /// version `made_from`) is the previewed follow-up.
     Iterate {
         project: Uuid,
         prompt: String,
+        design: Option<ApiDesign>,
+        made_from: Option<i32>,
+    },
+    /// Send `Message::DesignReadDue` after `after` (the preview's debounce).
+    ScheduleDesignRead {
+        generation: u64,
+        after: Duration,
+    },
+    /// Read a dialog's prompt with the rules provider on a blocking thread
+    /// (`Message::DesignRead` answers).
+    ReadDesign {
+        generation: u64,
+        prompt: String,
+        base: Option<Arc<ApiDesign>>,
+    },
+    /// Load the design of a project's version for the iterate dialog
+    /// (`Message::IterateBaseLoaded` answers).
+    LoadIterateBase {
+        project: Uuid,
+        version: i32,
     },
     DeleteProject {
         project: Uuid,
@@ -194,6 +219,27 @@ impl EffectRunner {
                     let _ = tx.send(Message::DeploymentRefreshDue);
                 });
             }
+            Effect::ScheduleDesignRead { generation, after } => {
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = tx.send(Message::DesignReadDue { generation });
+                });
+            }
+            Effect::ReadDesign {
+                generation,
+                prompt,
+                base,
+            } => {
+                // A few ms of CPU per read: off the loop, so input never waits.
+                tokio::task::spawn_blocking(move || {
+                    let outcome = design_preview::read(generation, &prompt, base.as_deref());
+                    let _ = tx.send(Message::DesignRead {
+                        generation,
+                        prompt,
+                        outcome,
+                    });
+                });
+            }
             Effect::ScheduleReload { attempt, after } => {
                 tokio::spawn(async move {
                     tokio::time::sleep(after).await;
@@ -292,6 +338,8 @@ fn describe(effect: &Effect) -> String {
         Effect::LoadJobLog(job) => format!("load the log of job #{job}"),
         Effect::NewProject { .. } => "create the project".into(),
         Effect::Iterate { .. } => "start the iteration".into(),
+        Effect::ScheduleDesignRead { .. } | Effect::ReadDesign { .. } => "read the prompt".into(),
+        Effect::LoadIterateBase { version, .. } => format!("load the design of v{version}"),
         Effect::DeleteProject { slug, .. } => format!("delete {slug}"),
         Effect::CancelJob(job) => format!("cancel job #{job}"),
         Effect::Deploy { slug, .. } => format!("deploy {slug}"),
@@ -432,6 +480,7 @@ async fn perform(
             prompt,
             framework,
             provider,
+            design,
         } => {
             let request = launch::NewProject {
                 prompt,
@@ -439,6 +488,7 @@ async fn perform(
                 framework,
                 provider,
                 sandbox: sandbox_backend(env),
+                design,
             };
             let (project, submitted) = launch::new_project(session, &request, None).await?;
             Message::JobSubmitted {
@@ -447,15 +497,39 @@ async fn perform(
                 slug: project.slug,
             }
         }
-        Effect::Iterate { project, prompt } => {
+        Effect::LoadIterateBase { project, version } => {
+            let mut t = db.begin_as(token).await?;
+            let found = crate::versions::get(&mut t, project, version)
+                .await
+                .map_err(|e| EffectError::Gone(e.to_string()))?;
+            t.commit().await?;
+            Message::IterateBaseLoaded {
+                project,
+                version,
+                design: found.design,
+            }
+        }
+        Effect::Iterate {
+            project,
+            prompt,
+            design,
+            made_from,
+        } => {
             let mut t = db.begin_as(token).await?;
             let found = projects::get(&mut t, project).await?;
             t.commit().await?;
             let project = found.ok_or_else(|| {
                 EffectError::Gone("the project no longer exists (deleted elsewhere?)".into())
             })?;
-            let submitted =
-                launch::iterate(session, &project, &prompt, None, sandbox_backend(env)).await?;
+            let followup = launch::Followup {
+                prompt: &prompt,
+                provider: None,
+                sandbox: sandbox_backend(env),
+                design,
+                made_from,
+                by_hand: false,
+            };
+            let submitted = launch::iterate(session, &project, &followup).await?;
             Message::JobSubmitted {
                 job: submitted.job,
                 kind: crate::pipeline::ITERATE.into(),
@@ -524,6 +598,8 @@ async fn perform(
         | Effect::ScheduleReload { .. }
         | Effect::ExpireNotice { .. }
         | Effect::ScheduleDeploymentRefresh { .. }
+        | Effect::ScheduleDesignRead { .. }
+        | Effect::ReadDesign { .. }
         | Effect::Log { .. }
         | Effect::Editor(_)
         | Effect::Preview(_)

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::Event;
 
+use super::design_preview::ReadOutcome;
 use super::editor::EditorResult;
 use super::log_pane::JobSnapshot;
 use super::preview::PreviewResult;
@@ -78,6 +79,24 @@ pub enum Message {
     /// An `Effect::Preview` request finished; the app feeds it to the preview (a
     /// restore also reloads the projects, a copied curl goes to the clipboard).
     Preview(PreviewResult),
+    /// The `ScheduleDesignRead` timer ran out: the open dialog's prompt is read
+    /// (`Effect::ReadDesign`) unless it was edited again since (debounce).
+    DesignReadDue { generation: u64 },
+    /// `Effect::ReadDesign` finished: the dialog's preview shows it, unless the
+    /// prompt changed since (a stale reading is dropped).
+    DesignRead {
+        generation: u64,
+        /// The text read: a dialog opened again restarts its generations.
+        prompt: String,
+        outcome: ReadOutcome,
+    },
+    /// `Effect::LoadIterateBase` finished: the iterate dialog previews follow-ups
+    /// against this design.
+    IterateBaseLoaded {
+        project: uuid::Uuid,
+        version: i32,
+        design: crate::design::ApiDesign,
+    },
     /// The `ScheduleDeploymentRefresh` timer ran out: the app reloads the Deployment
     /// tab if it is still visible (the reducer has nothing to do with it).
     DeploymentRefreshDue,

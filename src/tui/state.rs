@@ -9,7 +9,8 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
 
 use super::burst::{self, BurstPart};
 use super::command_palette::{CommandPalette, PaletteOutcome};
-use super::dialog::{Dialog, DialogOutcome};
+use super::design_preview::{DEBOUNCE, DesignPreview};
+use super::dialog::{Dialog, DialogOutcome, IterateBase};
 use super::editor::EditorResult;
 use super::effect::Effect;
 use super::help_overlay::HelpOverlay;
@@ -157,6 +158,57 @@ impl State {
             Message::Burst(events) => self.burst(events),
             // Resizes only need a redraw, which follows every message.
             Message::Input(_) => Vec::new(),
+            Message::DesignReadDue { generation } => self.read_design_if_current(generation),
+            Message::DesignRead {
+                generation,
+                prompt,
+                outcome,
+            } => {
+                // A reading for text typed over since (or of a closed dialog) is
+                // dropped.
+                if let Some(Overlay::Dialog(dialog)) = self.overlay.as_mut()
+                    && dialog.prompt() == Some(prompt.as_str())
+                    && let Some(preview) = dialog.preview_mut()
+                {
+                    preview.arrived(generation, outcome);
+                }
+                Vec::new()
+            }
+            Message::IterateBaseLoaded {
+                project: loaded,
+                version,
+                design,
+            } => {
+                let Some(Overlay::Dialog(dialog)) = self.overlay.as_mut() else {
+                    return Vec::new();
+                };
+                let Dialog::Iterate {
+                    project,
+                    base,
+                    preview,
+                    prompt,
+                    ..
+                } = dialog
+                else {
+                    return Vec::new();
+                };
+                if *project != loaded {
+                    return Vec::new();
+                }
+                *base = Some(IterateBase {
+                    version,
+                    design: std::sync::Arc::new(design),
+                });
+                // Text typed while the base loaded is read against it now.
+                if prompt.text.trim().is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Effect::ScheduleDesignRead {
+                        generation: preview.edited(),
+                        after: Duration::ZERO,
+                    }]
+                }
+            }
             Message::Tick(now) => {
                 self.now = now;
                 self.spinner = self.spinner.wrapping_add(1);
@@ -435,11 +487,17 @@ impl State {
             self.projects.select(0);
             return Vec::new();
         }
+        let mut preview = Vec::new();
         let ignored = match self.overlay.as_mut() {
-            Some(Overlay::Dialog(dialog)) => (!dialog.paste(text)).then_some((
-                Level::Warn,
-                "the paste was ignored: this question takes y or n, pressed on their own",
-            )),
+            Some(Overlay::Dialog(dialog)) => {
+                let before = dialog.prompt().map(str::to_owned);
+                let took = dialog.paste(text);
+                preview = schedule_preview(dialog, before.as_deref());
+                (!took).then_some((
+                    Level::Warn,
+                    "the paste was ignored: this question takes y or n, pressed on their own",
+                ))
+            }
             Some(Overlay::Palette(palette)) => {
                 palette.input.paste(text, false);
                 palette.selected = 0;
@@ -455,7 +513,7 @@ impl State {
         };
         match ignored {
             Some((level, why)) => self.report(level, why),
-            None => Vec::new(),
+            None => preview,
         }
     }
 
@@ -559,8 +617,11 @@ impl State {
                     }
                 },
                 Overlay::Dialog(dialog) => {
+                    let before = dialog.prompt().map(str::to_owned);
                     let outcome = dialog.handle_key(key);
-                    self.dialog_outcome(outcome)
+                    let mut effects = schedule_preview(dialog, before.as_deref());
+                    effects.extend(self.dialog_outcome(outcome));
+                    effects
                 }
             };
         }
@@ -597,6 +658,30 @@ impl State {
         }
     }
 
+    /// The debounce ran out: read the prompt unless it was edited again since.
+    fn read_design_if_current(&mut self, generation: u64) -> Vec<Effect> {
+        let Some(Overlay::Dialog(dialog)) = self.overlay.as_ref() else {
+            return Vec::new();
+        };
+        let (Some(prompt), Some(preview)) = (dialog.prompt(), dialog.preview()) else {
+            return Vec::new();
+        };
+        if preview.generation != generation {
+            return Vec::new();
+        }
+        let base = match dialog {
+            Dialog::Iterate { base: Some(b), .. } => Some(b.design.clone()),
+            // Nothing to apply a follow-up to yet; the base's arrival reads again.
+            Dialog::Iterate { base: None, .. } => return Vec::new(),
+            _ => None,
+        };
+        vec![Effect::ReadDesign {
+            generation,
+            prompt: prompt.to_owned(),
+            base,
+        }]
+    }
+
     fn dialog_outcome(&mut self, outcome: DialogOutcome) -> Vec<Effect> {
         match outcome {
             DialogOutcome::Keep => Vec::new(),
@@ -608,6 +693,7 @@ impl State {
                 prompt,
                 framework,
                 provider,
+                design,
             } => {
                 if prompt.is_empty() {
                     return self.report(
@@ -623,6 +709,7 @@ impl State {
                     prompt,
                     framework,
                     provider,
+                    design,
                 });
                 effects
             }
@@ -630,6 +717,7 @@ impl State {
                 project,
                 slug,
                 prompt,
+                design,
             } => {
                 if prompt.is_empty() {
                     return self.report(
@@ -640,7 +728,16 @@ impl State {
                     );
                 }
                 self.overlay = None;
-                vec![Effect::Iterate { project, prompt }]
+                let (design, made_from) = match design {
+                    Some((design, version)) => (Some(design), Some(version)),
+                    None => (None, None),
+                };
+                vec![Effect::Iterate {
+                    project,
+                    prompt,
+                    design,
+                    made_from,
+                }]
             }
             DialogOutcome::Delete { project, slug } => {
                 self.overlay = None;
@@ -695,11 +792,12 @@ impl State {
                     );
                     return self.report(Level::Warn, text);
                 }
-                self.overlay = Some(Overlay::Dialog(Dialog::Iterate {
+                let load = p.latest_version.map(|version| Effect::LoadIterateBase {
                     project: p.id,
-                    slug: p.slug.clone(),
-                    prompt: Default::default(),
-                }));
+                    version,
+                });
+                self.overlay = Some(Overlay::Dialog(Dialog::iterate(p.id, p.slug.clone())));
+                return load.into_iter().collect();
             }
             Action::DismissNotices => self.notices.clear(),
             Action::Up
@@ -797,6 +895,30 @@ impl State {
             _ => self.projects.select(target),
         }
     }
+}
+
+/// After a key in a dialog: when it changed the prompt, the preview waits for the
+/// typing to pause ([`DEBOUNCE`]) before reading it; an emptied prompt shows nothing.
+fn schedule_preview(dialog: &mut Dialog, before: Option<&str>) -> Vec<Effect> {
+    if dialog.prompt() == before {
+        return Vec::new();
+    }
+    let empty = dialog.prompt().is_none_or(|p| p.trim().is_empty());
+    let Some(preview) = dialog.preview_mut() else {
+        return Vec::new();
+    };
+    let generation = preview.edited();
+    if empty {
+        *preview = DesignPreview {
+            generation,
+            ..DesignPreview::default()
+        };
+        return Vec::new();
+    }
+    vec![Effect::ScheduleDesignRead {
+        generation,
+        after: DEBOUNCE,
+    }]
 }
 
 #[cfg(test)]
@@ -1318,6 +1440,7 @@ mod tests {
             prompt: "a quiz API".into(),
             framework: Framework::Express,
             provider: ProviderKind::Openai,
+            design: None,
         }));
         assert!(s.overlay.is_none());
         // An empty prompt keeps the dialog open with a hint.
@@ -1340,7 +1463,9 @@ mod tests {
             key(&mut s, KeyCode::Enter),
             vec![Effect::Iterate {
                 project: fixture::id(1),
-                prompt: "add a price".into()
+                prompt: "add a price".into(),
+                design: None,
+                made_from: None,
             }]
         );
         key(&mut s, KeyCode::End);
@@ -1401,6 +1526,163 @@ mod tests {
         assert!(s.quit);
     }
 
+    fn preview(s: &State) -> &crate::tui::design_preview::DesignPreview {
+        match &s.overlay {
+            Some(Overlay::Dialog(d)) => d.preview().expect("a prompt dialog"),
+            other => panic!("no dialog: {other:?}"),
+        }
+    }
+
+    /// Answers the reducer's read request the way the effect runner does.
+    fn answer(s: &mut State, effects: &[Effect]) {
+        for e in effects {
+            if let Effect::ReadDesign {
+                generation,
+                prompt,
+                base,
+            } = e
+            {
+                let outcome =
+                    crate::tui::design_preview::read(*generation, prompt, base.as_deref());
+                s.update(Message::DesignRead {
+                    generation: *generation,
+                    prompt: prompt.clone(),
+                    outcome,
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn the_preview_reads_when_typing_pauses_and_drops_stale_readings() {
+        use crate::tui::design_preview::{DEBOUNCE, Reading};
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('n'));
+        assert_eq!(
+            key(&mut s, KeyCode::Char('b')),
+            vec![Effect::ScheduleDesignRead {
+                generation: 1,
+                after: DEBOUNCE
+            }]
+        );
+        typed(&mut s, "ooks with title");
+        let latest = preview(&s).generation;
+        assert_eq!(latest, 16);
+        // The first keystroke's timer: typing went on since, so nothing is read.
+        assert!(
+            s.update(Message::DesignReadDue { generation: 1 })
+                .is_empty()
+        );
+        let read = s.update(Message::DesignReadDue { generation: latest });
+        assert_eq!(
+            read,
+            vec![Effect::ReadDesign {
+                generation: latest,
+                prompt: "books with title".into(),
+                base: None
+            }]
+        );
+        // A slow reading of an older text arrives late: dropped.
+        s.update(Message::DesignRead {
+            generation: 3,
+            prompt: "boo".into(),
+            outcome: crate::tui::design_preview::read(3, "boo", None),
+        });
+        // One for the current generation but another text (a dialog opened before).
+        s.update(Message::DesignRead {
+            generation: latest,
+            prompt: "tags with label".into(),
+            outcome: crate::tui::design_preview::read(latest, "tags with label", None),
+        });
+        assert_eq!(preview(&s).reading, Reading::Empty);
+        assert!(preview(&s).pending);
+        answer(&mut s, &read);
+        let shown = preview(&s).current_design().expect("shown").clone();
+        assert!(shown.resource("book").is_some());
+
+        // Enter builds what is shown.
+        let effects = key(&mut s, KeyCode::Enter);
+        assert!(
+            effects.contains(&Effect::NewProject {
+                prompt: "books with title".into(),
+                framework: Framework::Fastapi,
+                provider: ProviderKind::Rules,
+                design: Some(shown),
+            }),
+            "{effects:?}"
+        );
+    }
+
+    #[test]
+    fn typing_after_the_reading_builds_from_the_prompt_not_the_old_preview() {
+        let mut s = fixture::state();
+        key(&mut s, KeyCode::Char('n'));
+        typed(&mut s, "books with title");
+        let g = preview(&s).generation;
+        let read = s.update(Message::DesignReadDue { generation: g });
+        answer(&mut s, &read);
+        typed(&mut s, " and author");
+        let effects = key(&mut s, KeyCode::Enter);
+        assert!(
+            effects.iter().any(|e| matches!(
+                e,
+                Effect::NewProject { design: None, prompt, .. } if prompt == "books with title and author"
+            )),
+            "{effects:?}"
+        );
+    }
+
+    #[test]
+    fn the_iterate_preview_reads_against_the_latest_design() {
+        let mut s = fixture::state();
+        let opened = key(&mut s, KeyCode::Char('g'));
+        let Some(Effect::LoadIterateBase { project, version }) = opened.first().cloned() else {
+            panic!("{opened:?}");
+        };
+        typed(&mut s, "add a year to books");
+        // No base yet: the timer finds nothing to read against.
+        let g = preview(&s).generation;
+        assert!(
+            s.update(Message::DesignReadDue { generation: g })
+                .is_empty()
+        );
+        let base = match crate::tui::design_preview::read(0, "books with title", None) {
+            crate::tui::design_preview::ReadOutcome::Read(r) => r.design.clone(),
+            other => panic!("{other:?}"),
+        };
+        let again = s.update(Message::IterateBaseLoaded {
+            project,
+            version,
+            design: base,
+        });
+        let Some(Effect::ScheduleDesignRead { generation, .. }) = again.first().cloned() else {
+            panic!("{again:?}");
+        };
+        let read = s.update(Message::DesignReadDue { generation });
+        assert!(
+            matches!(&read[..], [Effect::ReadDesign { base: Some(_), .. }]),
+            "{read:?}"
+        );
+        answer(&mut s, &read);
+        let shown = preview(&s).current_design().expect("shown").clone();
+        assert!(
+            shown
+                .resource("book")
+                .and_then(|b| b.field("year"))
+                .is_some(),
+            "{shown:?}"
+        );
+        assert_eq!(
+            key(&mut s, KeyCode::Enter),
+            vec![Effect::Iterate {
+                project,
+                prompt: "add a year to books".into(),
+                design: Some(shown),
+                made_from: Some(version),
+            }]
+        );
+    }
+
     fn paste(s: &mut State, text: &str) -> Vec<Effect> {
         s.update(Message::Paste(text.into()))
     }
@@ -1421,11 +1703,19 @@ mod tests {
             .collect()
     }
 
-    /// Effects that would act: anything but notices and their log lines.
+    /// Effects that would act: anything but notices and their log lines, and the
+    /// design preview's timer (it only reads the prompt again).
     fn actions(effects: &[Effect]) -> Vec<&Effect> {
         effects
             .iter()
-            .filter(|e| !matches!(e, Effect::Log { .. } | Effect::ExpireNotice { .. }))
+            .filter(|e| {
+                !matches!(
+                    e,
+                    Effect::Log { .. }
+                        | Effect::ExpireNotice { .. }
+                        | Effect::ScheduleDesignRead { .. }
+                )
+            })
             .collect()
     }
 

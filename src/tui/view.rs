@@ -266,6 +266,64 @@ mod tests {
         check("new_project", &s);
     }
 
+    /// Types `prompt` into the open dialog and lets its preview read it.
+    fn typed_and_read(s: &mut State, prompt: &str) {
+        for c in prompt.chars() {
+            keys(s, &[KeyCode::Char(c)]);
+        }
+        let Some(crate::tui::state::Overlay::Dialog(d)) = &s.overlay else {
+            panic!("no dialog");
+        };
+        let generation = d.preview().expect("a prompt dialog").generation;
+        for effect in s.update(Message::DesignReadDue { generation }) {
+            if let crate::tui::effect::Effect::ReadDesign {
+                generation,
+                prompt,
+                base,
+            } = effect
+            {
+                let outcome =
+                    crate::tui::design_preview::read(generation, &prompt, base.as_deref());
+                s.update(Message::DesignRead {
+                    generation,
+                    prompt,
+                    outcome,
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn new_project_dialog_with_the_design_preview() {
+        let mut s = fixture::state();
+        keys(&mut s, &[KeyCode::Char('n')]);
+        typed_and_read(
+            &mut s,
+            "a clinic API: patients with name, email and appointments; appointments with a date and a status (booked)",
+        );
+        check("new_project_preview", &s);
+    }
+
+    #[test]
+    fn iterate_dialog_with_the_design_diff() {
+        let mut s = fixture::state();
+        keys(&mut s, &[KeyCode::Char('g')]);
+        let base = match crate::tui::design_preview::read(0, "books with title and author", None) {
+            crate::tui::design_preview::ReadOutcome::Read(r) => r.design.clone(),
+            other => panic!("{other:?}"),
+        };
+        s.update(Message::IterateBaseLoaded {
+            project: fixture::id(1),
+            version: 3,
+            design: base,
+        });
+        typed_and_read(
+            &mut s,
+            "remove the author field and add a published year to books",
+        );
+        check("iterate_preview", &s);
+    }
+
     #[test]
     fn a_pasted_prompt_keeps_its_lines_and_a_long_one_shows_the_cursor_rows() {
         let mut s = fixture::state();

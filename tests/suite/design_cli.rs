@@ -34,7 +34,9 @@ fn json_output_is_a_valid_design() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let d: ApiDesign = serde_json::from_str(&stdout(&o)).expect("stdout is a design");
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    assert_eq!(out["warnings"], serde_json::json!([]), "{out}");
+    let d: ApiDesign = serde_json::from_value(out["design"].clone()).expect("a design");
     validate(&d).expect("valid");
     assert_eq!(d.title, "Bookstore API");
     assert!(
@@ -80,7 +82,8 @@ fn base_applies_a_followup() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let file = home.path().join("apiforge.json");
-    std::fs::write(&file, stdout(&o)).expect("writes");
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    std::fs::write(&file, out["design"].to_string()).expect("writes");
     let base = file.to_str().expect("utf-8 path");
     let o = apiforge(
         home.path(),
@@ -93,7 +96,8 @@ fn base_applies_a_followup() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let d: ApiDesign = serde_json::from_str(&stdout(&o)).expect("a design");
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let d: ApiDesign = serde_json::from_value(out["design"].clone()).expect("a design");
     assert!(
         d.resource("book")
             .and_then(|b| b.field("published_year"))
@@ -162,4 +166,111 @@ fn unusable_prompts_and_providers_exit_2() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown provider"), "{}", stderr(&o));
+}
+
+#[test]
+fn the_review_prints_the_tree_and_its_warnings() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let o = apiforge(
+        home.path(),
+        &[
+            "design",
+            "an inventory API: warehouses with a name and a location, and items that belong to warehouses with sku, quantity and the date they were last restocked",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn strict_fails_on_warnings_after_printing_them() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let o = apiforge(
+        home.path(),
+        &[
+            "design",
+            "--strict",
+            "tasks with a title and a status (open)",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("status               enum (open)")
+            && out.contains("1 warning:")
+            && out.contains("single value \"open\""),
+        "{out}"
+    );
+    assert!(stderr(&o).contains("--strict"), "{}", stderr(&o));
+
+    let o = apiforge(
+        home.path(),
+        &[
+            "design",
+            "--strict",
+            "tasks with a title and a status (open, done)",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).ends_with("no warnings\n"), "{}", stdout(&o));
+}
+
+#[test]
+fn json_warnings_have_kind_path_and_message() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let o = apiforge(
+        home.path(),
+        &[
+            "design",
+            "--json",
+            "--strict",
+            "tasks with a title and a status (open). Make it blazing fast.",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let warnings = out["warnings"].as_array().expect("a list");
+    let kinds: Vec<&str> = warnings
+        .iter()
+        .map(|w| w["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["single_value_enum", "unused_word", "unused_word"],
+        "{out}"
+    );
+    assert_eq!(warnings[0]["path"], "resources.task.fields.status");
+    assert_eq!(warnings[1]["word"], "blazing");
+    assert!(
+        warnings
+            .iter()
+            .all(|w| !w["message"].as_str().expect("message").is_empty())
+    );
+    assert!(out["design"]["resources"].is_array());
+}
+
+#[test]
+fn design_file_errors_name_their_json_path() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let file = home.path().join("apiforge.json");
+    std::fs::write(
+        &file,
+        r#"{"schema_version": 1, "title": "X", "resources": [{"name": "book", "plural": "books", "fields": [{"name": "title", "type": "string"}]}, {"name": "tag", "plural": "tags", "fields": [{"name": "label", "type": "strng"}]}]}"#,
+    )
+    .expect("writes");
+    let o = apiforge(
+        home.path(),
+        &[
+            "design",
+            "--base",
+            file.to_str().expect("utf-8"),
+            "add a year to books",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("resources[1].fields[0].type: unknown variant `strng`"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -351,7 +351,7 @@ async fn the_openai_provider_is_wired_into_design_and_scaffold() {
     })
     .await
     .unwrap();
-    let d = json(&designed);
+    let d = json(&designed)["design"].clone();
     assert!(
         d["resources"]
             .as_array()
@@ -376,7 +376,8 @@ fn design_applies_follow_ups_to_a_base_file() {
     let first = json(&run(
         home.path(),
         &["design", "Books with title and author", "--json"],
-    ));
+    ))["design"]
+        .clone();
     let base = home.path().join("apiforge.json");
     std::fs::write(&base, serde_json::to_string_pretty(&first).unwrap()).unwrap();
     let next = json(&run(
@@ -388,7 +389,8 @@ fn design_applies_follow_ups_to_a_base_file() {
             base.to_str().unwrap(),
             "--json",
         ],
-    ));
+    ))["design"]
+        .clone();
     let book = next["resources"]
         .as_array()
         .unwrap()
