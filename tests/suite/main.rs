@@ -39,6 +39,7 @@ mod openai_provider;
 mod pipeline_cli;
 mod pipeline_iterate;
 mod pipeline_resume;
+mod rules_corpus;
 mod rules_examples;
 mod rules_followups;
 mod rules_phrasings;
