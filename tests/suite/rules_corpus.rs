@@ -95,7 +95,10 @@ fn score(design: Option<&ApiDesign>, expected: &Value, notes: &mut Vec<String>) 
         failed: usize::from(design.is_none()),
         ..Score::default()
     };
-    let resources = expected["resources"].as_object().cloned().unwrap_or_default();
+    let resources = expected["resources"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     for (name, fields) in &resources {
         let fields = strings(fields);
         s.resources.1 += 1;
@@ -180,7 +183,9 @@ fn score(design: Option<&ApiDesign>, expected: &Value, notes: &mut Vec<String>) 
 
 /// Runs one expectation line: the prompt, then its follow-ups in order.
 fn run(provider: &RulesProvider, expected: &Value, notes: &mut Vec<String>) -> Score {
-    let prompt = expected["prompt"].as_str().expect("every line has a prompt");
+    let prompt = expected["prompt"]
+        .as_str()
+        .expect("every line has a prompt");
     let mut design = match provider.design(prompt) {
         Ok(d) => Some(d),
         Err(e) => {
@@ -240,13 +245,17 @@ fn below_floor(set: &str, got: &Score, floor: &Value) -> Vec<String> {
         ("relations", got.relations.0),
         ("filters", got.filters.0),
     ] {
-        let min = f[name].as_u64().unwrap_or_else(|| panic!("floor lacks {set}.{name}"));
+        let min = f[name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("floor lacks {set}.{name}"));
         if (found as u64) < min {
             out.push(format!("{set}: {name} found {found}, floor {min}"));
         }
     }
     for (name, count) in [("invented", got.invented), ("failed", got.failed)] {
-        let max = f[name].as_u64().unwrap_or_else(|| panic!("floor lacks {set}.{name}"));
+        let max = f[name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("floor lacks {set}.{name}"));
         if count as u64 > max {
             out.push(format!("{set}: {name} {count}, ceiling {max}"));
         }
@@ -309,5 +318,8 @@ fn the_scorer_counts_what_a_design_lacks_and_invents() {
     assert_eq!(s.invented, 1, "{notes:#?}");
     assert_eq!(s.failed, 0);
     let none = score(None, &expected, &mut notes);
-    assert_eq!((none.failed, none.resources, none.fields), (1, (0, 2), (0, 3)));
+    assert_eq!(
+        (none.failed, none.resources, none.fields),
+        (1, (0, 2), (0, 3))
+    );
 }

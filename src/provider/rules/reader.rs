@@ -24,6 +24,7 @@ const CONNECTORS: &[&str] = &[
     " described by ",
     " defined by ",
     ": ",
+    " - ",
 ];
 
 /// Quantifiers after "has" that make it a has-many relation.
@@ -38,6 +39,7 @@ const MANY: &[&str] = &[
     "any number of ",
     "a number of ",
     "some ",
+    "one ",
 ];
 
 /// Phrases that make one resource belong to another; the child precedes them.
@@ -161,27 +163,83 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
     }
     let padded = format!(" {item} ");
     if let Some((head, rest)) = split_connector(&padded) {
-        let head = head.trim();
         let rest = rest.trim();
-        if is_app_head(head, rest) {
-            return read_item(draft, rest, Mode::Resources);
+        let mut head = head.trim().to_owned();
+        // "campaigns (title, goal) have many reward tiers": the bracket lists the
+        // fields of the noun before it.
+        if let Some((pre, inner, post)) = paren_item(&head)
+            && let Some(np) = noun_phrase(&head_clause(&pre).0).filter(|np| is_entity_like(np))
+            && let Some(res) = draft.ensure_resource(&np)
+        {
+            for part in merge_enum_tails(split_list(&inner, false)) {
+                add_field_or_resource(draft, &res, &part);
+            }
+            head = format!("{pre} {post}");
         }
-        if let Some(np) = resource_head(draft, head, &mode) {
+        // "it has a start time", "each has …": the resource just named.
+        let hw: Vec<String> = words(&head).into_iter().map(str::to_owned).collect();
+        if !hw.is_empty()
+            && hw.iter().all(|w| {
+                matches!(
+                    w.as_str(),
+                    "it" | "they"
+                        | "each"
+                        | "one"
+                        | "these"
+                        | "those"
+                        | "this"
+                        | "and"
+                        | "also"
+                        | "which"
+                        | "that"
+                        | "then"
+                        | "every"
+                )
+            })
+            && let Some(last) = draft.last_resource.clone()
+        {
+            head = last.replace('_', " ");
+        }
+        // "questions can have answers (…)": a modal before "have" lists children.
+        let modal_have = hw.len() >= 2 && hw.last().is_some_and(|w| MODALS.contains(&w.as_str()));
+        if modal_have {
+            head = hw[..hw.len() - 1].join(" ");
+        }
+        let head = head.as_str();
+        let app = is_app_head(head, rest);
+        // "CRUD API for vendors with …", "an API for my shop to manage products with …":
+        // the plural the API is for is the resource; otherwise the app names no
+        // resource and the rest lists them.
+        let head = match (app, app_subject(head)) {
+            (true, Some(subject)) => subject,
+            (true, None) => return read_item(draft, rest, Mode::Resources),
+            (false, _) => head.to_owned(),
+        };
+        // "walks are booked for a dog", "shots for a scene": the subject is the
+        // resource, the nouns after its prepositions are its parents.
+        let (head, parents) = head_clause(&head);
+        if let Some(np) = resource_head(draft, &head, &mode) {
             // "a publisher has many books"
-            if let Some(children) = MANY.iter().find_map(|m| rest.strip_prefix(m)) {
+            let children = MANY
+                .iter()
+                .find_map(|m| rest.strip_prefix(m))
+                .or(modal_have.then_some(rest));
+            if let Some(children) = children {
                 let Some(parent) = draft.ensure_resource(&np) else {
                     return mode;
                 };
                 for child in split_list(children, true) {
-                    if let Some(c) = noun_phrase(&child) {
-                        draft.relate(&c, &parent, true, true);
-                    }
+                    many_child(draft, &parent, &child);
                 }
+                draft.last_resource = Some(parent);
                 return Mode::Resources;
             }
             let Some(res) = draft.ensure_resource(&np) else {
                 return mode;
             };
+            for p in &parents {
+                draft.relate(&res, p, true, false);
+            }
             let rest = rest
                 .strip_prefix("fields ")
                 .or_else(|| rest.strip_prefix("the fields "))
@@ -194,7 +252,7 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
         }
     }
     if let Some((head, inner, after)) = paren_item(item) {
-        let head_np = noun_phrase(&head);
+        let head_np = noun_phrase(&head_clause(&head).0);
         let head_word = head.split_whitespace().last().unwrap_or("");
         let enum_head = lexicon::ENUM_WORDS.contains(&head_word) || inner_is_modifiers(&inner);
         let fieldy = inner_is_fieldy(&inner);
@@ -204,14 +262,16 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
             }
             Mode::Start | Mode::Resources => !enum_head || fieldy,
         };
-        if new_resource && let Some(np) = head_np {
-            let (np, parent) = split_for(&np);
-            if let Some(res) = draft.ensure_resource(&np) {
+        if new_resource && head_np.is_some() {
+            let (np, mut parents) = head_clause(&head);
+            let (_, after_parents) = head_clause(&format!("it {after}"));
+            parents.extend(after_parents);
+            if let Some(res) = noun_phrase(&np).and_then(|np| draft.ensure_resource(&np)) {
                 for part in split_list(&inner, false) {
                     add_field_or_resource(draft, &res, &part);
                 }
-                if let Some(p) = parent.or_else(|| for_parent(&after)) {
-                    draft.relate(&res, &p, true, false);
+                for p in &parents {
+                    draft.relate(&res, p, true, false);
                 }
                 return Mode::Resources;
             }
@@ -232,14 +292,18 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
             Mode::Fields(res)
         }
         Mode::Start | Mode::Resources => {
-            if let Some(np) = noun_phrase(item) {
-                let few_words = item.split_whitespace().count() <= 4;
+            let (subject, parents) = match app_subject(item) {
+                Some(subject) => (subject, Vec::new()),
+                None => head_clause(item),
+            };
+            if let Some(np) = noun_phrase(&subject) {
+                let few_words =
+                    subject.split_whitespace().count() <= 4 && item.split_whitespace().count() <= 7;
                 if few_words && (mode == Mode::Resources || is_entity_like(&np)) {
-                    let (np, parent) = split_for(&np);
-                    if let Some(res) = draft.ensure_resource(&np)
-                        && let Some(p) = parent
-                    {
-                        draft.relate(&res, &p, true, false);
+                    if let Some(res) = draft.ensure_resource(&np) {
+                        for p in &parents {
+                            draft.relate(&res, p, true, false);
+                        }
                     }
                     return Mode::Resources;
                 }
@@ -263,6 +327,30 @@ fn add_field_or_resource(draft: &mut Draft, res: &str, part: &str) {
     }
     if relation_item(draft, part) {
         return;
+    }
+    // "contacts work at a company", "each unit is in a building", "logged against a
+    // deal": a clause relating a resource, not a field.
+    let (subject, parents) = head_clause(part);
+    if !parents.is_empty() {
+        let subject_np = noun_phrase(&subject);
+        let known = subject_np.as_deref().and_then(|np| draft.resolve(np));
+        // "entered at", "posted on" name timestamps and dates, not clauses.
+        let timestamp = matches!(words(part).get(1), Some(&"at" | &"on"));
+        let participle = !subject.contains(' ') && subject.ends_with("ed") && !timestamp;
+        let has_aux = words(part).iter().any(|w| AUXILIARIES.contains(w));
+        let child = known
+            .or_else(|| participle.then(|| res.to_owned()))
+            .or_else(|| {
+                subject_np
+                    .filter(|np| has_aux && is_entity_like(np))
+                    .and_then(|np| draft.ensure_resource(&np))
+            });
+        if let Some(child) = child {
+            for p in &parents {
+                draft.relate(&child, p, true, false);
+            }
+            return;
+        }
     }
     draft.add_field_phrase(res, part);
 }
@@ -292,6 +380,16 @@ fn split_connector(padded: &str) -> Option<(String, String)> {
     }
     let (pos, c) = best?;
     let head = &padded[..pos];
+    if c == " - " {
+        // A dash joins a list's head to its fields only after a plural ("volunteers -
+        // name, email") or an app ("aquarium api - tanks …"); elsewhere it is an aside.
+        let ws = words(head);
+        let last = ws.last().copied().unwrap_or("");
+        if !(looks_plural(last) || APP_WORDS.contains(&last)) {
+            let without: String = padded[..pos].to_owned() + ", " + &padded[pos + c.len()..];
+            return split_connector(&without);
+        }
+    }
     let rest = &padded[pos + c.len()..];
     if head.trim().is_empty() || rest.trim().is_empty() {
         return None;
@@ -318,9 +416,31 @@ fn find_outside_brackets(s: &str, needle: &str) -> Option<usize> {
 /// "a bakery API", "Bookstore API", "a library" (followed by plural resources).
 fn is_app_head(head: &str, rest: &str) -> bool {
     let ws = words(head);
-    if ws.iter().any(|w| APP_WORDS.contains(w))
-        && !ws.iter().any(|w| matches!(*w, "where" | "that" | "which"))
-    {
+    // An app word names the app only where its noun phrase ends ("a bakery API",
+    // "an API for …"), not as a modifier ("service records", "store items").
+    let app_word = ws.iter().enumerate().any(|(i, w)| {
+        APP_WORDS.contains(w)
+            && ws.get(i + 1).is_none_or(|next| {
+                PREPOSITIONS.contains(next)
+                    || matches!(
+                        *next,
+                        "where"
+                            | "that"
+                            | "which"
+                            | "so"
+                            | "called"
+                            | "named"
+                            | "i"
+                            | "we"
+                            | "my"
+                            | "our"
+                            | "and"
+                            | "-"
+                            | "with"
+                    )
+            })
+    });
+    if app_word && !ws.iter().any(|w| matches!(*w, "where" | "that" | "which")) {
         return true;
     }
     let last_word = ws.last().copied().unwrap_or("");
@@ -420,19 +540,230 @@ fn inner_is_modifiers(inner: &str) -> bool {
     })
 }
 
-/// "reviews for products" → ("reviews", Some("products")).
-fn split_for(np: &str) -> (String, Option<String>) {
-    match np.split_once(" for ") {
-        Some((a, b)) => (a.to_owned(), Some(b.to_owned())),
-        None => (np.to_owned(), None),
+/// Prepositions that relate a resource to the noun after them ("shots for a scene",
+/// "chargers at a site", "messages in a conversation", "bids placed by a bidder on a
+/// lot"). Only nouns that turn out to be resources become parents.
+const PREPOSITIONS: &[&str] = &[
+    "for", "of", "on", "in", "at", "to", "from", "by", "into", "inside", "within", "under", "per",
+    "about", "against",
+];
+
+/// Auxiliaries and modals: after a subject they start its verb group.
+const AUXILIARIES: &[&str] = &[
+    "is", "are", "was", "were", "be", "been", "get", "gets", "got", "can", "may", "must", "should",
+    "will", "would", "could", "might",
+];
+
+/// Modal verbs: after a subject, the verb after them is active ("can post").
+const MODALS: &[&str] = &[
+    "can", "may", "must", "should", "will", "would", "could", "might",
+];
+
+/// Adverbs that sit between a subject and its verb ("walkers just need", "users also
+/// have").
+const ADVERBS: &[&str] = &[
+    "just",
+    "only",
+    "also",
+    "always",
+    "usually",
+    "simply",
+    "then",
+    "now",
+    "still",
+    "really",
+    "mainly",
+    "mostly",
+    "often",
+    "sometimes",
+    "typically",
+    "each",
+    "all",
+    "both",
+    "too",
+];
+
+/// Words between a preposition and its noun.
+const DETERMINERS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "one",
+    "each",
+    "every",
+    "some",
+    "any",
+    "its",
+    "their",
+    "his",
+    "her",
+    "my",
+    "our",
+    "your",
+    "two",
+    "exactly",
+    "single",
+    "given",
+    "specific",
+    "particular",
+];
+
+/// Splits a clause head into its subject and the nouns its prepositions lead to:
+/// "walks are booked for a dog" → ("walks", ["dog"]); "each unit is in a building" →
+/// ("each unit", ["building"]); "inspections happen on a site" → ("inspections",
+/// ["site"]); "bids placed by a bidder on a lot" → ("bids", ["bidder", "lot"]).
+/// A head without such a structure comes back whole with no parents.
+pub fn head_clause(head: &str) -> (String, Vec<String>) {
+    let ws = words(head);
+    let subject_end = (1..ws.len()).find(|&i| {
+        let (prev, w) = (ws[i - 1], ws[i]);
+        PREPOSITIONS.contains(&w)
+            || AUXILIARIES.contains(&w)
+            || ADVERBS.contains(&w)
+            // A plural noun ends its phrase ("inspections happen", "clients sign up"):
+            // plurals rarely modify the noun after them.
+            || (looks_plural(prev)
+                && !looks_plural(w)
+                && !prev.ends_with("ss")
+                && !matches!(prev, "sales" | "news" | "series" | "species" | "goods" | "sports" | "its" | "this" | "is" | "was" | "has" | "does" | "less" | "plus" | "us")
+                && !DETERMINERS.contains(&prev)
+                && !DETERMINERS.contains(&w)
+                && !w.starts_with(|c: char| c.is_ascii_digit()))
+    });
+    let Some(end) = subject_end else {
+        return (head.trim().to_owned(), Vec::new());
+    };
+    let mut subject = ws[..end].join(" ");
+    let mut parents = Vec::new();
+    let mut i = end;
+    while i < ws.len() && ADVERBS.contains(&ws[i]) {
+        i += 1;
     }
+    // "anyone can post trail reports for a trail", "bidders place bids on lots": an
+    // active verb with an object; the object is what the rest describes, the subject
+    // (when it is a resource) its parent.
+    let verb = if i < ws.len() && MODALS.contains(&ws[i]) {
+        (!matches!(ws.get(i + 1), Some(&"be" | &"have" | &"has" | &"also")) && i + 1 < ws.len())
+            .then_some(i + 1)
+    } else if i < ws.len() && !PREPOSITIONS.contains(&ws[i]) && !AUXILIARIES.contains(&ws[i]) {
+        Some(i)
+    } else {
+        None
+    };
+    if let Some(v) = verb {
+        let mut j = v + 1;
+        // Phrasal particles: "sign up", "log in".
+        while j < ws.len() && matches!(ws[j], "up" | "in" | "out" | "off" | "down") && j == v + 1 {
+            j += 1;
+        }
+        while j < ws.len() && DETERMINERS.contains(&ws[j]) {
+            j += 1;
+        }
+        let start = j;
+        while j < ws.len()
+            && !PREPOSITIONS.contains(&ws[j])
+            && !AUXILIARIES.contains(&ws[j])
+            && !matches!(
+                ws[j],
+                "and" | "or" | "with" | "that" | "which" | "who" | "too"
+            )
+        {
+            j += 1;
+        }
+        if j > start && j - start <= 3 {
+            let object = ws[start..j].join(" ");
+            if let Some(np) = noun_phrase(&subject) {
+                parents.push(np);
+            }
+            subject = object;
+            i = j;
+        }
+    }
+    while i < ws.len() {
+        if PREPOSITIONS.contains(&ws[i]) {
+            let mut j = i + 1;
+            while j < ws.len() && DETERMINERS.contains(&ws[j]) {
+                j += 1;
+            }
+            let start = j;
+            while j < ws.len()
+                && !PREPOSITIONS.contains(&ws[j])
+                && !AUXILIARIES.contains(&ws[j])
+                && !matches!(ws[j], "and" | "or" | "with" | "that" | "which" | "who")
+            {
+                j += 1;
+            }
+            if j > start
+                && let Some(np) = noun_phrase(&ws[start..j].join(" "))
+            {
+                parents.push(np);
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    (subject, parents)
 }
 
-fn for_parent(after: &str) -> Option<String> {
-    let rest = after
-        .strip_prefix("for ")
-        .or_else(|| after.strip_prefix("of "))?;
-    noun_phrase(rest)
+/// The resource an app description is for: "crud api for vendors" → "vendors", "an
+/// api for my bakery to manage products" → "products", "a backend where clients sign
+/// up" → "clients"; `None` when it names only the app or a singular business.
+fn app_subject(head: &str) -> Option<String> {
+    let ws = words(head);
+    let pivot = ws.iter().rposition(|w| {
+        matches!(
+            *w,
+            "for"
+                | "manage"
+                | "managing"
+                | "track"
+                | "tracking"
+                | "where"
+                | "store"
+                | "storing"
+                | "handle"
+                | "handling"
+                | "of"
+                | "organise"
+                | "organize"
+                | "list"
+                | "listing"
+        )
+    })?;
+    let tail = ws[pivot + 1..].join(" ");
+    let (subject, _) = head_clause(&tail);
+    let np = noun_phrase(&subject)?;
+    let last = np.rsplit(' ').next().unwrap_or(&np);
+    (looks_plural(last) && !APP_WORDS.contains(&last)).then_some(subject)
+}
+
+/// One child of "X has many …": "dogs (name, breed)", "fish with species, nickname",
+/// or a bare noun.
+fn many_child(draft: &mut Draft, parent: &str, child: &str) {
+    if let Some((head, inner, _)) = paren_item(child) {
+        if let Some(c) = noun_phrase(&head).and_then(|np| draft.ensure_resource(&np)) {
+            for part in merge_enum_tails(split_list(&inner, false)) {
+                add_field_or_resource(draft, &c, &part);
+            }
+            draft.relate(&c, parent, true, false);
+        }
+        return;
+    }
+    let padded = format!(" {child} ");
+    if let Some((head, rest)) = split_connector(&padded)
+        && let Some(c) = noun_phrase(head.trim()).and_then(|np| draft.ensure_resource(&np))
+    {
+        for part in merge_enum_tails(split_list(rest.trim(), false)) {
+            add_field_or_resource(draft, &c, &part);
+        }
+        draft.relate(&c, parent, true, false);
+        return;
+    }
+    if let Some(c) = noun_phrase(child) {
+        let plural = c.rsplit(' ').next().is_some_and(looks_plural);
+        draft.relate(&c, parent, true, plural || draft.resolve(&c).is_some());
+    }
 }
 
 /// Relation phrases: "each book belongs to a publisher", "visits belong to a doctor
@@ -450,20 +781,42 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
             let optional = [" can ", " may ", " optionally ", " might "]
                 .iter()
                 .any(|w| format!(" {child} ").contains(w));
+            // "checklist items (name, quantity) belong to a checklist": the bracket
+            // lists the child's fields.
+            let (child, group) = match paren_item(child) {
+                Some((head, inner, _)) => (head, Some(inner)),
+                None => (child.to_owned(), None),
+            };
             let child = child
                 .trim_end_matches(" can")
                 .trim_end_matches(" may")
                 .trim_end_matches(" must")
                 .trim_end_matches(" should")
                 .trim_end_matches(" optionally")
-                .trim_end_matches(" always");
+                .trim_end_matches(" always")
+                .trim_end_matches(" is")
+                .trim_end_matches(" are");
             // "…and belong to a book": the resource being described is the child.
             let child_np = match noun_phrase(child) {
                 Some(np) => np,
                 None if child.split_whitespace().all(|w| {
                     matches!(
                         w,
-                        "and" | "also" | "each" | "they" | "it" | "which" | "that"
+                        "and"
+                            | "also"
+                            | "each"
+                            | "they"
+                            | "it"
+                            | "which"
+                            | "that"
+                            | "is"
+                            | "are"
+                            | "can"
+                            | "must"
+                            | "should"
+                            | "will"
+                            | "be"
+                            | "then"
                     )
                 }) =>
                 {
@@ -507,6 +860,13 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
                     draft.add_field_phrase(&res, &part);
                 }
             }
+            if let Some(group) = group
+                && let Some(res) = draft.ensure_resource(&child_np)
+            {
+                for part in merge_enum_tails(split_list(&group, false)) {
+                    draft.add_field_phrase(&res, &part);
+                }
+            }
             return true;
         }
     }
@@ -521,15 +881,33 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
             {
                 return false;
             }
-            let Some(child_np) = noun_phrase(padded[..pos].trim()) else {
+            let Some(child_np) = noun_phrase(head_clause(padded[..pos].trim()).0.as_str()) else {
                 return false;
             };
-            draft.ensure_resource(&child_np);
+            let Some(child) = draft.ensure_resource(&child_np) else {
+                return false;
+            };
+            // "scores link a judge to a project", "matches between two teams with a
+            // kick-off time": the parents, then the child's fields.
+            let (parents, fields) = match find_outside_brackets(parents, " with ") {
+                Some(w) => (&parents[..w], Some(&parents[w + " with ".len()..])),
+                None => (parents, None),
+            };
             let mut any = false;
-            for parent in split_list(parents.trim(), true) {
-                if let Some(p) = noun_phrase(&parent) {
-                    draft.relate(&child_np, &p, true, true);
-                    any = true;
+            for part in split_list(parents.trim(), true) {
+                for parent in part.split(" to ") {
+                    let parent = parent
+                        .trim_start_matches("two ")
+                        .trim_start_matches("both ");
+                    if let Some(p) = noun_phrase(parent) {
+                        draft.relate(&child, &p, true, true);
+                        any = true;
+                    }
+                }
+            }
+            if let Some(fields) = fields {
+                for part in merge_enum_tails(split_list(fields.trim(), false)) {
+                    draft.add_field_phrase(&child, &part);
                 }
             }
             return any;
@@ -744,7 +1122,7 @@ fn merge_enum_tails(items: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     let mut open = false;
     for item in items {
-        let short = item.split_whitespace().count() <= 3 && !item.contains('(');
+        let short = item.split_whitespace().count() <= 4 && !item.contains('(');
         let names_field = words(&item)
             .iter()
             .any(|w| lexicon::FIELD_WORDS.contains(w))
@@ -759,9 +1137,17 @@ fn merge_enum_tails(items: Vec<String>) -> Vec<String> {
             continue;
         }
         let padded = format!(" {item} ");
-        open = [" can be ", " one of ", " either ", " which is ", " values "]
-            .iter()
-            .any(|m| padded.contains(m));
+        open = [
+            " can be ",
+            " one of ",
+            " either ",
+            " which is ",
+            " values ",
+            " - ",
+            ": ",
+        ]
+        .iter()
+        .any(|m| padded.contains(m));
         out.push(item);
     }
     out
@@ -769,16 +1155,44 @@ fn merge_enum_tails(items: Vec<String>) -> Vec<String> {
 
 /// "orders can be cancelled", "let users approve reviews", "allow publishing posts".
 fn action_sentence(draft: &mut Draft, s: &str) -> bool {
-    let ws = words(s);
-    // "<resources> can|may|should be <state>"
+    // A bracket after the verb explains it ("(keep edited and deleted flags)").
+    let ws = words(s.split('(').next().unwrap_or(s));
+    // "<resources> can|may|should be [marked as] <state> [and <state>]": an action
+    // when a state field has that value, otherwise a yes/no field of that name.
     if let Some(be) = ws.iter().position(|w| *w == "be")
         && be >= 2
         && matches!(ws[be - 1], "can" | "may" | "should" | "could" | "must")
-        && let Some(state) = ws.get(be + 1)
-        && let Some(verb) = super::draft::state_verb(state)
         && let Some(np) = noun_phrase(&ws[..be - 1].join(" "))
     {
-        return draft.request_action(&np, verb);
+        let mut k = be + 1;
+        if matches!(ws.get(k), Some(&"marked" | &"flagged" | &"set"))
+            && ws.get(k + 1) == Some(&"as")
+        {
+            k += 2;
+        }
+        let states: Vec<&str> = ws[k.min(ws.len())..]
+            .iter()
+            .copied()
+            .filter(|w| !matches!(*w, "and" | "or"))
+            .collect();
+        let single = states.len() == 1
+            || states
+                .iter()
+                .all(|w| w.ends_with("ed") || w.ends_with("en"));
+        if let (Some(&first), true) = (states.first(), single) {
+            if states.len() == 1
+                && let Some(verb) = super::draft::state_verb(first)
+                && draft.request_action(&np, verb)
+            {
+                return true;
+            }
+            if let Some(res) = draft.resolve(&np) {
+                for state in states.iter().take(3) {
+                    draft.add_field_phrase(&res, &format!("{state} flag"));
+                }
+                return true;
+            }
+        }
     }
     // "let users cancel orders", "allow cancelling orders", "users can cancel orders"
     let lead = ws.iter().position(|w| {
