@@ -312,10 +312,11 @@ fn title_and_rest(sentence: &str) -> (Option<String>, Option<String>) {
             // "teams (name, city)" after the colon lists resources, "status (open,
             // done)" or "paid (yes/no)" is one field.
             let lists_resources = text::split_list(rest, false).iter().any(|item| {
-                item.split_once('(').is_some_and(|(head, _)| {
+                item.split_once('(').is_some_and(|(head, inner)| {
                     text::words(head)
                         .last()
                         .is_some_and(|w| inflection::looks_plural(w))
+                        && reader::inner_is_fieldy(inner)
                 })
             });
             let bare_fields = !rest.contains(" with ")

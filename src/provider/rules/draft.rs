@@ -302,8 +302,9 @@ const NON_ENTITY: &[&str] = &[
     "resources",
     "entity",
     "entities",
-    "table",
-    "tables",
+    "following",
+    "below",
+    "above",
     "model",
     "models",
     "endpoint",
@@ -488,6 +489,10 @@ pub fn noun_phrase(head: &str) -> Option<String> {
         }
     }
     while let Some(last) = ws.last() {
+        if ws.len() == 1 && matches!(*last, "table" | "tables") {
+            // "tables" alone is a restaurant's tables; "users table" is a table of users.
+            break;
+        }
         if matches!(
             *last,
             "resource"
@@ -514,10 +519,15 @@ pub fn noun_phrase(head: &str) -> Option<String> {
     }
     // Earlier words join the noun only when they read as modifiers: no verbs, no
     // plurals ("users log workouts" names workouts).
-    let modifiers_only = ws.split_last().is_some_and(|(_, lead)| {
-        lead.iter()
-            .all(|w| !LEAD_STOP.contains(w) && !looks_plural(w))
-    });
+    // A plural modifies a plural head only in fixed compounds ("sales reps", "sports
+    // teams"): two words, both plural, nothing else.
+    let plural_compound =
+        ws.len() == 2 && ws.iter().all(|w| looks_plural(w)) && !LEAD_STOP.contains(&ws[0]);
+    let modifiers_only = plural_compound
+        || ws.split_last().is_some_and(|(_, lead)| {
+            lead.iter()
+                .all(|w| !LEAD_STOP.contains(w) && !looks_plural(w))
+        });
     let ws: Vec<&str> = if ws.len() <= 3 && modifiers_only {
         ws
     } else {

@@ -50,6 +50,7 @@ const FILLER: &[&str] = &[
     "own",
     "optionally",
     "just",
+    "too",
 ];
 
 /// Parses `phrase` (lower-case ASCII, see [`text::normalise`]); `None` when nothing
@@ -247,15 +248,21 @@ fn named_values(phrase: &str, p: &mut Parts) -> String {
         .filter(|(name, _)| !name.contains('('))
     {
         (name.to_owned(), values)
-    } else if let Some(pos) = phrase.find(" either ") {
-        let name = phrase[..pos]
-            .trim_end_matches(" can be")
-            .trim_end_matches(" that")
-            .trim_end_matches(" which")
-            .trim_end_matches(" is")
-            .trim_end_matches(" that is")
-            .to_owned();
-        (name, &phrase[pos + " either ".len()..])
+    } else if let Some((pos, marker)) = [" either ", " one of ", " can be "]
+        .iter()
+        .find_map(|m| phrase.find(m).map(|p| (p, *m)))
+    {
+        let mut name = phrase[..pos].to_owned();
+        loop {
+            let trimmed = [" can be", " that", " which", " is", " be", " can", " -"]
+                .iter()
+                .find_map(|t| name.strip_suffix(t).map(str::to_owned));
+            match trimmed {
+                Some(t) => name = t,
+                None => break,
+            }
+        }
+        (name, &phrase[pos + marker.len()..])
     } else {
         return phrase.to_owned();
     };
@@ -443,6 +450,18 @@ impl Parts {
                     i += skip + 1 + usize::from(len);
                     continue;
                 }
+            }
+            // "a rating out of 100": the largest value.
+            if cur == "out"
+                && next == "of"
+                && let Some(n) = number(w(i + 2))
+            {
+                self.max = Some(n);
+                if self.min.is_none() {
+                    self.min = Some(0.0);
+                }
+                i += 3;
+                continue;
             }
             // A bare number followed by a length unit: "200 characters".
             if let Some(n) = number(cur)
@@ -913,6 +932,8 @@ mod tests {
             p.enum_values,
             ["booked", "completed", "no_show", "cancelled"]
         );
+        let p = f("a score out of 10");
+        assert_eq!((p.name.as_str(), p.max), ("score", Some(10.0)));
         let p = f("have a return date");
         assert_eq!((p.name.as_str(), p.ty), ("return_date", FieldType::Date));
         let p = f("weight (kg)");

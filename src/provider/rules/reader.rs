@@ -21,6 +21,8 @@ const CONNECTORS: &[&str] = &[
     " stores ",
     " holding ",
     " holds ",
+    " need ",
+    " needs ",
     " described by ",
     " defined by ",
     ": ",
@@ -167,14 +169,31 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
         let mut head = head.trim().to_owned();
         // "campaigns (title, goal) have many reward tiers": the bracket lists the
         // fields of the noun before it.
+        // "objects (we call them artefacts) have …": the bracket renames the noun.
+        if let Some((_, inner, post)) = paren_item(&head)
+            && words(&inner)
+                .iter()
+                .any(|w| matches!(*w, "call" | "called" | "aka" | "named" | "known"))
+            && let Some(name) = words(&inner).last().map(|w| (*w).to_owned())
+        {
+            head = format!("{name} {post}");
+        }
         if let Some((pre, inner, post)) = paren_item(&head)
-            && let Some(np) = noun_phrase(&head_clause(&pre).0).filter(|np| is_entity_like(np))
+            && !words(&inner).iter().any(|w| PRONOUNS.contains(w))
+            && let Some(np) = noun_phrase(&head_clause(&pre).0)
+                .filter(|np| is_entity_like(np))
+                .or_else(|| noun_phrase(&pre).filter(|np| is_entity_like(np)))
             && let Some(res) = draft.ensure_resource(&np)
         {
             for part in merge_enum_tails(split_list(&inner, false)) {
                 add_field_or_resource(draft, &res, &part);
             }
-            head = format!("{pre} {post}");
+            // "hives (…) and the inspections I do on each hive: …": the colon's head is
+            // the noun after "and".
+            head = match post.strip_prefix("and ") {
+                Some(next) => next.to_owned(),
+                None => format!("{pre} {post}"),
+            };
         }
         // "it has a start time", "each has …": the resource just named.
         let hw: Vec<String> = words(&head).into_iter().map(str::to_owned).collect();
@@ -228,8 +247,16 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
                 let Some(parent) = draft.ensure_resource(&np) else {
                     return mode;
                 };
-                for child in split_list(children, true) {
-                    many_child(draft, &parent, &child);
+                // "many fish with species, nickname": one child and its fields.
+                let padded_children = format!(" {children} ");
+                let one = split_connector(&padded_children)
+                    .is_some_and(|(h, _)| !h.contains(',') && !h.contains(" and "));
+                if one {
+                    many_child(draft, &parent, children);
+                } else {
+                    for child in split_list(children, true) {
+                        many_child(draft, &parent, &child);
+                    }
                 }
                 draft.last_resource = Some(parent);
                 return Mode::Resources;
@@ -252,7 +279,14 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
         }
     }
     if let Some((head, inner, after)) = paren_item(item) {
-        let head_np = noun_phrase(&head_clause(&head).0);
+        // "I want to track my hives (…)": when the head is no clause with a noun
+        // subject, the noun phrase it ends on.
+        let (clause_subject, clause_parents) = head_clause(&head);
+        let (head_subject, head_parents) = match noun_phrase(&clause_subject) {
+            Some(_) => (clause_subject, clause_parents),
+            None => (head.clone(), Vec::new()),
+        };
+        let head_np = noun_phrase(&head_subject);
         let head_word = head.split_whitespace().last().unwrap_or("");
         let enum_head = lexicon::ENUM_WORDS.contains(&head_word) || inner_is_modifiers(&inner);
         let fieldy = inner_is_fieldy(&inner);
@@ -263,7 +297,7 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
             Mode::Start | Mode::Resources => !enum_head || fieldy,
         };
         if new_resource && head_np.is_some() {
-            let (np, mut parents) = head_clause(&head);
+            let (np, mut parents) = (head_subject, head_parents);
             let (_, after_parents) = head_clause(&format!("it {after}"));
             parents.extend(after_parents);
             if let Some(res) = noun_phrase(&np).and_then(|np| draft.ensure_resource(&np)) {
@@ -272,6 +306,14 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
                 }
                 for p in &parents {
                     draft.relate(&res, p, true, false);
+                }
+                // "backers (name, email) make pledges (amount) to a campaign": the
+                // clause after the bracket is read with its subject.
+                let verb_after = words(&after).first().is_some_and(|w| {
+                    !PREPOSITIONS.contains(w) && !matches!(*w, "and" | "or" | "with")
+                });
+                if verb_after && after.contains('(') {
+                    read_item(draft, &format!("{np} {after}"), Mode::Resources);
                 }
                 return Mode::Resources;
             }
@@ -292,10 +334,28 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
             Mode::Fields(res)
         }
         Mode::Start | Mode::Resources => {
-            let (subject, parents) = match app_subject(item) {
-                Some(subject) => (subject, Vec::new()),
-                None => head_clause(item),
+            let (subject, parents, app) = match app_subject(item) {
+                Some(subject) => (subject, Vec::new(), true),
+                None => {
+                    let (s, p) = head_clause(item);
+                    (s, p, false)
+                }
             };
+            // "users can access it": a clause that relates nothing declares nothing.
+            if !app && parents.is_empty() && words(&subject).len() < words(item).len() {
+                return mode;
+            }
+            // "logged against a deal": a participle clause about the resource just named.
+            if !parents.is_empty()
+                && !subject.contains(' ')
+                && subject.ends_with("ed")
+                && let Some(last) = draft.last_resource.clone()
+            {
+                for p in &parents {
+                    draft.relate(&last, p, true, false);
+                }
+                return Mode::Fields(last);
+            }
             if let Some(np) = noun_phrase(&subject) {
                 let few_words =
                     subject.split_whitespace().count() <= 4 && item.split_whitespace().count() <= 7;
@@ -315,6 +375,16 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
 
 /// A field item that may also start a new resource ("…, and issues with subject").
 fn add_field_or_resource(draft: &mut Draft, res: &str, part: &str) {
+    // "bedrooms - each unit is in a building": a field, then an aside.
+    if let Some((field, aside)) = part.split_once(" - ")
+        && !field.contains('(')
+        && (words(aside).iter().any(|w| AUXILIARIES.contains(w))
+            || BELONGS.iter().any(|b| format!(" {aside} ").contains(b)))
+    {
+        add_field_or_resource(draft, res, field);
+        add_field_or_resource(draft, res, aside);
+        return;
+    }
     let padded = format!(" {part} ");
     if let Some((head, _)) = split_connector(&padded)
         && let Some(np) = noun_phrase(head.trim())
@@ -380,6 +450,17 @@ fn split_connector(padded: &str) -> Option<(String, String)> {
     }
     let (pos, c) = best?;
     let head = &padded[..pos];
+    if matches!(c, " need " | " needs ") {
+        // "walkers just need a name": only a plural subject's needs are its fields.
+        let subject = head_clause(head).0;
+        let plural = words(&subject).last().is_some_and(|w| looks_plural(w));
+        let rest_is_app = words(&padded[pos + c.len()..])
+            .iter()
+            .any(|w| APP_WORDS.contains(w));
+        if !plural || rest_is_app {
+            return None;
+        }
+    }
     if c == " - " {
         // A dash joins a list's head to its fields only after a plural ("volunteers -
         // name, email") or an app ("aquarium api - tanks …"); elsewhere it is an aside.
@@ -491,7 +572,7 @@ fn paren_item(item: &str) -> Option<(String, String, String)> {
 
 /// Whether a bracketed group lists fields ("name, date of birth, phone") rather than
 /// enum values ("low, normal, high").
-fn inner_is_fieldy(inner: &str) -> bool {
+pub(super) fn inner_is_fieldy(inner: &str) -> bool {
     split_list(inner, false).iter().any(|part| {
         let ws = words(part);
         ws.iter().any(|w| {
@@ -552,6 +633,11 @@ const PREPOSITIONS: &[&str] = &[
 const AUXILIARIES: &[&str] = &[
     "is", "are", "was", "were", "be", "been", "get", "gets", "got", "can", "may", "must", "should",
     "will", "would", "could", "might",
+];
+
+/// Personal pronouns: after a noun they open a relative clause ("the trips we take").
+const PRONOUNS: &[&str] = &[
+    "i", "we", "you", "they", "he", "she", "it", "people", "users",
 ];
 
 /// Modal verbs: after a subject, the verb after them is active ("can post").
@@ -642,7 +728,11 @@ pub fn head_clause(head: &str) -> (String, Vec<String>) {
     // "anyone can post trail reports for a trail", "bidders place bids on lots": an
     // active verb with an object; the object is what the rest describes, the subject
     // (when it is a resource) its parent.
-    let verb = if i < ws.len() && MODALS.contains(&ws[i]) {
+    let relative = i < ws.len() && PRONOUNS.contains(&ws[i]);
+    let verb = if relative {
+        // "the inspections I do on each hive": a relative clause; the subject stays.
+        None
+    } else if i < ws.len() && MODALS.contains(&ws[i]) {
         (!matches!(ws.get(i + 1), Some(&"be" | &"have" | &"has" | &"also")) && i + 1 < ws.len())
             .then_some(i + 1)
     } else if i < ws.len() && !PREPOSITIONS.contains(&ws[i]) && !AUXILIARIES.contains(&ws[i]) {
@@ -670,7 +760,8 @@ pub fn head_clause(head: &str) -> (String, Vec<String>) {
         {
             j += 1;
         }
-        if j > start && j - start <= 3 {
+        let plural_object = j > start && looks_plural(ws[j - 1]);
+        if j > start && j - start <= 3 && plural_object {
             let object = ws[start..j].join(" ");
             if let Some(np) = noun_phrase(&subject) {
                 parents.push(np);
@@ -831,6 +922,13 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
             let mut parents = parents.to_owned();
             let mut fields = None;
             for cut in [
+                " and records ",
+                " and stores ",
+                " and tracks ",
+                " and holds ",
+                " and keeps ",
+                " and includes ",
+                " and needs ",
                 " and have ",
                 " and has ",
                 " and contain ",
