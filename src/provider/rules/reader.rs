@@ -85,6 +85,7 @@ const BELONGS: &[&str] = &[
 /// Phrases that make one resource link several others ("enrollments linking students
 /// and courses").
 const LINKING: &[&str] = &[
+    " link ",
     " linking ",
     " links ",
     " connecting ",
@@ -114,7 +115,7 @@ pub fn read_sentence(draft: &mut Draft, sentence: &str) -> bool {
         read_list_ops(draft, s, None);
         return draft.fingerprint() != before;
     }
-    if action_sentence(draft, s) {
+    if possessive_field(draft, s) || action_sentence(draft, s) {
         return true;
     }
     let mut mode = Mode::Start;
@@ -122,7 +123,8 @@ pub fn read_sentence(draft: &mut Draft, sentence: &str) -> bool {
     let mut i = 0;
     while i < items.len() {
         let item = items[i].as_str();
-        if contains_list_op(item) {
+        // "role (sorting, driving)": words in brackets are values, not requests.
+        if contains_list_op(&outside_brackets(item)) {
             let rest = items[i..].join(", ");
             let fallback = match &mode {
                 Mode::Fields(r) => Some(r.clone()),
@@ -166,6 +168,7 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
     let padded = format!(" {item} ");
     if let Some((head, rest)) = split_connector(&padded) {
         let rest = rest.trim();
+        let padded_head = head.clone();
         let mut head = head.trim().to_owned();
         // "campaigns (title, goal) have many reward tiers": the bracket lists the
         // fields of the noun before it.
@@ -224,6 +227,16 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
         if modal_have {
             head = hw[..hw.len() - 1].join(" ");
         }
+        // "I'm a landlord with a few buildings": the speaker, not a resource.
+        let speaker = words(&head).windows(2).any(|w| {
+            matches!(
+                (w[0], w[1]),
+                ("im" | "i'm" | "we're" | "were" | "am", "a" | "an") | ("i", "am") | ("we", "are")
+            )
+        });
+        if speaker {
+            return mode;
+        }
         let head = head.as_str();
         let app = is_app_head(head, rest);
         // "CRUD API for vendors with …", "an API for my shop to manage products with …":
@@ -236,8 +249,22 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
         };
         // "walks are booked for a dog", "shots for a scene": the subject is the
         // resource, the nouns after its prepositions are its parents.
-        let (head, parents) = head_clause(&head);
+        let (mut head, mut parents) = head_clause(&head);
+        // "group photos into albums with a title": the container is described, the
+        // grouped things belong to it.
+        let mut grouped = None;
+        let spaced = format!(" {} ", words(&padded_head).join(" "));
+        if let Some((before, container)) = spaced.split_once(" into ")
+            && let Some(c) = noun_phrase(container.trim())
+        {
+            grouped = noun_phrase(&head_clause(before.trim()).0).or_else(|| noun_phrase(&head));
+            head = c;
+            parents.clear();
+        }
         if let Some(np) = resource_head(draft, &head, &mode) {
+            if let Some(g) = &grouped {
+                draft.relate(g, &np, false, true);
+            }
             // "a publisher has many books"
             let children = MANY
                 .iter()
@@ -252,7 +279,9 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
                 let one = split_connector(&padded_children)
                     .is_some_and(|(h, _)| !h.contains(',') && !h.contains(" and "));
                 if one {
-                    many_child(draft, &parent, children);
+                    if let Some(child) = many_child(draft, &parent, children) {
+                        return Mode::Fields(child);
+                    }
                 } else {
                     for child in split_list(children, true) {
                         many_child(draft, &parent, &child);
@@ -301,7 +330,7 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
             let (_, after_parents) = head_clause(&format!("it {after}"));
             parents.extend(after_parents);
             if let Some(res) = noun_phrase(&np).and_then(|np| draft.ensure_resource(&np)) {
-                for part in split_list(&inner, false) {
+                for part in merge_enum_tails(split_list(&inner, false)) {
                     add_field_or_resource(draft, &res, &part);
                 }
                 for p in &parents {
@@ -440,42 +469,59 @@ fn resource_head(draft: &Draft, head: &str, mode: &Mode) -> Option<String> {
 
 /// `head with rest`: the earliest connector outside brackets.
 fn split_connector(padded: &str) -> Option<(String, String)> {
-    let mut best: Option<(usize, &str)> = None;
-    for c in CONNECTORS {
-        if let Some(pos) = find_outside_brackets(padded, c)
-            && best.is_none_or(|(b, _)| pos < b)
-        {
-            best = Some((pos, c));
-        }
-    }
-    let (pos, c) = best?;
-    let head = &padded[..pos];
-    if matches!(c, " need " | " needs ") {
-        // "walkers just need a name": only a plural subject's needs are its fields.
-        let subject = head_clause(head).0;
-        let plural = words(&subject).last().is_some_and(|w| looks_plural(w));
-        let rest_is_app = words(&padded[pos + c.len()..])
-            .iter()
-            .any(|w| APP_WORDS.contains(w));
-        if !plural || rest_is_app {
+    let mut found: Vec<(usize, &str)> = CONNECTORS
+        .iter()
+        .filter_map(|c| find_outside_brackets(padded, c).map(|pos| (pos, *c)))
+        .collect();
+    found.sort();
+    found.into_iter().find_map(|(pos, c)| {
+        let head = &padded[..pos];
+        let rest = &padded[pos + c.len()..];
+        if head.trim().is_empty() || rest.trim().is_empty() {
             return None;
         }
-    }
-    if c == " - " {
-        // A dash joins a list's head to its fields only after a plural ("volunteers -
-        // name, email") or an app ("aquarium api - tanks …"); elsewhere it is an aside.
-        let ws = words(head);
-        let last = ws.last().copied().unwrap_or("");
-        if !(looks_plural(last) || APP_WORDS.contains(&last)) {
-            let without: String = padded[..pos].to_owned() + ", " + &padded[pos + c.len()..];
-            return split_connector(&without);
+        let rest_ws = words(rest);
+        let rest_is_clause = rest_ws.iter().take(6).any(|w| AUXILIARIES.contains(w))
+            || BELONGS.iter().any(|b| rest.contains(b));
+        if matches!(c, " need " | " needs ") {
+            // "walkers just need a name": only a plural subject's needs are its fields.
+            let subject = head_clause(head).0;
+            let plural = words(&subject).last().is_some_and(|w| looks_plural(w));
+            let rest_is_app = rest_ws.iter().any(|w| APP_WORDS.contains(w));
+            if !plural || rest_is_app {
+                return None;
+            }
         }
-    }
-    let rest = &padded[pos + c.len()..];
-    if head.trim().is_empty() || rest.trim().is_empty() {
-        return None;
-    }
-    Some((head.to_owned(), rest.to_owned()))
+        if c == " - " {
+            // A dash joins a list's head to its fields only after a plural ("volunteers
+            // - name, email") or an app ("aquarium api - tanks …"), and not before a
+            // clause ("bedrooms - each unit is in a building"); elsewhere it is an aside.
+            let ws = words(head);
+            let last = ws.last().copied().unwrap_or("");
+            if !(looks_plural(last) || APP_WORDS.contains(&last)) || rest_is_clause {
+                return None;
+            }
+        }
+        Some((head.to_owned(), rest.to_owned()))
+    })
+}
+
+/// `s` without its bracketed groups.
+fn outside_brackets(s: &str) -> String {
+    let mut depth = 0usize;
+    s.chars()
+        .filter(|c| {
+            match c {
+                '(' | '[' => depth += 1,
+                ')' | ']' => {
+                    depth = depth.saturating_sub(1);
+                    return false;
+                }
+                _ => {}
+            }
+            depth == 0
+        })
+        .collect()
 }
 
 fn find_outside_brackets(s: &str, needle: &str) -> Option<usize> {
@@ -496,7 +542,10 @@ fn find_outside_brackets(s: &str, needle: &str) -> Option<usize> {
 
 /// "a bakery API", "Bookstore API", "a library" (followed by plural resources).
 fn is_app_head(head: &str, rest: &str) -> bool {
-    let ws = words(head);
+    // Only the subject can name the app: "inspections happen on a site" is about
+    // inspections, wherever they happen.
+    let (subject, _) = head_clause(head);
+    let ws = words(&subject);
     // An app word names the app only where its noun phrase ends ("a bakery API",
     // "an API for …"), not as a modifier ("service records", "store items").
     let app_word = ws.iter().enumerate().any(|(i, w)| {
@@ -831,7 +880,9 @@ fn app_subject(head: &str) -> Option<String> {
 
 /// One child of "X has many …": "dogs (name, breed)", "fish with species, nickname",
 /// or a bare noun.
-fn many_child(draft: &mut Draft, parent: &str, child: &str) {
+/// Returns the child when its fields follow ("fish with species, …"), so the items
+/// after it are its fields too.
+fn many_child(draft: &mut Draft, parent: &str, child: &str) -> Option<String> {
     if let Some((head, inner, _)) = paren_item(child) {
         if let Some(c) = noun_phrase(&head).and_then(|np| draft.ensure_resource(&np)) {
             for part in merge_enum_tails(split_list(&inner, false)) {
@@ -839,7 +890,7 @@ fn many_child(draft: &mut Draft, parent: &str, child: &str) {
             }
             draft.relate(&c, parent, true, false);
         }
-        return;
+        return None;
     }
     let padded = format!(" {child} ");
     if let Some((head, rest)) = split_connector(&padded)
@@ -849,19 +900,27 @@ fn many_child(draft: &mut Draft, parent: &str, child: &str) {
             add_field_or_resource(draft, &c, &part);
         }
         draft.relate(&c, parent, true, false);
-        return;
+        return Some(c);
     }
     if let Some(c) = noun_phrase(child) {
         let plural = c.rsplit(' ').next().is_some_and(looks_plural);
         draft.relate(&c, parent, true, plural || draft.resolve(&c).is_some());
     }
+    None
 }
 
 /// Relation phrases: "each book belongs to a publisher", "visits belong to a doctor
 /// and a patient", "enrollments linking students and courses".
 pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
     let padded = format!(" {item} ");
-    for phrase in BELONGS {
+    // The earliest relation phrase governs: "an appointment is for a client and is
+    // assigned to a stylist" relates through "is for" first.
+    let earliest = BELONGS
+        .iter()
+        .filter_map(|p| padded.find(p).map(|pos| (pos, usize::MAX - p.len(), *p)))
+        .min()
+        .map(|(_, _, p)| p);
+    if let Some(phrase) = earliest {
         if let Some(pos) = padded.find(phrase) {
             let child = padded[..pos].trim();
             let parents = padded[pos + phrase.len()..].trim();
@@ -918,8 +977,33 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
                 }
                 None => return false,
             };
+            // "work orders assigned to a technician (title, priority)": a bracket after
+            // the parent lists the child's fields.
+            let (parents, group) = match (group, paren_item(parents)) {
+                (None, Some((p, inner, _))) => (p, Some(inner)),
+                (group, _) => (parents.to_owned(), group),
+            };
+            // "… and is assigned to a stylist": a second relation of the same child.
+            let (parents, chained) = match BELONGS
+                .iter()
+                .filter_map(|b| {
+                    let cut = format!(" and{b}");
+                    format!(" {parents} ").find(&cut).map(|p| (p, cut))
+                })
+                .min()
+            {
+                Some((p, _)) => {
+                    let padded_parents = format!(" {parents} ");
+                    let rest = padded_parents[p + " and".len()..].to_owned();
+                    (padded_parents[..p].trim().to_owned(), Some(rest))
+                }
+                None => (parents, None),
+            };
+            if let Some(rest) = chained {
+                relation_item(draft, &format!("{child_np}{rest}"));
+            }
             // "lists belong to boards and have a title": the rest are fields.
-            let mut parents = parents.to_owned();
+            let mut parents = parents;
             let mut fields = None;
             for cut in [
                 " and records ",
@@ -951,6 +1035,8 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
                     draft.relate(&child_np, &p, !optional, true);
                 }
             }
+            // What follows ("it has a start time") is about the child.
+            draft.ensure_resource(&child_np);
             if let Some(fields) = fields
                 && let Some(res) = draft.ensure_resource(&child_np)
             {
@@ -1219,6 +1305,9 @@ pub fn read_list_ops(draft: &mut Draft, s: &str, fallback: Option<String>) {
 fn merge_enum_tails(items: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     let mut open = false;
+    // After "status - booked", "time of day: day", "one of", "either", the short items
+    // that follow are values even when a value is also a field word ("completed").
+    let mut strong = false;
     for item in items {
         let short = item.split_whitespace().count() <= 4 && !item.contains('(');
         let names_field = words(&item)
@@ -1227,7 +1316,7 @@ fn merge_enum_tails(items: Vec<String>) -> Vec<String> {
             || lexicon::type_for_name(&text::snake(&item)).1 == lexicon::Guess::Named;
         if open
             && short
-            && !names_field
+            && (!names_field || strong)
             && let Some(last) = out.last_mut()
         {
             last.push_str(", ");
@@ -1235,20 +1324,37 @@ fn merge_enum_tails(items: Vec<String>) -> Vec<String> {
             continue;
         }
         let padded = format!(" {item} ");
-        open = [
-            " can be ",
-            " one of ",
-            " either ",
-            " which is ",
-            " values ",
-            " - ",
-            ": ",
-        ]
-        .iter()
-        .any(|m| padded.contains(m));
+        // A dash or colon after a plural heads a resource's fields ("shifts - date"),
+        // after a singular a field's values ("status - booked").
+        let singular_before = |sep: &str| {
+            padded
+                .split_once(sep)
+                .is_some_and(|(before, _)| words(before).last().is_some_and(|w| !looks_plural(w)))
+        };
+        let value_list = singular_before(" - ") || singular_before(": ");
+        strong = value_list || [" one of ", " either "].iter().any(|m| padded.contains(m));
+        open = strong
+            || [" can be ", " which is ", " values "]
+                .iter()
+                .any(|m| padded.contains(m));
         out.push(item);
     }
     out
+}
+
+/// "a snippet's visibility can be either public or private": a field of the owner.
+fn possessive_field(draft: &mut Draft, s: &str) -> bool {
+    let ws: Vec<&str> = s.split_whitespace().collect();
+    let Some(i) = ws.iter().take(4).position(|w| w.ends_with("'s")) else {
+        return false;
+    };
+    let owner = ws[..=i].join(" ");
+    let owner = owner.trim_end_matches("'s");
+    let Some(res) = noun_phrase(owner).and_then(|np| draft.resolve(&np)) else {
+        return false;
+    };
+    let rest = ws[i + 1..].join(" ");
+    !rest.is_empty() && draft.add_field_phrase(&res, &rest)
 }
 
 /// "orders can be cancelled", "let users approve reviews", "allow publishing posts".
