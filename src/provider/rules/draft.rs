@@ -525,8 +525,10 @@ pub fn noun_phrase(head: &str) -> Option<String> {
         ws.len() == 2 && ws.iter().all(|w| looks_plural(w)) && !LEAD_STOP.contains(&ws[0]);
     let modifiers_only = plural_compound
         || ws.split_last().is_some_and(|(_, lead)| {
-            lead.iter()
-                .all(|w| !LEAD_STOP.contains(w) && !looks_plural(w))
+            // Inside a compound a noun-verb is a noun ("punch list items", "log entries").
+            lead.iter().enumerate().all(|(i, w)| {
+                (!LEAD_STOP.contains(w) || (i > 0 && NOUN_VERBS.contains(w))) && !looks_plural(w)
+            })
         });
     let ws: Vec<&str> = if ws.len() <= 3 && modifiers_only {
         ws

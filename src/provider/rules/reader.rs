@@ -310,6 +310,20 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
     if let Some((head, inner, after)) = paren_item(item) {
         // "I want to track my hives (…)": when the head is no clause with a noun
         // subject, the noun phrase it ends on.
+        // "group monitors into dashboards (name, slug)": the container has the fields.
+        let spaced = format!(" {} ", words(&head).join(" "));
+        let head = match spaced.split_once(" into ") {
+            Some((before, container)) if noun_phrase(container.trim()).is_some() => {
+                if let (Some(g), Some(c)) = (
+                    noun_phrase(&head_clause(before.trim()).0),
+                    noun_phrase(container.trim()),
+                ) {
+                    draft.relate(&g, &c, false, false);
+                }
+                container.trim().to_owned()
+            }
+            _ => head,
+        };
         let (clause_subject, clause_parents) = head_clause(&head);
         let (head_subject, head_parents) = match noun_phrase(&clause_subject) {
             Some(_) => (clause_subject, clause_parents),
@@ -384,6 +398,16 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
                     draft.relate(&last, p, true, false);
                 }
                 return Mode::Fields(last);
+            }
+            // "a session is played in one room": a resource already named, related.
+            if !parents.is_empty()
+                && let Some(known) = noun_phrase(&subject).and_then(|np| draft.resolve(&np))
+            {
+                for p in &parents {
+                    draft.relate(&known, p, true, false);
+                }
+                draft.last_resource = Some(known.clone());
+                return Mode::Fields(known);
             }
             if let Some(np) = noun_phrase(&subject) {
                 let few_words =
@@ -675,7 +699,7 @@ fn inner_is_modifiers(inner: &str) -> bool {
 /// lot"). Only nouns that turn out to be resources become parents.
 const PREPOSITIONS: &[&str] = &[
     "for", "of", "on", "in", "at", "to", "from", "by", "into", "inside", "within", "under", "per",
-    "about", "against",
+    "about", "against", "off", "across", "over", "near", "behind", "beside",
 ];
 
 /// Auxiliaries and modals: after a subject they start its verb group.
@@ -755,6 +779,12 @@ pub fn head_clause(head: &str) -> (String, Vec<String>) {
         PREPOSITIONS.contains(&w)
             || AUXILIARIES.contains(&w)
             || ADVERBS.contains(&w)
+            // "a mission uses a rocket": a verb in -s between a noun and a determiner.
+            || (w.ends_with('s')
+                && !w.ends_with("ss")
+                && !looks_plural(prev)
+                && !DETERMINERS.contains(&prev)
+                && ws.get(i + 1).is_some_and(|n| DETERMINERS.contains(n)))
             // A plural noun ends its phrase ("inspections happen", "clients sign up"):
             // plurals rarely modify the noun after them.
             || (looks_plural(prev)
@@ -817,6 +847,17 @@ pub fn head_clause(head: &str) -> (String, Vec<String>) {
             }
             subject = object;
             i = j;
+        } else if j > start
+            && j - start <= 3
+            && ws[v].ends_with('s')
+            && !ws[v].ends_with("ss")
+            && !words(&subject).last().is_some_and(|w| looks_plural(w))
+            && !PRONOUNS.contains(&ws[start])
+            && !matches!(ws[start], "them" | "it" | "everything" | "anything")
+        {
+            // "a mission uses a rocket": the one thing it uses is a parent.
+            parents.push(ws[start..j].join(" "));
+            i = j;
         }
     }
     while i < ws.len() {
@@ -833,10 +874,11 @@ pub fn head_clause(head: &str) -> (String, Vec<String>) {
             {
                 j += 1;
             }
-            if j > start
-                && let Some(np) = noun_phrase(&ws[start..j].join(" "))
-            {
-                parents.push(np);
+            if j > start && j - start <= 3 {
+                // Raw words when the noun phrase is refused ("a site"): only a resource
+                // of that name becomes a parent.
+                let raw = ws[start..j].join(" ");
+                parents.push(noun_phrase(&raw).unwrap_or(raw));
             }
             i = j.max(i + 1);
         } else {
@@ -1006,6 +1048,7 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
             let mut parents = parents;
             let mut fields = None;
             for cut in [
+                ": ",
                 " and records ",
                 " and stores ",
                 " and tracks ",
@@ -1314,9 +1357,11 @@ fn merge_enum_tails(items: Vec<String>) -> Vec<String> {
             .iter()
             .any(|w| lexicon::FIELD_WORDS.contains(w))
             || lexicon::type_for_name(&text::snake(&item)).1 == lexicon::Guess::Named;
+        let field_like =
+            names_field && item.split_whitespace().count() >= 2 && !item.contains(" or ");
         if open
             && short
-            && (!names_field || strong)
+            && (!names_field || (strong && !field_like))
             && let Some(last) = out.last_mut()
         {
             last.push_str(", ");
@@ -1452,4 +1497,115 @@ fn action_sentence(draft: &mut Draft, s: &str) -> bool {
         return false;
     }
     draft.request_action(&np, verb)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::design::ApiDesign;
+
+    fn clause(head: &str) -> (String, Vec<String>) {
+        head_clause(head)
+    }
+
+    #[test]
+    fn a_clause_head_splits_into_subject_and_parents() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("parcels are delivered to a depot", "parcels", &["depot"]),
+            ("lessons for a course", "lessons", &["course"]),
+            ("each seat is in a theatre", "each seat", &["theatre"]),
+            ("readings happen at a station", "readings", &["station"]),
+            (
+                "bids placed by a bidder on a lot",
+                "bids",
+                &["bidder", "lot"],
+            ),
+            ("the trips we take to a country", "the trips", &["country"]),
+            (
+                "anyone can file complaints about a landlord",
+                "complaints",
+                &["anyone", "landlord"],
+            ),
+            ("a garden", "a garden", &[]),
+            ("sales reps", "sales reps", &[]),
+        ];
+        for (head, subject, parents) in cases {
+            let (s, p) = clause(head);
+            let p: Vec<&str> = p.iter().map(String::as_str).collect();
+            assert_eq!((s.as_str(), p.as_slice()), (*subject, *parents), "{head}");
+        }
+    }
+
+    #[test]
+    fn an_app_head_hands_over_the_plural_it_is_for() {
+        assert_eq!(
+            app_subject("a rest api for invoices").as_deref(),
+            Some("invoices")
+        );
+        assert_eq!(
+            app_subject("a backend for my gym to manage members").as_deref(),
+            Some("members")
+        );
+        assert_eq!(app_subject("an api for my gym"), None);
+    }
+
+    #[test]
+    fn connectors_join_heads_to_fields_only_where_english_does() {
+        let split = |s: &str| {
+            split_connector(&format!(" {s} "))
+                .map(|(h, r)| (h.trim().to_owned(), r.trim().to_owned()))
+        };
+        assert_eq!(
+            split("pets need a name and an owner"),
+            Some(("pets".into(), "a name and an owner".into()))
+        );
+        // A singular subject's needs are not a field list; the next connector counts.
+        assert_eq!(
+            split("my shop needs an api with products"),
+            Some(("my shop needs an api".into(), "products".into()))
+        );
+        assert_eq!(
+            split("drivers - name, licence"),
+            Some(("drivers".into(), "name, licence".into()))
+        );
+        assert_eq!(split("rooms - each room is in a house"), None);
+        assert_eq!(split("a colour - red or blue"), None);
+    }
+
+    fn read(prompt: &str) -> ApiDesign {
+        let mut draft = Draft::new(ApiDesign::new("Test API"));
+        for s in text::sentences(&text::normalise(prompt).0) {
+            read_sentence(&mut draft, &s);
+        }
+        draft.finish()
+    }
+
+    #[test]
+    fn clauses_introduce_resources_with_their_parents() {
+        let d = read(
+            "Depots have a name. Parcels are delivered to a depot with a weight in kg and a tracking code.",
+        );
+        let parcel = d.resource("parcel").expect("parcel");
+        assert!(parcel.field("weight_kg").is_some() && parcel.field("tracking_code").is_some());
+        assert!(parcel.relation_to("depot").is_some());
+        let d = read("Shelves have a label; you can group jars into shelves with a position.");
+        assert!(
+            d.resource("shelf")
+                .is_some_and(|s| s.field("position").is_some())
+        );
+        assert!(
+            d.resource("jar")
+                .is_some_and(|j| j.relation_to("shelf").is_some())
+        );
+    }
+
+    #[test]
+    fn yes_no_states_in_sentences_become_flags() {
+        let d = read("Letters have a subject. Letters can be marked as posted.");
+        let posted = d
+            .resource("letter")
+            .and_then(|l| l.field("posted"))
+            .expect("posted");
+        assert_eq!(posted.ty, crate::design::FieldType::Boolean);
+    }
 }
