@@ -123,6 +123,7 @@ const LEAD_STOP: &[&str] = &[
     "or",
     "plus",
     "then",
+    "so",
     "track",
     "tracks",
     "tracking",
@@ -954,7 +955,23 @@ impl Draft {
                 .iter()
                 .map(|r| r.name.clone())
                 .filter(|n| *n != res)
-                .find(|n| field == *n || field.ends_with(&format!("_{n}")));
+                .find(|n| field == *n || field.ends_with(&format!("_{n}")))
+                // "minimum pledge", "total orders": a quantity of the thing, not a link.
+                .filter(|_| {
+                    ![
+                        "min_",
+                        "max_",
+                        "minimum_",
+                        "maximum_",
+                        "total_",
+                        "average_",
+                        "avg_",
+                        "number_of_",
+                        "count_",
+                    ]
+                    .iter()
+                    .any(|q| field.starts_with(q))
+                });
             let Some(target) = target else {
                 // "recipes have … ingredients" where ingredients are a resource: the
                 // children belong to this resource; the field goes.

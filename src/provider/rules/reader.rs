@@ -155,6 +155,12 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
         "having ",
         "each has ",
         "each one has ",
+        "have ",
+        "has ",
+        "and have ",
+        "and has ",
+        "also have ",
+        "also has ",
     ] {
         if let Some(rest) = item.strip_prefix(lead)
             && let Some(res) = draft.last_resource.clone()
@@ -416,6 +422,11 @@ fn read_item(draft: &mut Draft, item: &str, mode: Mode) -> Mode {
                     if let Some(res) = draft.ensure_resource(&np) {
                         for p in &parents {
                             draft.relate(&res, p, true, false);
+                        }
+                        // "aliquots are split off a sample and have …": the clause's
+                        // subject is still being described.
+                        if !parents.is_empty() {
+                            return Mode::Fields(res);
                         }
                     }
                     return Mode::Resources;
@@ -945,6 +956,13 @@ fn many_child(draft: &mut Draft, parent: &str, child: &str) -> Option<String> {
         return Some(c);
     }
     if let Some(c) = noun_phrase(child) {
+        // "folders can contain subfolders": a sub-thing is the thing itself.
+        if let Some(base) = c.strip_prefix("sub")
+            && draft.resolve(base).as_deref() == Some(parent)
+        {
+            draft.relate(parent, parent, false, false);
+            return None;
+        }
         let plural = c.rsplit(' ').next().is_some_and(looks_plural);
         draft.relate(&c, parent, true, plural || draft.resolve(&c).is_some());
     }
@@ -962,140 +980,157 @@ pub fn relation_item(draft: &mut Draft, item: &str) -> bool {
         .filter_map(|p| padded.find(p).map(|pos| (pos, usize::MAX - p.len(), *p)))
         .min()
         .map(|(_, _, p)| p);
-    if let Some(phrase) = earliest {
-        if let Some(pos) = padded.find(phrase) {
-            let child = padded[..pos].trim();
-            let parents = padded[pos + phrase.len()..].trim();
-            // "... that books belong to": the parent is what came before "that".
-            if parents.is_empty() {
-                return false;
-            }
-            let optional = [" can ", " may ", " optionally ", " might "]
-                .iter()
-                .any(|w| format!(" {child} ").contains(w));
-            // "checklist items (name, quantity) belong to a checklist": the bracket
-            // lists the child's fields.
-            let (child, group) = match paren_item(child) {
-                Some((head, inner, _)) => (head, Some(inner)),
-                None => (child.to_owned(), None),
-            };
-            let child = child
-                .trim_end_matches(" can")
-                .trim_end_matches(" may")
-                .trim_end_matches(" must")
-                .trim_end_matches(" should")
-                .trim_end_matches(" optionally")
-                .trim_end_matches(" always")
-                .trim_end_matches(" is")
-                .trim_end_matches(" are");
-            // "…and belong to a book": the resource being described is the child.
-            let child_np = match noun_phrase(child) {
-                Some(np) => np,
-                None if child.split_whitespace().all(|w| {
-                    matches!(
-                        w,
-                        "and"
-                            | "also"
-                            | "each"
-                            | "they"
-                            | "it"
-                            | "which"
-                            | "that"
-                            | "is"
-                            | "are"
-                            | "can"
-                            | "must"
-                            | "should"
-                            | "will"
-                            | "be"
-                            | "then"
-                    )
-                }) =>
-                {
-                    match draft.last_resource.clone() {
-                        Some(r) => r.replace('_', " "),
-                        None => return false,
-                    }
-                }
-                None => return false,
-            };
-            // "work orders assigned to a technician (title, priority)": a bracket after
-            // the parent lists the child's fields.
-            let (parents, group) = match (group, paren_item(parents)) {
-                (None, Some((p, inner, _))) => (p, Some(inner)),
-                (group, _) => (parents.to_owned(), group),
-            };
-            // "… and is assigned to a stylist": a second relation of the same child.
-            let (parents, chained) = match BELONGS
-                .iter()
-                .filter_map(|b| {
-                    let cut = format!(" and{b}");
-                    format!(" {parents} ").find(&cut).map(|p| (p, cut))
-                })
-                .min()
-            {
-                Some((p, _)) => {
-                    let padded_parents = format!(" {parents} ");
-                    let rest = padded_parents[p + " and".len()..].to_owned();
-                    (padded_parents[..p].trim().to_owned(), Some(rest))
-                }
-                None => (parents, None),
-            };
-            if let Some(rest) = chained {
-                relation_item(draft, &format!("{child_np}{rest}"));
-            }
-            // "lists belong to boards and have a title": the rest are fields.
-            let mut parents = parents;
-            let mut fields = None;
-            for cut in [
-                ": ",
-                " and records ",
-                " and stores ",
-                " and tracks ",
-                " and holds ",
-                " and keeps ",
-                " and includes ",
-                " and needs ",
-                " and have ",
-                " and has ",
-                " and contain ",
-                " with ",
-                " having ",
-                " and are ",
-                " and is ",
-            ] {
-                if let Some((p, f)) = format!(" {parents} ").split_once(cut) {
-                    fields = Some(f.trim().to_owned());
-                    parents = p.trim().to_owned();
-                    break;
-                }
-            }
-            for parent in split_list(&parents, true) {
-                let parent = parent
-                    .trim_start_matches("one ")
-                    .trim_start_matches("exactly one ");
-                if let Some(p) = noun_phrase(parent) {
-                    draft.relate(&child_np, &p, !optional, true);
-                }
-            }
-            // What follows ("it has a start time") is about the child.
-            draft.ensure_resource(&child_np);
-            if let Some(fields) = fields
-                && let Some(res) = draft.ensure_resource(&child_np)
-            {
-                for part in merge_enum_tails(split_list(&fields, false)) {
-                    draft.add_field_phrase(&res, &part);
-                }
-            }
-            if let Some(group) = group
-                && let Some(res) = draft.ensure_resource(&child_np)
-            {
-                for part in merge_enum_tails(split_list(&group, false)) {
-                    draft.add_field_phrase(&res, &part);
-                }
-            }
-            return true;
+    if let Some(phrase) = earliest
+        && let Some(pos) = padded.find(phrase)
+    {
+        let child = padded[..pos].trim();
+        let parents = padded[pos + phrase.len()..].trim();
+        // "... that books belong to": the parent is what came before "that".
+        if parents.is_empty() {
+            return false;
         }
+        let optional = [" can ", " may ", " optionally ", " might "]
+            .iter()
+            .any(|w| format!(" {child} ").contains(w));
+        // "checklist items (name, quantity) belong to a checklist": the bracket
+        // lists the child's fields.
+        let (child, group) = match paren_item(child) {
+            Some((head, inner, _)) => (head, Some(inner)),
+            None => (child.to_owned(), None),
+        };
+        let child = child
+            .trim_end_matches(" can")
+            .trim_end_matches(" may")
+            .trim_end_matches(" must")
+            .trim_end_matches(" should")
+            .trim_end_matches(" optionally")
+            .trim_end_matches(" always")
+            .trim_end_matches(" is")
+            .trim_end_matches(" are");
+        // "…and belong to a book": the resource being described is the child.
+        let child_np = match noun_phrase(child) {
+            Some(np) => np,
+            None if child.split_whitespace().all(|w| {
+                matches!(
+                    w,
+                    "and"
+                        | "also"
+                        | "each"
+                        | "they"
+                        | "it"
+                        | "which"
+                        | "that"
+                        | "is"
+                        | "are"
+                        | "can"
+                        | "must"
+                        | "should"
+                        | "will"
+                        | "be"
+                        | "then"
+                )
+            }) =>
+            {
+                match draft.last_resource.clone() {
+                    Some(r) => r.replace('_', " "),
+                    None => return false,
+                }
+            }
+            None => return false,
+        };
+        // "work orders assigned to a technician (title, priority)": a bracket after
+        // the parent lists the child's fields.
+        let (parents, group) = match (group, paren_item(parents)) {
+            (None, Some((p, inner, _)))
+                if p.split_whitespace().count() <= 4 && !p.contains(" and ") =>
+            {
+                (p, Some(inner))
+            }
+            (group, _) => (parents.to_owned(), group),
+        };
+        // "… and is assigned to a stylist": a second relation of the same child.
+        let (parents, chained) = match BELONGS
+            .iter()
+            .filter_map(|b| {
+                let cut = format!(" and{b}");
+                format!(" {parents} ").find(&cut).map(|p| (p, cut))
+            })
+            .min()
+        {
+            Some((p, _)) => {
+                let padded_parents = format!(" {parents} ");
+                let rest = padded_parents[p + " and".len()..].to_owned();
+                (padded_parents[..p].trim().to_owned(), Some(rest))
+            }
+            None => (parents, None),
+        };
+        if let Some(rest) = chained {
+            relation_item(draft, &format!("{child_np}{rest}"));
+        }
+        // "lists belong to boards and have a title": the rest are fields.
+        let mut parents = parents;
+        let mut fields = None;
+        for cut in [
+            ": ",
+            " and records ",
+            " and stores ",
+            " and tracks ",
+            " and holds ",
+            " and keeps ",
+            " and includes ",
+            " and needs ",
+            " and have ",
+            " and has ",
+            " and contain ",
+            " with ",
+            " having ",
+            " and are ",
+            " and is ",
+        ] {
+            if let Some((p, f)) = format!(" {parents} ").split_once(cut) {
+                fields = Some(f.trim().to_owned());
+                parents = p.trim().to_owned();
+                break;
+            }
+        }
+        // "sponsors and teams belong to a hackathon": each child relates.
+        let siblings: Vec<String> = split_list(child, true)
+            .iter()
+            .skip(1)
+            .filter_map(|c| noun_phrase(c))
+            .collect();
+        let first_child = split_list(child, true)
+            .first()
+            .and_then(|c| noun_phrase(c))
+            .filter(|_| !siblings.is_empty());
+        for parent in split_list(&parents, true) {
+            let parent = parent
+                .trim_start_matches("one ")
+                .trim_start_matches("exactly one ");
+            if let Some(p) = noun_phrase(parent) {
+                draft.relate(&child_np, &p, !optional, true);
+                for c in first_child.iter().chain(&siblings) {
+                    draft.relate(c, &p, !optional, true);
+                }
+            }
+        }
+        // What follows ("it has a start time") is about the child.
+        draft.ensure_resource(&child_np);
+        if let Some(fields) = fields
+            && let Some(res) = draft.ensure_resource(&child_np)
+        {
+            for part in merge_enum_tails(split_list(&fields, false)) {
+                draft.add_field_phrase(&res, &part);
+            }
+        }
+        if let Some(group) = group
+            && let Some(res) = draft.ensure_resource(&child_np)
+        {
+            for part in merge_enum_tails(split_list(&group, false)) {
+                draft.add_field_phrase(&res, &part);
+            }
+        }
+        return true;
     }
     for phrase in LINKING {
         if let Some(pos) = padded.find(phrase) {
@@ -1357,6 +1392,23 @@ fn merge_enum_tails(items: Vec<String>) -> Vec<String> {
             .iter()
             .any(|w| lexicon::FIELD_WORDS.contains(w))
             || lexicon::type_for_name(&text::snake(&item)).1 == lexicon::Guess::Named;
+        // ", one of least concern, …": values without a name belong to the item before.
+        let nameless = [
+            "one of ",
+            "either ",
+            "can be ",
+            "which can be ",
+            "that can be ",
+        ]
+        .iter()
+        .any(|m| item.starts_with(m));
+        if nameless && let Some(last) = out.last_mut() {
+            last.push(' ');
+            last.push_str(&item);
+            open = true;
+            strong = true;
+            continue;
+        }
         let field_like =
             names_field && item.split_whitespace().count() >= 2 && !item.contains(" or ");
         if open
