@@ -97,7 +97,11 @@ fn main() {
     sized(&provider, "1-resource prompt", ONE_RESOURCE, 1000);
     sized(&provider, "8-resource prompt", EIGHT_RESOURCES, 1000);
     sized(&provider, "20-resource prompt", TWENTY_RESOURCES, 1000);
-    let long: String = TWENTY_RESOURCES.chars().take(2000).collect();
+    // The TUI reads on every keystroke, up to a long pasted description.
+    let long: String = format!("{TWENTY_RESOURCES}\n{EIGHT_RESOURCES}")
+        .chars()
+        .take(2000)
+        .collect();
     sized(&provider, "2,000-character prompt", &long, 1000);
 
     let text = std::fs::read_to_string(EXAMPLES).unwrap_or_else(|e| {
