@@ -5,6 +5,7 @@
 //! (resources, fields, relations, list options), [`field_phrase`] (one field with its
 //! type, constraints and enum values), [`followup`] (edits to an existing design).
 
+mod design_notes;
 mod draft;
 mod field_phrase;
 mod followup;
@@ -19,6 +20,7 @@ use crate::design::{ApiDesign, AuthScheme, DesignErrors, validate};
 use crate::provider::DesignRequest;
 use draft::Draft;
 
+pub use design_notes::{DesignNotes, Suspicion, SuspiciousField};
 pub use inflection::{plural, singular};
 
 /// Shown whenever a prompt cannot be read, so the person knows what works.
@@ -52,6 +54,13 @@ pub enum RulesError {
     InvalidBase(DesignErrors),
     #[error("the prompt led to a design that is not valid; rephrase it. {0}")]
     Invalid(DesignErrors),
+}
+
+/// A design together with what its reading left out or found doubtful.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub design: ApiDesign,
+    pub notes: DesignNotes,
 }
 
 /// Compiled patterns for the phrases read from the whole prompt at once.
@@ -95,6 +104,14 @@ impl RulesProvider {
             Some(base) => self.apply(base, request.prompt),
             None => self.design(request.prompt),
         }
+    }
+
+    /// Like [`handle`](Self::handle), with notes on the words the reading ignored and
+    /// the field names that look misread (for warnings shown beside the design).
+    pub fn read(&self, request: &DesignRequest<'_>) -> Result<Reading, RulesError> {
+        let design = self.handle(request)?;
+        let notes = design_notes::notes(request.prompt, &design);
+        Ok(Reading { design, notes })
     }
 
     /// Designs an API from a fresh prompt.
@@ -207,7 +224,10 @@ impl RulesProvider {
         }
         let (text, foreign) = text::normalise(prompt);
         let ascii_letters = text.bytes().filter(u8::is_ascii_alphabetic).count();
-        if foreign * 4 > ascii_letters + foreign || (foreign > 0 && ascii_letters == 0) {
+        if foreign * 4 > ascii_letters + foreign
+            || (foreign > 0 && ascii_letters == 0)
+            || text::looks_foreign(&text)
+        {
             return Err(RulesError::NotEnglish);
         }
         Ok(text)
@@ -289,16 +309,35 @@ fn title_and_rest(sentence: &str) -> (Option<String>, Option<String>) {
         let rest = &sentence[c + 1..];
         let pw = text::words(prefix);
         if !pw.is_empty() && pw.len() <= 8 && !prefix.contains(" with ") {
+            // "teams (name, city)" after the colon lists resources, "status (open,
+            // done)" or "paid (yes/no)" is one field.
+            let lists_resources = text::split_list(rest, false).iter().any(|item| {
+                item.split_once('(').is_some_and(|(head, inner)| {
+                    text::words(head)
+                        .last()
+                        .is_some_and(|w| inflection::looks_plural(w))
+                        && reader::inner_is_fieldy(inner)
+                })
+            });
             let bare_fields = !rest.contains(" with ")
-                && !rest.contains('(')
+                && !lists_resources
                 && !rest.contains(" has ")
                 && !rest.contains(" have ");
-            let single_entity = bare_fields
-                && pw.len() <= 2
-                && pw.last().is_some_and(|w| inflection::looks_plural(w))
-                && !pw.iter().any(|w| draft::APP_WORDS.contains(w));
-            if single_entity {
-                return (None, Some(format!("{prefix} with {rest}")));
+            // "manage found items: …", "I want to track my runs: …": the plural the
+            // prefix ends on owns the fields after the colon.
+            // "snippets api: …" names its one resource before the app word.
+            let mut named = pw.clone();
+            while named.last().is_some_and(|w| draft::APP_WORDS.contains(w)) {
+                named.pop();
+            }
+            let entity = draft::noun_phrase(&named.join(" ")).filter(|np| {
+                np.rsplit(' ')
+                    .next()
+                    .is_some_and(|w| inflection::looks_plural(w) && !draft::APP_WORDS.contains(&w))
+            });
+            let single_entity = bare_fields && entity.is_some();
+            if let (true, Some(np)) = (single_entity, entity) {
+                return (None, Some(format!("{np} with {rest}")));
             }
             return (title_from(&pw), Some(rest.to_owned()));
         }

@@ -43,6 +43,7 @@ mod pipeline_iterate;
 mod pipeline_project_status;
 mod pipeline_resume;
 mod pipeline_review;
+mod rules_corpus;
 mod rules_examples;
 mod rules_followups;
 mod rules_phrasings;

@@ -177,7 +177,7 @@ fn bad_prompts_get_clear_errors() {
         (&huge, "characters long"),
         (
             "Une API pour gérer des livres, des auteurs et des éditeurs",
-            "no resources",
+            "English",
         ),
         ("книги с названием и автором, авторы с именем", "English"),
         (&garbage, ""),

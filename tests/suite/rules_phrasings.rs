@@ -117,7 +117,7 @@ cases! {
     optional_relation: "tasks with title. Tasks can belong to a project. Projects have a name." =>
         ["rel:task>project"];
     units_money: "subscriptions with plan (basic, premium) and monthly fee in usd" =>
-        ["type:subscription.monthly_fee_usd=decimal", "enum:subscription.plan=basic,premium"];
+        ["type:subscription.monthly_fee=decimal", "enum:subscription.plan=basic,premium"];
     json_fields: "webhooks with url, secret and metadata" =>
         ["type:webhook.url=url", "type:webhook.metadata=json"];
     has_many_via_field: "Build me a recipe API. Recipes have a name, prep time in minutes, servings and ingredients. Ingredients have a name and a quantity." =>

@@ -123,6 +123,7 @@ const LEAD_STOP: &[&str] = &[
     "or",
     "plus",
     "then",
+    "so",
     "track",
     "tracks",
     "tracking",
@@ -277,7 +278,6 @@ const NON_ENTITY: &[&str] = &[
     "apps",
     "application",
     "service",
-    "services",
     "system",
     "backend",
     "thing",
@@ -303,8 +303,9 @@ const NON_ENTITY: &[&str] = &[
     "resources",
     "entity",
     "entities",
-    "table",
-    "tables",
+    "following",
+    "below",
+    "above",
     "model",
     "models",
     "endpoint",
@@ -334,8 +335,6 @@ const NON_ENTITY: &[&str] = &[
     "others",
     "kind",
     "kinds",
-    "lot",
-    "lots",
     "number",
     "numbers",
     "name",
@@ -491,6 +490,10 @@ pub fn noun_phrase(head: &str) -> Option<String> {
         }
     }
     while let Some(last) = ws.last() {
+        if ws.len() == 1 && matches!(*last, "table" | "tables") {
+            // "tables" alone is a restaurant's tables; "users table" is a table of users.
+            break;
+        }
         if matches!(
             *last,
             "resource"
@@ -517,10 +520,17 @@ pub fn noun_phrase(head: &str) -> Option<String> {
     }
     // Earlier words join the noun only when they read as modifiers: no verbs, no
     // plurals ("users log workouts" names workouts).
-    let modifiers_only = ws.split_last().is_some_and(|(_, lead)| {
-        lead.iter()
-            .all(|w| !LEAD_STOP.contains(w) && !looks_plural(w))
-    });
+    // A plural modifies a plural head only in fixed compounds ("sales reps", "sports
+    // teams"): two words, both plural, nothing else.
+    let plural_compound =
+        ws.len() == 2 && ws.iter().all(|w| looks_plural(w)) && !LEAD_STOP.contains(&ws[0]);
+    let modifiers_only = plural_compound
+        || ws.split_last().is_some_and(|(_, lead)| {
+            // Inside a compound a noun-verb is a noun ("punch list items", "log entries").
+            lead.iter().enumerate().all(|(i, w)| {
+                (!LEAD_STOP.contains(w) || (i > 0 && NOUN_VERBS.contains(w))) && !looks_plural(w)
+            })
+        });
     let ws: Vec<&str> = if ws.len() <= 3 && modifiers_only {
         ws
     } else {
@@ -945,7 +955,23 @@ impl Draft {
                 .iter()
                 .map(|r| r.name.clone())
                 .filter(|n| *n != res)
-                .find(|n| field == *n || field.ends_with(&format!("_{n}")));
+                .find(|n| field == *n || field.ends_with(&format!("_{n}")))
+                // "minimum pledge", "total orders": a quantity of the thing, not a link.
+                .filter(|_| {
+                    ![
+                        "min_",
+                        "max_",
+                        "minimum_",
+                        "maximum_",
+                        "total_",
+                        "average_",
+                        "avg_",
+                        "number_of_",
+                        "count_",
+                    ]
+                    .iter()
+                    .any(|q| field.starts_with(q))
+                });
             let Some(target) = target else {
                 // "recipes have … ingredients" where ingredients are a resource: the
                 // children belong to this resource; the field goes.

@@ -50,12 +50,19 @@ const FILLER: &[&str] = &[
     "own",
     "optionally",
     "just",
+    "too",
 ];
 
 /// Parses `phrase` (lower-case ASCII, see [`text::normalise`]); `None` when nothing
 /// usable as a name remains.
 pub fn parse(phrase: &str) -> Option<FieldPhrase> {
     let mut p = Parts::default();
+    let (phrase, boolean) = clause_field(phrase);
+    if boolean {
+        p.ty = Some(FieldType::Boolean);
+    }
+    let phrase = named_values(&phrase, &mut p);
+    let phrase = phrase.as_str();
     let mut rest = String::new();
     // Parenthesised groups hold enum values or modifiers.
     let mut depth = 0usize;
@@ -133,6 +140,150 @@ pub fn parse(phrase: &str) -> Option<FieldPhrase> {
     p.finish(&words)
 }
 
+/// Subject pronouns and determiners that open the clause of a "whether" field.
+const SUBJECTS: &[&str] = &[
+    "it", "they", "he", "she", "it's", "they're", "he's", "she's", "its", "the", "this", "that",
+    "we", "you", "someone", "somebody",
+];
+
+/// Forms of "be" and "have" between a subject and its state.
+const BE_HAVE: &[&str] = &[
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "has",
+    "have",
+    "had",
+    "currently",
+    "already",
+    "still",
+];
+
+/// Verbs that introduce a field rather than name it ("have a return date", "records
+/// reps"); dropped from the front of a field phrase.
+const LEAD_VERBS: &[&str] = &[
+    "have", "has", "having", "need", "needs", "store", "stores", "record", "records", "keep",
+    "keeps", "track", "tracks", "include", "includes", "get", "gets", "hold", "holds", "contain",
+    "contains", "carry", "carries", "show", "shows",
+];
+
+/// Prepositions that end the state in a "whether" clause ("friendly with other dogs").
+const STATE_END: &[&str] = &[
+    "with", "to", "for", "from", "by", "of", "about", "and", "or", "because", "when", "if",
+];
+
+/// Reads the clause around a field: "whether they are verified", "can be pinned",
+/// "marked as watched", "reusable or not" name a yes/no state (`true` is returned);
+/// "have a return date" names the field after its verb. Returns the phrase that is
+/// left to read as a name.
+fn clause_field(phrase: &str) -> (String, bool) {
+    let ws: Vec<&str> = phrase.split_whitespace().collect();
+    let mut i = 0;
+    while ws
+        .get(i)
+        .is_some_and(|w| matches!(*w, "and" | "or" | "also" | "plus"))
+    {
+        i += 1;
+    }
+    let at = |k: usize| ws.get(k).copied().unwrap_or("");
+    let mut boolean = false;
+    if matches!(at(i), "whether" | "if") {
+        i += 1;
+        // The subject: a pronoun, or up to three words before a form of "be".
+        if SUBJECTS.contains(&at(i)) {
+            i += 1;
+        }
+        if let Some(be) = (i..(i + 4).min(ws.len())).find(|&k| BE_HAVE.contains(&at(k)))
+            && !BE_HAVE.contains(&at(i))
+            && at(i) != "on"
+        {
+            i = be;
+        }
+        while BE_HAVE.contains(&at(i)) {
+            i += 1;
+        }
+        boolean = true;
+    } else if matches!(at(i), "can" | "may" | "could" | "should" | "must" | "might")
+        && at(i + 1) == "be"
+    {
+        i += 2;
+        boolean = true;
+    }
+    if boolean && matches!(at(i), "marked" | "flagged" | "set") && at(i + 1) == "as" {
+        i += 2;
+    } else if matches!(at(i), "marked" | "flagged") && at(i + 1) == "as" {
+        i += 2;
+        boolean = true;
+    }
+    if !boolean && ws.len() > i + 1 && LEAD_VERBS.contains(&at(i)) {
+        i += 1;
+    }
+    let mut rest: Vec<&str> = ws[i.min(ws.len())..].to_vec();
+    if boolean {
+        // The state ends before a preposition that follows it.
+        if let Some(end) = (1..rest.len()).find(|&k| STATE_END.contains(&rest[k])) {
+            rest.truncate(end);
+        }
+    }
+    if rest.len() >= 2 && rest[rest.len() - 2..] == ["or", "not"] {
+        rest.truncate(rest.len() - 2);
+        boolean = true;
+    }
+    if rest.is_empty() {
+        return (phrase.to_owned(), false);
+    }
+    (rest.join(" "), boolean)
+}
+
+/// "time of day: day or night", "status - booked, done or cancelled", "a route type
+/// that can be either loop or out and back": a name, then its values after a colon,
+/// a dash or "either". Returns the phrase left to read (the name and its modifiers).
+fn named_values(phrase: &str, p: &mut Parts) -> String {
+    let (name, values) = if let Some((name, values)) = phrase
+        .split_once(": ")
+        .or_else(|| phrase.split_once(" - "))
+        .filter(|(name, _)| !name.contains('('))
+    {
+        (name.to_owned(), values)
+    } else if let Some((pos, marker)) = [" either ", " one of ", " can be "]
+        .iter()
+        .find_map(|m| phrase.find(m).map(|p| (p, *m)))
+    {
+        let mut name = phrase[..pos].to_owned();
+        loop {
+            let trimmed = [" can be", " that", " which", " is", " be", " can", " -"]
+                .iter()
+                .find_map(|t| name.strip_suffix(t).map(str::to_owned));
+            match trimmed {
+                Some(t) => name = t,
+                None => break,
+            }
+        }
+        (name, &phrase[pos + marker.len()..])
+    } else {
+        return phrase.to_owned();
+    };
+    let values = values
+        .trim()
+        .trim_start_matches("one of ")
+        .trim_start_matches("either ");
+    let items: Vec<String> = values
+        .split([',', '/', '|'])
+        .flat_map(|v| v.split(" or "))
+        .map(|v| v.trim().trim_start_matches("or ").trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let short = items.iter().all(|v| v.split_whitespace().count() <= 3);
+    if items.len() < 2 || !short || name.trim().is_empty() {
+        return phrase.to_owned();
+    }
+    p.add_values(items);
+    name
+}
+
 #[derive(Default)]
 struct Parts {
     ty: Option<FieldType>,
@@ -194,6 +345,16 @@ impl Parts {
     /// A parenthesised group: modifiers ("unique", "1-10", "in kg", "decimal",
     /// "default 3") or enum values ("low, normal, high").
     fn group(&mut self, inner: &str) {
+        // "(kg)", "(in minutes)", "(°C)": the field's unit, not an enum value.
+        let ws: Vec<&str> = inner.split_whitespace().collect();
+        let unit = match ws.as_slice() {
+            [u] | ["in", u] => Some(*u),
+            _ => None,
+        };
+        if let Some(u) = unit.filter(|u| lexicon::unit_kind(u).is_some()) {
+            self.unit = Some(u.to_owned());
+            return;
+        }
         let mut values = Vec::new();
         for item in split_list(inner, true) {
             let mut words: Vec<String> = item.split_whitespace().map(str::to_owned).collect();
@@ -289,6 +450,18 @@ impl Parts {
                     i += skip + 1 + usize::from(len);
                     continue;
                 }
+            }
+            // "a rating out of 100": the largest value.
+            if cur == "out"
+                && next == "of"
+                && let Some(n) = number(w(i + 2))
+            {
+                self.max = Some(n);
+                if self.min.is_none() {
+                    self.min = Some(0.0);
+                }
+                i += 3;
+                continue;
             }
             // A bare number followed by a length unit: "200 characters".
             if let Some(n) = number(cur)
@@ -507,10 +680,22 @@ impl Parts {
             .filter(|w| !FILLER.contains(w))
             .collect();
         // Drop possessive leftovers ("book's title" → "title").
-        let name_words: Vec<String> = name_words
+        let mut name_words: Vec<String> = name_words
             .iter()
             .map(|w| w.trim_end_matches("'s").to_owned())
             .collect();
+        // "cost £", "temperature °C", "size m²": a unit symbol after the name is the
+        // unit, not part of the name.
+        let symbol_unit = name_words.last().is_some_and(|w| {
+            matches!(w.as_str(), "m2" | "m3")
+                || matches!(
+                    lexicon::unit_kind(w),
+                    Some(lexicon::UnitKind::Currency | lexicon::UnitKind::Temperature)
+                )
+        });
+        if name_words.len() >= 2 && symbol_unit {
+            self.unit = name_words.pop();
+        }
         let mut name = text::snake(&name_words.join(" "));
         if name.is_empty()
             || name == "fields"
@@ -535,6 +720,11 @@ impl Parts {
         }
         if let Some(unit) = &self.unit
             && unit != "percent"
+            && !matches!(
+                lexicon::unit_kind(unit.rsplit(' ').next().unwrap_or(unit)),
+                Some(lexicon::UnitKind::Currency | lexicon::UnitKind::Temperature)
+            )
+            && !matches!(unit.as_str(), "m2" | "m3")
         {
             let suffix = text::snake(unit);
             if !suffix.is_empty() && !name.ends_with(&suffix) {
@@ -546,6 +736,16 @@ impl Parts {
         }
         if validate::is_reserved(&name) {
             name = validate::suggest_name(&name);
+        }
+        // "(yes/no)", "y/n", "true/false": a boolean written as its two values.
+        let yes_no = self.enum_values.len() == 2
+            && self
+                .enum_values
+                .iter()
+                .all(|v| matches!(v.as_str(), "yes" | "no" | "y" | "n" | "true" | "false"));
+        if yes_no {
+            self.enum_values.clear();
+            self.ty = Some(FieldType::Boolean);
         }
         let mut explicit_type = self.ty.is_some();
         let mut ty = if !self.enum_values.is_empty() && self.ty.is_none() {
@@ -704,6 +904,50 @@ mod tests {
         assert_eq!(p.max_length, Some(200));
         let p = f("weight in kg");
         assert_eq!(p.name, "weight_kg");
+        for (phrase, name) in [
+            ("whether they are verified", "verified"),
+            ("and whether it's dog friendly", "dog_friendly"),
+            ("whether they're kind with other cats", "kind"),
+            ("whether it is on sale", "on_sale"),
+            ("can be pinned", "pinned"),
+            ("marked as watched", "watched"),
+            ("refundable or not", "refundable"),
+            ("paid (yes/no)", "paid"),
+            ("shipped y/n", "shipped"),
+        ] {
+            let p = f(phrase);
+            assert_eq!(
+                (p.name.as_str(), p.ty),
+                (name, FieldType::Boolean),
+                "{phrase}"
+            );
+        }
+        let p = f("time of day: day or night");
+        assert_eq!((p.name.as_str(), p.enum_values.len()), ("time_of_day", 2));
+        let p = f("a route type that can be either loop or out and back");
+        assert_eq!(p.name, "route_type");
+        assert_eq!(p.enum_values, ["loop", "out_and_back"]);
+        let p = f("a status - booked, completed, no-show or cancelled");
+        assert_eq!(
+            p.enum_values,
+            ["booked", "completed", "no_show", "cancelled"]
+        );
+        let p = f("a score out of 10");
+        assert_eq!((p.name.as_str(), p.max), ("score", Some(10.0)));
+        let p = f("have a return date");
+        assert_eq!((p.name.as_str(), p.ty), ("return_date", FieldType::Date));
+        let p = f("weight (kg)");
+        assert_eq!((p.name.as_str(), p.ty), ("weight_kg", FieldType::Number));
+        let p = f("fee in eur");
+        assert_eq!((p.name.as_str(), p.ty), ("fee", FieldType::Decimal));
+        let p = f("surcharge gbp");
+        assert_eq!(
+            (p.name.as_str(), p.unit.as_deref()),
+            ("surcharge", Some("gbp"))
+        );
+        let p = f("oven heat (degc)");
+        assert_eq!(p.name, "oven_heat");
+        assert!(p.enum_values.is_empty());
         let p = f("email (unique)");
         assert!(p.unique && p.required && p.ty == FieldType::Email);
         let p = f("quantity (default 1)");

@@ -106,6 +106,12 @@ pub fn apply(draft: &mut Draft, command: &str) -> Result<bool, RulesError> {
                 | "just"
                 | "should"
                 | "would"
+                | "actually"
+                | "ok"
+                | "okay"
+                | "oh"
+                | "so"
+                | "hmm"
         ) && !(*first == "lets" && ws.get(1) == Some(&"me"))
         {
             ws.remove(0);
@@ -116,6 +122,9 @@ pub fn apply(draft: &mut Draft, command: &str) -> Result<bool, RulesError> {
     let Some((&verb, rest_ws)) = ws.split_first() else {
         return Ok(false);
     };
+    if let Some(done) = replace_instead(draft, &ws.join(" ")) {
+        return Ok(done);
+    }
     let rest = rest_ws.join(" ");
     let handled = match verb {
         "add" | "include" | "introduce" | "give" | "create" | "track" | "store" | "support" => {
@@ -180,6 +189,46 @@ pub fn apply(draft: &mut Draft, command: &str) -> Result<bool, RulesError> {
     }
     read_sentence(draft, &text);
     Ok(draft.fingerprint() != before)
+}
+
+/// "wines should have a producer instead of the grape field", "use a due date instead
+/// of deadline": the named field goes, the new one takes its place on the same
+/// resource. `None` when the command has no "instead of".
+fn replace_instead(draft: &mut Draft, text: &str) -> Option<bool> {
+    let (new, old) = text.split_once(" instead of ")?;
+    let old_ws: Vec<&str> = words(old)
+        .into_iter()
+        .filter(|w| !matches!(*w, "the" | "a" | "an" | "field" | "column" | "one"))
+        .collect();
+    let old = old_ws.join(" ");
+    let named = draft
+        .design
+        .resources
+        .iter()
+        .map(|r| r.name.clone())
+        .collect::<Vec<_>>();
+    let res = named
+        .iter()
+        .find(|r| draft.resolve_field(r, &old).is_some())?
+        .clone();
+    let old_field = draft.resolve_field(&res, &old)?;
+    // The new field is what follows the verb: "should have a producer", "add X".
+    let new_ws = words(new);
+    let start = new_ws
+        .iter()
+        .position(|w| {
+            matches!(
+                *w,
+                "have" | "has" | "get" | "use" | "add" | "store" | "keep" | "track"
+            )
+        })
+        .map_or(0, |p| p + 1);
+    let phrase = new_ws[start..].join(" ");
+    if phrase.trim().is_empty() {
+        return Some(false);
+    }
+    draft.remove_field(&res, &old_field);
+    Some(draft.add_field_phrase(&res, &phrase))
 }
 
 fn is_modifier_list(s: &str) -> bool {
@@ -284,6 +333,10 @@ fn add(draft: &mut Draft, rest: &str, command: &str) -> Result<bool, RulesError>
                     for part in split_list(with, false) {
                         draft.add_field_phrase(&parent, &part);
                     }
+                }
+                // "…as a separate resource: a tasting note belongs to a wine and has …"
+                if let Some((_, clause)) = after.split_once(": ") {
+                    read_sentence(draft, clause);
                 }
                 return Ok(true);
             }

@@ -77,6 +77,15 @@ pub fn singular(word: &str) -> String {
     if let Some((s, _)) = IRREGULAR.iter().find(|(_, p)| *p == word) {
         return (*s).to_owned();
     }
+    // Compounds keep the irregular plural of their last part: salespeople,
+    // tradesmen, chairwomen.
+    for (one, many) in [("person", "people"), ("sman", "smen"), ("swoman", "swomen")] {
+        if let Some(stem) = word.strip_suffix(many)
+            && !stem.is_empty()
+        {
+            return format!("{stem}{one}");
+        }
+    }
     if IRREGULAR.iter().any(|(s, _)| *s == word)
         || INVARIANT.contains(&word)
         || SINGULAR_S.contains(&word)

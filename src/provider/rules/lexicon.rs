@@ -797,6 +797,39 @@ pub fn explicit_type(word: &str) -> Option<FieldType> {
     })
 }
 
+/// How a unit of measure shapes a field: measures name themselves ("weight in kg" is
+/// `weight_kg`, so the number's scale is in its name); money and temperature are the
+/// quantity itself ("price in EUR" is `price`, "temperature °C" is `temperature`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitKind {
+    Measure,
+    Currency,
+    Temperature,
+}
+
+/// The kind of unit `word` names, for units written as words, abbreviations or (after
+/// [`super::text::normalise`]) symbols. Single letters are left out: in prose "s",
+/// "l" or "m" are far more often something else.
+pub fn unit_kind(word: &str) -> Option<UnitKind> {
+    use UnitKind::*;
+    Some(match word {
+        "usd" | "eur" | "gbp" | "jpy" | "chf" | "cad" | "aud" | "nzd" | "sek" | "nok" | "dkk"
+        | "inr" | "cny" | "dollars" | "dollar" | "euros" | "euro" | "$" => Currency,
+        "degc" | "degf" | "deg" | "celsius" | "fahrenheit" | "kelvin" | "degrees" => Temperature,
+        "mm" | "cm" | "km" | "metres" | "meters" | "metre" | "meter" | "millimetres"
+        | "millimeters" | "centimetres" | "centimeters" | "kilometres" | "kilometers"
+        | "inches" | "inch" | "ft" | "feet" | "miles" | "mi" | "yards" | "mg" | "kg" | "kgs"
+        | "grams" | "gram" | "kilograms" | "kilos" | "lb" | "lbs" | "oz" | "ounces" | "tonnes"
+        | "tons" | "ml" | "cl" | "dl" | "litres" | "liters" | "litre" | "liter" | "gallons"
+        | "cc" | "ms" | "milliseconds" | "secs" | "seconds" | "mins" | "minutes" | "hrs"
+        | "hours" | "days" | "weeks" | "months" | "kw" | "kwh" | "wh" | "mw" | "mwh" | "watts"
+        | "volts" | "amps" | "kb" | "mb" | "gb" | "tb" | "bytes" | "bits" | "m2" | "m3" | "sqm"
+        | "sqft" | "hectares" | "ha" | "acres" | "kcal" | "calories" | "bpm" | "rpm" | "mph"
+        | "kmh" | "kph" | "knots" | "percent" | "pct" => Measure,
+        _ => return None,
+    })
+}
+
 /// The type a unit of measure implies when the name implies none.
 pub fn type_for_unit(unit: &str) -> FieldType {
     let last = unit.rsplit(' ').next().unwrap_or(unit);

@@ -7,9 +7,14 @@
 pub const MAX_PROMPT_CHARS: usize = 8_000;
 
 /// Lower-cases `prompt` and maps it to ASCII: typographic quotes and dashes become
-/// their ASCII forms, other non-ASCII characters become `~` (which no word accepts).
-/// Returns the text and how many non-ASCII letters were replaced.
+/// their ASCII forms; Latin letters with accents lose them (canonical decomposition,
+/// so "café" is "cafe" and "Zürich" is "zurich"); currency signs become the currency's
+/// code and "°" and "²" keep their unit ("°c" → "degc", "m²" → "m2"); other symbols
+/// and emoji separate words like a space, so "cooking 🔥" still reads "cooking"; letters
+/// of other scripts become `~` (which no word accepts). Returns the text and how many
+/// such foreign letters were replaced.
 pub fn normalise(prompt: &str) -> (String, usize) {
+    use unicode_normalization::UnicodeNormalization;
     let mut out = String::with_capacity(prompt.len());
     let mut foreign = 0;
     for c in prompt.chars() {
@@ -22,16 +27,113 @@ pub fn normalise(prompt: &str) -> (String, usize) {
             '\r' => '\n',
             c if c.is_ascii() && !c.is_ascii_control() => c.to_ascii_lowercase(),
             '\n' => '\n',
+            '\u{2022}' | '\u{25aa}' | '\u{25cf}' | '\u{2023}' | '\u{2043}' => '-',
+            '\u{00d7}' => 'x',
             c => {
+                if let Some(s) = spelled_symbol(c) {
+                    out.push_str(s);
+                    continue;
+                }
+                // A Latin letter with marks decomposes into the letter and the marks.
+                let base: String = c.nfd().filter(char::is_ascii_alphanumeric).collect();
+                if !base.is_empty() && c.nfd().skip(1).all(|m| !m.is_alphanumeric()) {
+                    out.push_str(&base.to_ascii_lowercase());
+                    continue;
+                }
                 if c.is_alphabetic() {
                     foreign += 1;
+                    '~'
+                } else {
+                    ' '
                 }
-                '~'
             }
         };
         out.push(mapped);
     }
-    (out, foreign)
+    (expand_shorthand(&out), foreign)
+}
+
+/// Note-taking shorthand spelled out: "w/" is "with", "w/o" is "without".
+fn expand_shorthand(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(pos) = rest.find("w/") {
+        let starts_word = rest[..pos]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_ascii_alphanumeric());
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 2..];
+        if starts_word
+            && after.starts_with('o')
+            && !after[1..].starts_with(|c: char| c.is_ascii_alphanumeric())
+        {
+            out.push_str("without");
+            rest = &after[1..];
+        } else if starts_word && !after.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            out.push_str("with");
+            rest = after;
+        } else {
+            out.push_str("w/");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Symbols that are words in a prompt: units and letters without a decomposition.
+fn spelled_symbol(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{00a3}' => " gbp ",
+        '\u{20ac}' => " eur ",
+        '\u{00a5}' => " jpy ",
+        '\u{00b0}' => "deg",
+        '\u{00b2}' => "2",
+        '\u{00b3}' => "3",
+        '\u{00b5}' => "u",
+        '\u{00df}' => "ss",
+        '\u{00e6}' | '\u{00c6}' => "ae",
+        '\u{0153}' | '\u{0152}' => "oe",
+        '\u{00f8}' | '\u{00d8}' => "o",
+        '\u{0142}' | '\u{0141}' => "l",
+        '\u{0111}' | '\u{0110}' => "d",
+        '\u{00fe}' | '\u{00de}' => "th",
+        _ => return None,
+    })
+}
+
+/// The commonest function words of English and of the Latin-script languages a prompt
+/// is most often written in instead. Function words identify a language far better
+/// than its letters do once accents are folded away.
+const ENGLISH_FUNCTION_WORDS: &[&str] = &[
+    "the", "a", "an", "and", "or", "with", "of", "for", "to", "in", "on", "has", "have", "is",
+    "are", "each", "by", "from", "that", "which", "my", "our", "i", "we", "it",
+];
+const FOREIGN_FUNCTION_WORDS: &[&str] = &[
+    // French
+    "le", "la", "les", "des", "du", "une", "et", "pour", "avec", "est", "sont", "dans",
+    // German
+    "der", "die", "das", "und", "mit", "fur", "ein", "eine", "ist", "sind", "von",
+    // Spanish and Portuguese
+    "el", "los", "las", "y", "con", "para", "una", "es", "del", "em", "os", "um", "uma", "e", "com",
+    "por", // Italian and Dutch
+    "il", "gli", "di", "che", "per", "het", "een", "en", "voor", "met", "zijn",
+];
+
+/// Whether normalised text reads as another language: more of its function words
+/// belong to another language than to English.
+pub fn looks_foreign(text: &str) -> bool {
+    let ws = words(text);
+    let english = ws
+        .iter()
+        .filter(|w| ENGLISH_FUNCTION_WORDS.contains(w))
+        .count();
+    let foreign = ws
+        .iter()
+        .filter(|w| FOREIGN_FUNCTION_WORDS.contains(w))
+        .count();
+    foreign >= 2 && foreign > english
 }
 
 /// Splits text into sentences at `.`, `!`, `?`, `;` and newlines outside brackets. A
@@ -68,6 +170,22 @@ fn push_trimmed(out: &mut Vec<String>, s: &str) {
     let s = s
         .trim()
         .trim_matches(|c: char| c == ',' || c == ':' || c.is_whitespace());
+    // A list marker ("- ", "* ", "+ ", "1) ") opens a line of a list, not a word.
+    let s = s
+        .strip_prefix(['-', '*', '+'])
+        .filter(|rest| rest.starts_with(' '))
+        .unwrap_or(s);
+    let s = match s.split_once(") ") {
+        Some((marker, rest))
+            if !marker.is_empty()
+                && marker.len() <= 2
+                && marker.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            rest
+        }
+        _ => s,
+    };
+    let s = s.trim();
     if !s.is_empty() {
         out.push(s.to_owned());
     }
@@ -112,7 +230,14 @@ pub fn split_list(text: &str, in_group: bool) -> Vec<String> {
             " along with ",
         ]
     } else {
-        &[" and ", " & ", " plus ", " as well as ", " along with "]
+        &[
+            " and ",
+            " & ",
+            " plus ",
+            " + ",
+            " as well as ",
+            " along with ",
+        ]
     };
     while i < bytes.len() {
         let b = bytes[i];
@@ -276,5 +401,27 @@ mod tests {
         assert_eq!(snake("e-mail"), "email");
         assert_eq!(snake("3d model"), "d_model");
         assert_eq!(snake("caf~"), "");
+    }
+
+    #[test]
+    fn accents_fold_and_symbols_separate() {
+        assert_eq!(normalise("Café São Zürich").0, "cafe sao zurich");
+        assert_eq!(
+            normalise("pots w/ lids, w/o handles, kw/h").0,
+            "pots with lids, without handles, kw/h"
+        );
+        assert_eq!(normalise("mood (sleepy 😴, ok)").0, "mood (sleepy  , ok)");
+        assert_eq!(
+            normalise("heat °C, area m², fee £").0,
+            "heat degc, area m2, fee  gbp "
+        );
+        assert!(looks_foreign(
+            &normalise("Une API pour gérer des livres et des auteurs").0
+        ));
+        assert!(!looks_foreign(
+            &normalise("a café API with menus and the prices in euros").0
+        ));
+        let (text, foreign) = normalise("книги");
+        assert_eq!((text.as_str(), foreign), ("~~~~~", 5));
     }
 }
