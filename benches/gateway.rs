@@ -128,6 +128,9 @@ error_log {dir}/error.log error;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
+    # nginx closes a client connection after 1,000 requests by default; the gateway
+    # does not, and a closed connection would end that client's round early.
+    keepalive_requests 10000000;
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
     upstream api {{ server unix:{socket}; keepalive 64; }}
