@@ -317,13 +317,7 @@ impl App {
                 break;
             }
         }
-        let dropped: usize = parts
-            .map(|part| match part {
-                BurstPart::Text(text) => text.chars().count(),
-                BurstPart::Event(Event::Key(_)) => 1,
-                BurstPart::Event(_) => 0,
-            })
-            .sum();
+        let dropped = burst::keys_in(parts);
         if dropped > 0 {
             let effects = self.state.report(
                 Level::Warn,

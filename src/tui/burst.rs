@@ -54,6 +54,19 @@ fn key_text(key: &KeyEvent) -> Option<String> {
     }
 }
 
+/// The keys the rest of a burst holds (a text stretch counts its characters), for the
+/// notice that says how many were ignored.
+pub fn keys_in(parts: impl IntoIterator<Item = BurstPart>) -> usize {
+    parts
+        .into_iter()
+        .map(|part| match part {
+            BurstPart::Text(text) => text.chars().count(),
+            BurstPart::Event(Event::Key(_)) => 1,
+            BurstPart::Event(_) => 0,
+        })
+        .sum()
+}
+
 /// Key presses in the burst (releases and other events do not count).
 pub fn key_count(events: &[Event]) -> usize {
     events

@@ -569,13 +569,7 @@ impl State {
                 break;
             }
         }
-        let dropped: usize = parts
-            .map(|part| match part {
-                BurstPart::Text(text) => text.chars().count(),
-                BurstPart::Event(Event::Key(_)) => 1,
-                BurstPart::Event(_) => 0,
-            })
-            .sum();
+        let dropped = burst::keys_in(parts);
         if dropped > 0 {
             effects.extend(self.report(
                 Level::Warn,
